@@ -1,0 +1,43 @@
+# Two commands do everything on a fresh clone with Python >= 3.10:
+#   make run   - create .venv if needed, install rnnviz, open the app
+#   make test  - create .venv if needed, install rnnviz with the test extra, run the whole suite headless
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# PyTorch is only used by the parity tests; it is installed when a local wheel is on this machine
+# (pip's find-links), never downloaded. Without it the parity tests are skipped.
+TORCH  ?= torch==2.13.0
+
+.PHONY: run test lint bench screenshot clean
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "rnnviz needs Python >= 3.10"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	-$(BIN)/pip install --quiet --no-index $(TORCH) 2>/dev/null || echo "PyTorch not available offline: parity tests will be skipped"
+	@touch $@
+
+run: $(VENV)/.installed
+	$(BIN)/rnnviz
+
+lint: $(VENV)/.installed-test
+	$(BIN)/lint-imports
+
+test: $(VENV)/.installed-test lint
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/engine.py
+
+screenshot: $(VENV)/.installed
+	QT_QPA_PLATFORM=offscreen $(BIN)/rnnviz --screenshot resources/screenshots/window.png --task adding --cell lstm --train-steps 300
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

@@ -1,0 +1,1 @@
+"""The maths: a NumPy recurrent engine that mirrors PyTorch's nn.RNN / nn.LSTM / nn.GRU."""

@@ -1,0 +1,50 @@
+"""The immutable picture of a session that the views draw.
+
+A snapshot holds plain arrays and numbers, copied out of the live session, so the training thread
+can keep going while the UI draws it. Everything refers to one *selected* sample of the current
+batch, one layer and one direction (the view's selection); shapes use
+T = timesteps, H = hidden size, I = input size, O = output size, N = recorded training steps.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class History:
+    steps: np.ndarray  # (N,) training step numbers
+    train_loss: np.ndarray  # (N,)
+    grad_norm: np.ndarray  # (N,) global gradient norm before clipping
+    heldout_steps: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (M,)
+    heldout_loss: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (M,)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    step: int  # training steps taken so far
+    cell: str  # "rnn_tanh" | "rnn_relu" | "lstm" | "gru"
+    task_name: str
+    layer: int  # selected layer (0-based)
+    direction: int  # 0 forward, 1 reverse
+    sample: int  # selected sample of the batch
+    history: History
+    # the selected sample
+    inputs: np.ndarray  # (T, I)
+    input_names: tuple[str, ...]  # (I,) names of the input features
+    timestep_labels: tuple[str, ...]  # (T,) tokens along the time axis
+    targets: np.ndarray  # many_to_many: (T, O) ; many_to_one: (O,)  (class ids one-hot encoded)
+    predictions: np.ndarray  # same shape as targets (probabilities for classification tasks)
+    output_names: tuple[str, ...]  # (O,)
+    mask: np.ndarray  # (T,) 1 real, 0 padding
+    io: str  # "many_to_one" | "many_to_many"
+    # the selected layer and direction, selected sample
+    hidden: np.ndarray  # (T, H) h_t
+    gates: dict[str, np.ndarray]  # name -> (T, H); lstm: i, f, g, o, cell_state; gru: r, z, n; rnn: {}
+    grad_norm_per_step: np.ndarray  # (T,) ||dL/dh_t|| of the selected sample
+    weights: dict[str, np.ndarray]  # "W_ih" (G*H, I_l), "W_hh" (G*H, H), "b_ih", "b_hh" (G*H,), head
+    weight_grads: dict[str, np.ndarray]  # same keys and shapes as weights
+    loss: float = float("nan")  # latest training loss
+    steps_per_second: float = 0.0
+    clip_count: int = 0  # how many steps clipping fired

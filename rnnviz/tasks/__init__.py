@@ -1,0 +1,1 @@
+"""Toy sequence tasks and loaders for a person's own files (NumPy only)."""

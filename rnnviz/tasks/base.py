@@ -1,0 +1,145 @@
+"""What every task is: a seeded generator of batches plus what a person needs to read them.
+
+A task produces ``Batch`` objects in the engine's sequence-first layout:
+
+    inputs  (T, B, input_size)   float64
+    targets many_to_many: (T, B, output_size) float for "mse"/"bce", (T, B) int64 class ids for
+            "cross_entropy"; many_to_one: (B, output_size) float or (B,) int64
+    mask    (T, B)               float64, 1.0 for real timesteps, 0.0 for padding (padding only at
+                                  the end of a sequence)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+
+IOPattern = Literal["many_to_one", "many_to_many"]
+LossKind = Literal["mse", "cross_entropy", "bce"]
+
+
+class TaskError(ValueError):
+    """A bad task parameter or a bad data file: the message says what is wrong and what to do."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """One adjustable task parameter, with the limits the UI and CLI enforce."""
+
+    name: str
+    default: Any
+    help: str
+    kind: Literal["int", "float", "choice", "text", "path"] = "int"
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+
+    def validate(self, value: Any) -> Any:
+        """Return ``value`` converted to this parameter's type, or raise TaskError saying why not."""
+        if self.kind == "int":
+            try:
+                number = int(value)
+            except (TypeError, ValueError):
+                raise TaskError(f"{self.name} must be a whole number, got {value!r}") from None
+            if isinstance(value, float) and value != number:
+                raise TaskError(f"{self.name} must be a whole number, got {value!r}")
+            self._check_range(number)
+            return number
+        if self.kind == "float":
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                raise TaskError(f"{self.name} must be a number, got {value!r}") from None
+            if not np.isfinite(number):
+                raise TaskError(f"{self.name} must be a finite number, got {value!r}")
+            self._check_range(number)
+            return number
+        if self.kind == "choice":
+            if value not in self.choices:
+                raise TaskError(f"{self.name} must be one of {', '.join(self.choices)}; got {value!r}")
+            return value
+        return value if value is None else str(value)
+
+    def _check_range(self, number: float) -> None:
+        if self.minimum is not None and number < self.minimum:
+            raise TaskError(f"{self.name} must be at least {self.minimum:g}, got {number:g}")
+        if self.maximum is not None and number > self.maximum:
+            raise TaskError(f"{self.name} must be at most {self.maximum:g}, got {number:g}")
+
+
+@dataclass(frozen=True)
+class Batch:
+    inputs: np.ndarray  # (T, B, input_size)
+    targets: np.ndarray  # see module docstring
+    mask: np.ndarray  # (T, B)
+
+    @property
+    def seq_len(self) -> int:
+        return self.inputs.shape[0]
+
+    @property
+    def batch_size(self) -> int:
+        return self.inputs.shape[1]
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    """Display metadata: what the axes of the plots are called."""
+
+    input_names: tuple[str, ...]  # one per input feature, e.g. ("value", "marker") or the vocabulary
+    output_names: tuple[str, ...]  # one per output unit / class
+    token_inputs: bool = False  # inputs are one-hot tokens: label timesteps with input_names[argmax]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Task:
+    """Base class. Subclasses set the class attributes and implement ``_generate``.
+
+    ``Task(**params)`` validates every parameter against ``params`` (unknown names and values out of
+    range raise TaskError); missing ones take their defaults. ``batch(batch_size, rng)`` must be
+    deterministic given the generator's state.
+    """
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    description: ClassVar[str]  # one paragraph: what this task teaches about recurrent networks
+    params: ClassVar[tuple[Param, ...]] = ()
+    io: ClassVar[IOPattern]
+    loss: ClassVar[LossKind]
+
+    def __init__(self, **values: Any) -> None:
+        known = {p.name: p for p in self.params}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise TaskError(
+                f"task {self.name!r} has no parameter {', '.join(unknown)}; "
+                f"it takes {', '.join(known) or 'no parameters'}"
+            )
+        self.values = {n: p.validate(values.get(n, p.default)) for n, p in known.items()}
+
+    @property
+    def input_size(self) -> int:
+        return len(self.info().input_names)
+
+    @property
+    def output_size(self) -> int:
+        return len(self.info().output_names)
+
+    def info(self) -> TaskInfo:
+        raise NotImplementedError
+
+    def batch(self, batch_size: int, rng: np.random.Generator) -> Batch:
+        if not 1 <= int(batch_size) <= 4096:
+            raise TaskError(f"batch size must be between 1 and 4096, got {batch_size}")
+        return self._generate(int(batch_size), rng)
+
+    def _generate(self, batch_size: int, rng: np.random.Generator) -> Batch:
+        raise NotImplementedError
+
+    def timestep_labels(self, inputs: np.ndarray) -> list[str]:
+        """Labels for the time axis of one sample's inputs (T, input_size): tokens for token tasks."""
+        info = self.info()
+        if info.token_inputs:
+            return [info.input_names[int(i)] for i in np.argmax(inputs, axis=-1)]
+        return [str(t) for t in range(inputs.shape[0])]

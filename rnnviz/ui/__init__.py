@@ -1,0 +1,1 @@
+"""Qt views of a session and the controls that change it."""
