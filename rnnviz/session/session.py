@@ -1,0 +1,211 @@
+"""A Session: the task, the model and its trainer, the training history and the fixed samples the
+views show. Qt-free; the window's controller and the CLI drive the same object."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from rnnviz.engine.model import ModelConfig, SequenceModel, StepResult
+from rnnviz.engine.training import TrainConfig, Trainer
+from rnnviz.session.config import SessionConfig
+from rnnviz.session.history import HistoryLog
+from rnnviz.session.snapshot import Snapshot
+from rnnviz.tasks import Task, make_task
+from rnnviz.tasks.base import Batch
+
+VIEW_BATCH = 8  # fixed held-out samples the panels show (and the held-out loss is measured on)
+VIEW_SEED_OFFSET = 7919  # the view batch never coincides with a training batch's random stream
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which part of the network the panels follow."""
+
+    sample: int = 0
+    layer: int = 0
+    direction: int = 0
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    step: int
+    loss: float
+    grad_norm: float  # global norm before clipping
+    clipped: bool
+    finite: bool  # False: the step was rejected; the weights are the last finite ones
+
+
+WEIGHT_LABELS = {"weight_ih": "W_ih", "weight_hh": "W_hh", "bias_ih": "b_ih", "bias_hh": "b_hh"}
+
+
+class Session:
+    def __init__(self, config: SessionConfig) -> None:
+        self.config = config
+        self.task: Task = make_task(config.task, **config.task_params)
+        self.model = SequenceModel(self._model_config())
+        self.trainer = Trainer(self.model, self._train_config())
+        self.view_batch: Batch = self.task.batch(VIEW_BATCH, np.random.default_rng(config.seed + VIEW_SEED_OFFSET))
+        self.history = HistoryLog()
+        self.diverged = False
+        self._rate = _RateMeter()
+
+    # ------------------------------------------------------------------ configuration
+
+    def _model_config(self) -> ModelConfig:
+        c = self.config
+        return ModelConfig(
+            mode=c.cell, input_size=self.task.input_size, hidden_size=c.hidden_size,
+            output_size=self.task.output_size, num_layers=c.num_layers, bidirectional=c.bidirectional,
+            io=self.task.io, loss=self.task.loss, init=c.init, init_scale=c.init_scale, dtype=c.dtype,
+            seed=c.seed,
+        )
+
+    def _train_config(self) -> TrainConfig:
+        c = self.config
+        return TrainConfig(
+            optimizer=c.optimizer, lr=c.lr, clip_norm=c.clip_norm or None, clip_value=c.clip_value or None,
+            tbptt=c.tbptt or None, batch_size=c.batch_size, seed=c.seed,
+        )
+
+    def update_training(self, config: SessionConfig) -> None:
+        """Apply training settings (lr, clipping, tbptt, optimizer, batch size) from the next step on,
+        keeping the weights. Architecture changes need a new Session."""
+        if config.architecture() != self.config.architecture():
+            raise ValueError("the architecture changed: build a new Session (this resets the weights)")
+        self.config = config
+        fresh = self._train_config()
+        for name in ("optimizer", "lr", "clip_norm", "clip_value", "tbptt", "batch_size"):
+            setattr(self.trainer.config, name, getattr(fresh, name))
+
+    @property
+    def step(self) -> int:
+        return self.trainer.steps
+
+    # ------------------------------------------------------------------ training
+
+    def train_step(self) -> StepOutcome:
+        """One optimizer step on a fresh training batch. A non-finite loss or gradient changes nothing,
+        marks the session diverged and returns ``finite=False``."""
+        batch = self.task.batch(self.config.batch_size, self.trainer.rng)
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported, not warned about
+            report = self.trainer.step(batch.inputs, batch.targets, batch.mask)
+        if not report.finite:
+            self.diverged = True
+            return StepOutcome(self.step, float(report.loss), float(report.grad_norm), report.clipped, False)
+        self.diverged = False
+        self.history.append(self.step, report.loss, report.grad_norm, report.clipped)
+        self._rate.tick()
+        return StepOutcome(self.step, float(report.loss), float(report.grad_norm), report.clipped, True)
+
+    def train(self, steps: int, on_step=None, heldout_every: int = 25) -> StepOutcome | None:
+        """Train up to ``steps`` steps; stops early at the first non-finite step. Returns the last outcome."""
+        outcome = None
+        for _ in range(steps):
+            outcome = self.train_step()
+            if not outcome.finite:
+                break
+            if self.step % heldout_every == 0:
+                self.record_heldout()
+            if on_step is not None:
+                on_step(outcome)
+        return outcome
+
+    def record_heldout(self) -> float:
+        loss = self.model.loss(self.view_batch.inputs, self.view_batch.targets, self.view_batch.mask)
+        self._note_heldout(loss)
+        return loss
+
+    def _note_heldout(self, loss: float) -> None:
+        """Record the view batch's loss once per training step (it is the held-out curve)."""
+        heldout = self.history.heldout
+        if self.step > 0 and np.isfinite(loss) and (not len(heldout) or heldout[-1, 0] != self.step):
+            self.history.append_heldout(self.step, loss)
+
+    def inspect(self) -> StepResult:
+        """Forward and BPTT on the view batch without changing anything: what the panels draw."""
+        batch = self.view_batch
+        return self.model.loss_and_grads(batch.inputs, batch.targets, batch.mask, tbptt=self.config.tbptt or None)
+
+    # ------------------------------------------------------------------ views
+
+    def clamp(self, selection: Selection) -> Selection:
+        return Selection(
+            sample=min(max(selection.sample, 0), VIEW_BATCH - 1),
+            layer=min(max(selection.layer, 0), self.config.num_layers - 1),
+            direction=min(max(selection.direction, 0), self.model.config.num_directions - 1),
+        )
+
+    def snapshot(self, selection: Selection = Selection(), result: StepResult | None = None) -> Snapshot:
+        """Copy what the panels need for ``selection`` out of a view-batch inspection."""
+        sel = self.clamp(selection)
+        if result is None:
+            result = self.inspect()
+            self._note_heldout(result.loss)
+        s, layer, direction = sel.sample, sel.layer, sel.direction
+        forward = result.trace.layer(layer, direction)
+        backward = result.core_grads.layer(layer, direction)
+        inputs = self.view_batch.inputs[:, s]  # (T, I)
+        d_hidden = backward.d_hidden[:, s]  # (T, H)
+        return Snapshot(
+            step=self.step, cell=self.config.cell, task_name=self.task.name,
+            layer=layer, direction=direction, sample=s,
+            history=self.history.to_snapshot(),
+            inputs=inputs.copy(), input_names=tuple(self.task.info().input_names),
+            timestep_labels=tuple(self.task.timestep_labels(inputs)),
+            targets=self._display_targets(s), predictions=self._display_predictions(result, s),
+            output_names=tuple(self.task.info().output_names),
+            mask=self.view_batch.mask[:, s].copy(), io=self.task.io,
+            hidden=forward.hidden[:, s].astype(np.float64),
+            gates=self._gates(forward, s),
+            grad_norm_per_step=np.sqrt((d_hidden.astype(np.float64) ** 2).sum(axis=1)),
+            weights=self._layer_arrays(self.model.parameters(), layer, direction),
+            weight_grads=self._layer_arrays(result.grads, layer, direction),
+            loss=float(self.history.train[-1, 1]) if len(self.history) else float("nan"),
+            steps_per_second=self._rate.rate(), clip_count=self.history.clip_count,
+        )
+
+    def _gates(self, forward, s: int) -> dict[str, np.ndarray]:
+        gates = {name: g[:, s].astype(np.float64) for name, g in forward.gates.items()}
+        if forward.cell_state is not None:
+            gates["cell_state"] = forward.cell_state[:, s].astype(np.float64)
+        return gates
+
+    def _layer_arrays(self, arrays: dict[str, np.ndarray], layer: int, direction: int) -> dict[str, np.ndarray]:
+        suffix = f"_l{layer}" + ("_reverse" if direction else "")
+        picked = {label: np.array(arrays[kind + suffix], dtype=np.float64) for kind, label in WEIGHT_LABELS.items()}
+        picked["W_out"] = np.array(arrays["head.weight"], dtype=np.float64)
+        picked["b_out"] = np.array(arrays["head.bias"], dtype=np.float64)
+        return picked
+
+    def _display_targets(self, s: int) -> np.ndarray:
+        targets = self.view_batch.targets
+        picked = targets[s] if self.task.io == "many_to_one" else targets[:, s]
+        if self.task.loss == "cross_entropy":  # class ids -> one-hot rows
+            return np.eye(self.task.output_size)[np.asarray(picked, dtype=int)]
+        return np.array(picked, dtype=np.float64)
+
+    def _display_predictions(self, result: StepResult, s: int) -> np.ndarray:
+        picked = result.predictions[s] if self.task.io == "many_to_one" else result.predictions[:, s]
+        return np.array(picked, dtype=np.float64)
+
+
+class _RateMeter:
+    """Steps per second over the last couple of seconds."""
+
+    def __init__(self, window: float = 2.0) -> None:
+        self.window = window
+        self.times: list[float] = []
+
+    def tick(self) -> None:
+        now = time.perf_counter()
+        self.times.append(now)
+        while self.times and now - self.times[0] > self.window:
+            self.times.pop(0)
+
+    def rate(self) -> float:
+        if len(self.times) < 2:
+            return 0.0
+        span = self.times[-1] - self.times[0]
+        return (len(self.times) - 1) / span if span > 0 else 0.0
