@@ -126,7 +126,9 @@ class Session:
     def inspect(self) -> StepResult:
         """Forward and BPTT on the view batch without changing anything: what the panels draw."""
         batch = self.view_batch
-        return self.model.loss_and_grads(batch.inputs, batch.targets, batch.mask, tbptt=self.config.tbptt or None)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self.model.loss_and_grads(batch.inputs, batch.targets, batch.mask,
+                                             tbptt=self.config.tbptt or None)
 
     # ------------------------------------------------------------------ views
 

@@ -1,14 +1,429 @@
-"""The explorer's main window."""
+"""The explorer's main window: control docks on the left, live panels in the middle, status below."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QMainWindow
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QSpinBox,
+    QSplitter,
+    QToolBar,
+    QWidget,
+)
+
+from rnnviz.session.config import ConfigError, SessionConfig
+from rnnviz.session.files import load_session, save_session
+from rnnviz.session.session import VIEW_BATCH, Selection, Session
+from rnnviz.session.snapshot import Snapshot
+from rnnviz.session.storage import SessionFileError
+from rnnviz.tasks import TaskError
+from rnnviz.ui import theme as theming
+from rnnviz.ui.controller import SessionController
+from rnnviz.ui.controls.network import NetworkControls
+from rnnviz.ui.controls.task import TaskControls
+from rnnviz.ui.controls.training import TrainingControls
+from rnnviz.ui.export import ExportError, export_all
+from rnnviz.ui.panels import PANELS, Panel
+
+PANEL_GRID = (("loss", "hidden", "gates"), ("gradients", "weights", "predictions"))
+MAX_RECENT = 8
+USER_ERRORS = (ConfigError, TaskError, SessionFileError, ExportError, ValueError, OSError)
 
 
 class MainWindow(QMainWindow):
-    def __init__(self) -> None:
+    def __init__(self, config: SessionConfig | None = None, settings: QSettings | None = None) -> None:
         super().__init__()
-        self.setWindowTitle("rnnviz")
-        self.resize(1280, 800)
-        label = QLabel("rnnviz: recurrent networks, made visible")
-        label.setMargin(24)
-        self.setCentralWidget(label)
+        self.setWindowTitle("rnnviz — recurrent networks, made visible")
+        self.settings = settings or QSettings("rnnviz", "rnnviz")
+        self.controller = SessionController(config or SessionConfig(), self)
+        self.session_path: Path | None = None
+        self.last_snapshot: Snapshot | None = None
+        self.panels: dict[str, Panel] = {}
+        self._build_panels()
+        self._build_docks()
+        self._build_view_bar()
+        self._build_status_bar()
+        self._build_actions()
+        self._connect()
+        self._restore_layout()
+        self._show_session(self.controller.session)
+        self.controller.refresh()
+
+    # ------------------------------------------------------------------ building
+
+    def _build_panels(self) -> None:
+        rows = QSplitter(Qt.Orientation.Vertical)
+        rows.setObjectName("panel_rows")
+        self._splitters = [rows]
+        for row_names in PANEL_GRID:
+            row = QSplitter(Qt.Orientation.Horizontal)
+            row.setObjectName("panel_row_" + "_".join(row_names))
+            for name in row_names:
+                panel = PANELS[name]()
+                panel.setObjectName(f"panel_{name}")
+                panel.setMinimumSize(220, 200)
+                self.panels[name] = panel
+                row.addWidget(panel)
+            rows.addWidget(row)
+            self._splitters.append(row)
+        self.setCentralWidget(rows)
+
+    def _dock(self, title: str, widget: QWidget, name: str) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(widget)
+        scroll.setMinimumWidth(300)
+        dock.setWidget(scroll)
+        feature = QDockWidget.DockWidgetFeature
+        dock.setFeatures(feature.DockWidgetMovable | feature.DockWidgetClosable | feature.DockWidgetFloatable)
+        return dock
+
+    def _build_docks(self) -> None:
+        session = self.controller.session
+        self.network_controls = NetworkControls(session.config)
+        self.task_controls = TaskControls(session.task)
+        self.training_controls = TrainingControls(session.config)
+        self.network_dock = self._dock("Network", self.network_controls, "network_dock")
+        self.task_dock = self._dock("Task", self.task_controls, "task_dock")
+        self.training_dock = self._dock("Training", self.training_controls, "training_dock")
+        left = Qt.DockWidgetArea.LeftDockWidgetArea
+        self.addDockWidget(left, self.training_dock)
+        self.addDockWidget(left, self.network_dock)
+        self.tabifyDockWidget(self.network_dock, self.task_dock)
+        self.network_dock.raise_()
+        self.resizeDocks([self.training_dock, self.network_dock], [330, 420], Qt.Orientation.Vertical)
+
+    def _build_view_bar(self) -> None:
+        bar = QToolBar("View")
+        bar.setObjectName("view_bar")
+        self.sample_box = self._view_spin("sample", VIEW_BATCH - 1, "Which held-out sample the panels show")
+        self.layer_box = self._view_spin("layer", 0, "Which layer the panels show")
+        self.direction_box = self._view_spin("direction", 1, "0 = forward, 1 = reverse (bidirectional)")
+        for label, box in (("Sample", self.sample_box), ("Layer", self.layer_box), ("Direction", self.direction_box)):
+            bar.addWidget(QLabel(f"  {label} "))
+            bar.addWidget(box)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        self.view_bar = bar
+
+    def _view_spin(self, name: str, maximum: int, tooltip: str) -> QSpinBox:
+        box = QSpinBox()
+        box.setObjectName(f"view_{name}")
+        box.setRange(0, maximum)
+        box.setToolTip(tooltip)
+        box.valueChanged.connect(self._selection_edited)
+        return box
+
+    def _build_status_bar(self) -> None:
+        self.status_labels = {}
+        for key in ("step", "loss", "speed", "clipping"):
+            label = QLabel()
+            label.setObjectName(f"status_{key}")
+            label.setMinimumWidth(140)
+            self.statusBar().addPermanentWidget(label)
+            self.status_labels[key] = label
+
+    def _action(self, text: str, slot: Callable[[], Any], shortcut: Any = None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setStatusTip(tip)
+        action.setToolTip(tip or text)
+        action.triggered.connect(lambda checked=False: slot())
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        key = QKeySequence.StandardKey
+        self.open_action = self._action("&Open session…", self.open_session_dialog, key.Open, "Open a saved session folder")
+        self.save_action = self._action("&Save session", self.save_session, key.Save, "Save weights, settings and history")
+        self.save_as_action = self._action("Save session &as…", self.save_session_as, key.SaveAs)
+        self.open_data_action = self._action("Open &data file…", self.task_controls.open_data_file, "Ctrl+D",
+                                             "Train on your own .txt or .csv file")
+        self.import_action = self._action("&Import PyTorch weights…", self.import_weights_dialog, "Ctrl+I",
+                                          "Load an .npz of a PyTorch nn.RNN/LSTM/GRU state_dict")
+        self.export_action = self._action("&Export all plots…", self.export_all_dialog, "Ctrl+E",
+                                          "PNG, SVG and CSV of every panel into a folder")
+        self.quit_action = self._action("&Quit", self.close, key.Quit)
+        self.play_action = self._action("Play / Pause", self.controller.toggle, Qt.Key.Key_Space, "Train until paused")
+        self.step_action = self._action("One training step", lambda: self.controller.step(1), Qt.Key.Key_S)
+        self.reset_action = self._action("Reset weights", self.confirm_reset, "Ctrl+R", "New weights, empty history")
+        self.theme_actions = {
+            name: self._action(f"{name.title()} theme", lambda n=name: self.set_theme(n)) for name in theming.THEMES
+        }
+        self.reset_layout_action = self._action("Reset window layout", self.reset_layout)
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        for action in (self.open_action, self.save_action, self.save_as_action):
+            file_menu.addAction(action)
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        file_menu.addSeparator()
+        for action in (self.open_data_action, self.import_action, self.export_action):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        train_menu = menu.addMenu("&Training")
+        for action in (self.play_action, self.step_action, self.reset_action):
+            train_menu.addAction(action)
+        view_menu = menu.addMenu("&View")
+        for action in self.theme_actions.values():
+            view_menu.addAction(action)
+        view_menu.addSeparator()
+        for dock in (self.network_dock, self.task_dock, self.training_dock):
+            view_menu.addAction(dock.toggleViewAction())
+        view_menu.addAction(self.reset_layout_action)
+        help_menu = menu.addMenu("&Help")
+        help_menu.addAction(self._action("Keyboard shortcuts", self.show_shortcuts, key.HelpContents))
+        self._refresh_recent_menu()
+
+    def _connect(self) -> None:
+        c = self.controller
+        c.snapshot_ready.connect(self.show_snapshot)
+        c.running_changed.connect(self.training_controls.show_running)
+        c.session_replaced.connect(self._show_session)
+        c.diverged.connect(lambda text: self.show_message("Training diverged", text, QMessageBox.Icon.Warning))
+        c.failed.connect(lambda text: self.show_message("Something went wrong", text, QMessageBox.Icon.Critical))
+        t = self.training_controls
+        t.play_button.clicked.connect(c.toggle)
+        t.step_button.clicked.connect(lambda: c.step(1))
+        t.reset_button.clicked.connect(self.confirm_reset)
+        t.changed.connect(self.change_training)
+        t.reseed.connect(lambda seed: self.change_architecture({"seed": seed}))
+        t.speed_changed.connect(lambda rate: setattr(c, "speed", rate))
+        self.network_controls.changed.connect(self.change_architecture)
+        self.task_controls.changed.connect(
+            lambda name, params: self.change_architecture({"task": name, "task_params": params}))
+
+    # ------------------------------------------------------------------ session changes
+
+    def _show_session(self, session: Session) -> None:
+        config = session.config
+        self.network_controls.show_config(config, session.model.num_params())
+        self.training_controls.show_config(config)
+        self.task_controls.show_task(session.task)
+        self.layer_box.setMaximum(config.num_layers - 1)
+        self.direction_box.setMaximum(1 if config.bidirectional else 0)
+        self.layer_box.setEnabled(config.num_layers > 1)
+        self.direction_box.setEnabled(config.bidirectional)
+
+    def change_architecture(self, changes: dict[str, Any]) -> None:
+        """Network, task or seed changes need new weights: ask first when training has happened."""
+        current = self.controller.config
+        try:
+            config = current.replace(**changes)
+            if config == current:
+                return
+            session = Session(config)
+        except USER_ERRORS as exc:
+            self._show_session(self.controller.session)  # put the controls back
+            self.show_message("That setting cannot be used", str(exc), QMessageBox.Icon.Warning)
+            return
+        if self.controller.session.step == 0:
+            self.controller.replace_session(session)
+            return
+        self.confirm(
+            "Reset the weights?",
+            f"This change needs a new network: the {self.controller.session.step} training steps so far "
+            "will be lost (save the session first to keep them).",
+            on_yes=lambda: self.controller.replace_session(session),
+            on_no=lambda: self._show_session(self.controller.session),
+        )
+
+    def change_training(self, changes: dict[str, Any]) -> None:
+        try:
+            self.controller.update_training(self.controller.config.replace(**changes))
+        except USER_ERRORS as exc:
+            self.training_controls.show_config(self.controller.config)
+            self.show_message("That setting cannot be used", str(exc), QMessageBox.Icon.Warning)
+
+    def confirm_reset(self) -> None:
+        if self.controller.session.step == 0:
+            self.controller.reset()
+            return
+        self.confirm("Reset the weights?", "Start again from new weights and an empty history?",
+                     on_yes=self.controller.reset)
+
+    def _selection_edited(self) -> None:
+        self.controller.set_selection(
+            Selection(self.sample_box.value(), self.layer_box.value(), self.direction_box.value()))
+
+    # ------------------------------------------------------------------ drawing
+
+    def show_snapshot(self, snapshot: Snapshot) -> None:
+        self.last_snapshot = snapshot
+        for panel in self.panels.values():
+            panel.set_snapshot(snapshot)
+        loss = "—" if snapshot.loss != snapshot.loss else f"{snapshot.loss:.4g}"
+        self.status_labels["step"].setText(f"Step {snapshot.step:,}")
+        self.status_labels["loss"].setText(f"Loss {loss}")
+        self.status_labels["speed"].setText(f"{snapshot.steps_per_second:.0f} steps/s")
+        self.status_labels["clipping"].setText(f"Clipped {snapshot.clip_count:,}×")
+
+    # ------------------------------------------------------------------ files
+
+    def open_session_dialog(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Open session folder")
+        if path:
+            self.open_session(path)
+
+    def open_session(self, path: str | Path) -> bool:
+        try:
+            session = load_session(path)
+        except USER_ERRORS as exc:
+            self.show_message("Could not open the session", str(exc), QMessageBox.Icon.Warning)
+            return False
+        self.controller.replace_session(session)
+        self.session_path = Path(path)
+        self._remember_recent(str(path))
+        self.statusBar().showMessage(f"Opened {path}", 5000)
+        return True
+
+    def save_session(self) -> bool:
+        if self.session_path is None:
+            return self.save_session_as()
+        return self.save_session_to(self.session_path)
+
+    def save_session_as(self) -> bool:
+        path, _ = QFileDialog.getSaveFileName(self, "Save session as folder", "rnnviz-session")
+        return bool(path) and self.save_session_to(path)
+
+    def save_session_to(self, path: str | Path) -> bool:
+        self.controller.wait_idle()
+        try:
+            folder = save_session(self.controller.session, path)
+        except USER_ERRORS as exc:
+            self.show_message("Could not save the session", str(exc), QMessageBox.Icon.Warning)
+            return False
+        self.session_path = folder
+        self._remember_recent(str(folder))
+        self.statusBar().showMessage(f"Saved {folder}", 5000)
+        return True
+
+    def import_weights_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import PyTorch weights", "", "NumPy archive (*.npz)")
+        if path:
+            self.import_weights(path)
+
+    def import_weights(self, path: str | Path) -> bool:
+        from rnnviz.session.pytorch import load_pytorch_weights
+
+        self.controller.wait_idle()
+        try:
+            load_pytorch_weights(self.controller.session, path)
+        except USER_ERRORS as exc:
+            self.show_message("Could not import the weights", str(exc), QMessageBox.Icon.Warning)
+            return False
+        self.controller.refresh()
+        self.statusBar().showMessage(f"Imported weights from {path}", 5000)
+        return True
+
+    def export_all_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export all plots to folder")
+        if folder:
+            self.export_all_to(folder)
+
+    def export_all_to(self, folder: str | Path) -> bool:
+        try:
+            written = export_all(self.panels, folder)
+        except USER_ERRORS as exc:
+            self.show_message("Could not export the plots", str(exc), QMessageBox.Icon.Warning)
+            return False
+        self.statusBar().showMessage(f"Exported {len(written)} files to {folder}", 5000)
+        return True
+
+    def _remember_recent(self, path: str) -> None:
+        recent = [p for p in self._recent() if p != path]
+        self.settings.setValue("recent_sessions", [path, *recent][:MAX_RECENT])
+        self._refresh_recent_menu()
+
+    def _recent(self) -> list[str]:
+        value = self.settings.value("recent_sessions", [])
+        return [value] if isinstance(value, str) else list(value or [])
+
+    def _refresh_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for path in self._recent():
+            self.recent_menu.addAction(path, lambda p=path: self.open_session(p))
+        self.recent_menu.setEnabled(bool(self._recent()))
+
+    # ------------------------------------------------------------------ messages
+
+    def show_message(self, title: str, text: str, icon: QMessageBox.Icon = QMessageBox.Icon.Information) -> QMessageBox:
+        """A window-modal message that does not block the event loop (training and tests carry on)."""
+        box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, self)
+        box.setObjectName("message")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        self.statusBar().showMessage(f"{title}: {text}", 10000)
+        return box
+
+    def confirm(self, title: str, text: str, on_yes: Callable[[], None],
+                on_no: Callable[[], None] | None = None) -> QMessageBox:
+        box = QMessageBox(QMessageBox.Icon.Question, title, text,
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box.setObjectName("confirm")
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def done(result: int) -> None:
+            if result == QMessageBox.StandardButton.Yes:
+                on_yes()
+            elif on_no is not None:
+                on_no()
+
+        box.finished.connect(done)
+        box.open()
+        return box
+
+    def show_shortcuts(self) -> None:
+        lines = [f"{a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)}: {a.text().replace('&', '')}"
+                 for a in self.actions() if not a.shortcut().isEmpty()]
+        self.show_message("Keyboard shortcuts", "\n".join(lines))
+
+    # ------------------------------------------------------------------ theme, layout, closing
+
+    def set_theme(self, name: str) -> None:
+        theming.apply_theme(name)
+        self.settings.setValue("theme", name)
+        if self.last_snapshot is not None:
+            self.show_snapshot(self.last_snapshot)
+
+    def _restore_layout(self) -> None:
+        self.resize(1440, 900)
+        self._default_state = self.saveState()
+        self._default_splitters = [s.saveState() for s in self._splitters]
+        geometry = self.settings.value("geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        state = self.settings.value("window_state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+        for splitter in self._splitters:
+            saved = self.settings.value(f"splitter/{splitter.objectName()}")
+            if isinstance(saved, QByteArray):
+                splitter.restoreState(saved)
+        theme = self.settings.value("theme", "light")
+        theming.apply_theme(theme if theme in theming.THEMES else "light")
+
+    def reset_layout(self) -> None:
+        self.restoreState(self._default_state)
+        for splitter, state in zip(self._splitters, self._default_splitters):
+            splitter.restoreState(state)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.controller.shutdown()
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("window_state", self.saveState())
+        for splitter in self._splitters:
+            self.settings.setValue(f"splitter/{splitter.objectName()}", splitter.saveState())
+        self.settings.sync()
+        super().closeEvent(event)

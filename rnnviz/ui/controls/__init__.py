@@ -1,0 +1,1 @@
+"""The docks that change a session: network, task and training settings."""

@@ -1,0 +1,85 @@
+"""Network dock: cell kind, size, depth, direction and initialisation, with a one-line summary."""
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QVBoxLayout, QWidget
+
+from rnnviz.engine.cells import CELLS
+from rnnviz.session.config import CELL_TITLES, SessionConfig
+from rnnviz.ui.controls.fields import combo, real_spin, select, set_quietly, spin
+
+INIT_TITLES = {
+    "default": "PyTorch default U(±1/√H)",
+    "xavier": "Xavier / Glorot",
+    "orthogonal": "Orthogonal",
+    "identity": "Identity × scale (IRNN)",
+}
+
+
+class NetworkControls(QWidget):
+    changed = Signal(dict)  # architecture settings a person changed: name -> value
+
+    def __init__(self, config: SessionConfig, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.cell = combo("cell", CELL_TITLES, config.cell, "Which recurrent cell: vanilla RNN, LSTM or GRU")
+        self.hidden = spin("hidden_size", config.hidden_size, "Hidden units per layer and direction (H)")
+        self.layers = spin("num_layers", config.num_layers, "Stacked recurrent layers")
+        self.bidirectional = QCheckBox("Bidirectional")
+        self.bidirectional.setObjectName("bidirectional")
+        self.bidirectional.setChecked(config.bidirectional)
+        self.bidirectional.setToolTip("A second layer reads the sequence backwards; outputs are concatenated")
+        self.init = combo("init", INIT_TITLES, config.init, "How the weights start")
+        self.init_scale = real_spin("init_scale", config.init_scale,
+                                    "Scale of the identity initialisation (above 1 makes gradients explode)",
+                                    decimals=2, step=0.1)
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.setObjectName("summary")
+        self.equations = QLabel()
+        self.equations.setWordWrap(True)
+        self.equations.setObjectName("equations")
+        self.equations.setToolTip("The equations of the selected cell, as in the PyTorch documentation")
+        form = QFormLayout()
+        form.addRow("Cell", self.cell)
+        form.addRow("Hidden size", self.hidden)
+        form.addRow("Layers", self.layers)
+        form.addRow("", self.bidirectional)
+        form.addRow("Initialisation", self.init)
+        form.addRow("Init scale", self.init_scale)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.equations)
+        layout.addStretch(1)
+        self.cell.currentIndexChanged.connect(lambda: self._emit("cell", self.cell.currentData()))
+        self.hidden.valueChanged.connect(lambda v: self._emit("hidden_size", v))
+        self.layers.valueChanged.connect(lambda v: self._emit("num_layers", v))
+        self.bidirectional.toggled.connect(lambda v: self._emit("bidirectional", bool(v)))
+        self.init.currentIndexChanged.connect(lambda: self._emit("init", self.init.currentData()))
+        self.init_scale.valueChanged.connect(lambda v: self._emit("init_scale", float(v)))
+        self._update_scale_enabled()
+
+    def _emit(self, name: str, value) -> None:
+        self._update_scale_enabled()
+        self.changed.emit({name: value})
+
+    def _update_scale_enabled(self) -> None:
+        self.init_scale.setEnabled(self.init.currentData() == "identity")
+
+    def show_config(self, config: SessionConfig, num_params: int) -> None:
+        """Reflect ``config`` without emitting (after a reset, an opened session or a refused change)."""
+        select(self.cell, config.cell)
+        select(self.init, config.init)
+        set_quietly(self.hidden, config.hidden_size)
+        set_quietly(self.layers, config.num_layers)
+        set_quietly(self.init_scale, config.init_scale)
+        self.bidirectional.blockSignals(True)
+        self.bidirectional.setChecked(config.bidirectional)
+        self.bidirectional.blockSignals(False)
+        self._update_scale_enabled()
+        layers = f"{config.num_layers} layer{'s' if config.num_layers > 1 else ''}"
+        direction = "bidirectional" if config.bidirectional else "unidirectional"
+        self.summary.setText(
+            f"<b>{CELL_TITLES[config.cell]}</b> · {layers} · {direction} · <b>{num_params:,}</b> parameters"
+        )
+        self.equations.setText("<br>".join(CELLS[config.cell].equations))

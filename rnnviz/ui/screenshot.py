@@ -1,0 +1,57 @@
+"""``rnnviz --screenshot FILE.png``: render the main window with every panel after training, and exit."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+
+from rnnviz.session.config import SessionConfig
+from rnnviz.session.files import load_session
+from rnnviz.ui.main_window import MainWindow
+
+SIZE = (1440, 900)
+
+
+def take_screenshot(path: str | Path, config: SessionConfig | None = None, session_path: str | None = None,
+                    train_steps: int = 0, settings_file: str | None = None) -> Path:
+    """Build the window (from a saved session or a config), train ``train_steps`` steps, save a PNG."""
+    app = QApplication.instance() or QApplication(["rnnviz"])
+    settings = QSettings(settings_file, QSettings.Format.IniFormat) if settings_file else _scratch_settings()
+    window = MainWindow(config or SessionConfig(), settings)
+    try:
+        window.resize(*SIZE)
+        window.show()
+        window.controller.wait_idle()
+        if session_path is not None:
+            window.controller.replace_session(load_session(session_path))
+            window.controller.wait_idle()
+        session = window.controller.session
+        session.train(train_steps)
+        window.controller.wait_idle()
+        window.show_snapshot(session.snapshot(window.controller.selection))
+        _settle(app)
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not window.grab().save(str(target)):
+            raise OSError(f"could not write {target}")
+        return target
+    finally:
+        window.close()
+        window.deleteLater()
+        _settle(app)
+
+
+def _scratch_settings() -> QSettings:
+    """Screenshots never read or change a person's remembered layout."""
+    settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "rnnviz", "screenshot")
+    settings.clear()
+    return settings
+
+
+def _settle(app: QApplication, seconds: float = 0.2) -> None:
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        app.processEvents()
+        time.sleep(0.01)

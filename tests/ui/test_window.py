@@ -1,0 +1,197 @@
+"""The main window driven like a person would: pick settings, press Play, watch, export, recover."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from rnnviz.session.config import SessionConfig
+from rnnviz.ui.main_window import MainWindow
+
+SMALL = dict(task="adding", task_params={"seq_len": 16}, cell="lstm", hidden_size=8, batch_size=8)
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(SessionConfig(**SMALL), settings)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win.last_snapshot is not None, timeout=5000)
+    yield win
+    win.controller.shutdown()
+
+
+def message_box(win, name="message"):
+    boxes = [b for b in win.findChildren(QMessageBox) if b.objectName() == name and b.isVisible()]
+    return boxes[-1] if boxes else None
+
+
+def click_answer(qtbot, box, button):
+    qtbot.mouseClick(box.button(button), Qt.MouseButton.LeftButton)
+
+
+def test_build_a_gru_press_play_and_watch_the_panels_change(qtbot, window):
+    window.network_controls.cell.setCurrentIndex(window.network_controls.cell.findData("gru"))
+    assert window.controller.config.cell == "gru"
+    qtbot.waitUntil(lambda: window.last_snapshot.cell == "gru", timeout=5000)
+    first = window.last_snapshot
+    qtbot.mouseClick(window.training_controls.play_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.last_snapshot.step >= 15, timeout=20000)
+    assert window.controller.running
+    assert "Pause" in window.training_controls.play_button.text()
+    qtbot.mouseClick(window.training_controls.play_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.controller.busy, timeout=5000)
+    later = window.last_snapshot
+    assert set(later.gates) == {"r", "z", "n"}
+    assert not np.array_equal(first.hidden, later.hidden)
+    assert len(later.history.train_loss) == later.step
+    assert window.status_labels["step"].text() == f"Step {later.step:,}"
+
+
+def test_pick_a_task_and_its_parameters(qtbot, window):
+    box = window.task_controls.task_box
+    box.setCurrentIndex(box.findData("parity"))
+    assert window.controller.session.task.name == "parity"
+    qtbot.waitUntil(lambda: window.last_snapshot.task_name == "parity", timeout=5000)
+    assert "parity" in window.task_controls.description.text().lower()
+    seq_len = window.task_controls.findChild(type(window.training_controls.batch), "param_seq_len")
+    seq_len.setValue(7)
+    assert window.controller.session.task.values["seq_len"] == 7
+    qtbot.waitUntil(lambda: len(window.last_snapshot.hidden) == 7, timeout=5000)
+
+
+def test_one_step_shortcut_and_space_to_play_and_pause(qtbot, window):
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=3000)
+    qtbot.keyClick(window, Qt.Key.Key_S)
+    qtbot.waitUntil(lambda: window.last_snapshot.step == 1, timeout=5000)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: window.controller.running, timeout=3000)
+    qtbot.waitUntil(lambda: window.last_snapshot.step > 3, timeout=10000)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: not window.controller.busy, timeout=5000)
+
+
+def test_learning_rate_change_applies_without_resetting(qtbot, window):
+    window.controller.step(3)
+    qtbot.waitUntil(lambda: window.last_snapshot.step == 3, timeout=5000)
+    window.training_controls.lr.setValue(0.0005)
+    assert window.controller.session.trainer.config.lr == pytest.approx(0.0005)
+    assert window.controller.session.step == 3
+
+
+def test_architecture_change_asks_first_and_no_keeps_everything(qtbot, window):
+    window.controller.step(2)
+    qtbot.waitUntil(lambda: window.last_snapshot.step == 2, timeout=5000)
+    session = window.controller.session
+    window.network_controls.hidden.setValue(12)
+    box = message_box(window, "confirm")
+    assert box is not None and "2 training steps" in box.text()
+    click_answer(qtbot, box, QMessageBox.StandardButton.No)
+    assert window.controller.session is session
+    assert window.network_controls.hidden.value() == 8
+    window.network_controls.hidden.setValue(12)
+    click_answer(qtbot, message_box(window, "confirm"), QMessageBox.StandardButton.Yes)
+    assert window.controller.session.config.hidden_size == 12
+    assert window.controller.session.step == 0
+
+
+def test_export_all_plots_from_the_menu(qtbot, window, tmp_path, monkeypatch):
+    window.controller.step(3)
+    qtbot.waitUntil(lambda: window.last_snapshot.step == 3, timeout=5000)
+    out = tmp_path / "plots"
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(out))
+    window.export_action.trigger()
+    for name in window.panels:
+        for suffix in ("png", "svg", "csv"):
+            path = out / f"{name}.{suffix}"
+            assert path.is_file() and path.stat().st_size > 50, path
+
+
+def test_a_bad_session_file_gets_a_dialog_and_the_app_carries_on(qtbot, window, tmp_path, monkeypatch):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "session.json").write_text("{ this is not json")
+    session = window.controller.session
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(bad))
+    window.open_action.trigger()
+    box = message_box(window)
+    assert box is not None and "not valid JSON" in box.text()
+    click_answer(qtbot, box, QMessageBox.StandardButton.Ok)
+    assert window.controller.session is session
+    window.controller.step(1)
+    qtbot.waitUntil(lambda: window.last_snapshot.step == 1, timeout=5000)
+
+
+def test_a_bad_data_file_gets_a_dialog_and_keeps_the_task(qtbot, window, tmp_path):
+    binary = tmp_path / "data.csv"
+    binary.write_bytes(bytes(range(256)) * 10)
+    window.task_controls.open_data_file(str(binary))
+    box = message_box(window)
+    assert box is not None
+    assert window.controller.session.task.name == "adding"
+    assert window.task_controls.task_box.currentData() == "adding"
+
+
+def test_save_and_reopen_a_session(qtbot, window, tmp_path):
+    window.controller.step(4)
+    qtbot.waitUntil(lambda: window.last_snapshot.step == 4, timeout=5000)
+    assert window.save_session_to(tmp_path / "saved")
+    window.controller.reset()
+    qtbot.waitUntil(lambda: window.last_snapshot.step == 0, timeout=5000)
+    assert window.open_session(tmp_path / "saved")
+    qtbot.waitUntil(lambda: window.last_snapshot.step == 4, timeout=5000)
+    assert str(tmp_path / "saved") in window._recent()
+
+
+def test_a_diverging_run_pauses_and_says_what_to_do(qtbot, tmp_path):
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    config = SessionConfig(task="adding", task_params={"seq_len": 60}, cell="rnn_relu", init="identity",
+                           init_scale=3.0, optimizer="sgd", lr=10.0, clip_norm=0.0, hidden_size=8)
+    win = MainWindow(config, settings)
+    qtbot.addWidget(win)
+    win.show()
+    win.controller.play()
+    qtbot.waitUntil(lambda: message_box(win) is not None, timeout=20000)
+    assert "clipping" in message_box(win).text()
+    assert not win.controller.running
+    params = win.controller.session.model.parameters()
+    assert all(np.isfinite(v).all() for v in params.values())
+    win.controller.shutdown()
+
+
+def test_closing_during_training_is_immediate(qtbot, window):
+    window.controller.play()
+    qtbot.waitUntil(lambda: window.last_snapshot.step > 2, timeout=10000)
+    started = time.perf_counter()
+    window.close()
+    assert time.perf_counter() - started < 2.0
+    assert not window.controller.busy
+
+
+def test_layout_and_theme_are_remembered(qtbot, tmp_path):
+    path = str(tmp_path / "layout.ini")
+    win = MainWindow(SessionConfig(**SMALL), QSettings(path, QSettings.Format.IniFormat))
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    assert win.training_dock.isVisible()
+    win.training_dock.toggleViewAction().trigger()
+    assert not win.training_dock.isVisible()
+    win.set_theme("dark")
+    win.close()
+    again = MainWindow(SessionConfig(**SMALL), QSettings(path, QSettings.Format.IniFormat))
+    qtbot.addWidget(again)
+    again.show()
+    assert not again.training_dock.isVisible()
+    from rnnviz.ui import theme
+
+    assert theme.current_theme().name == "dark"
+    again.reset_layout_action.trigger()
+    assert again.training_dock.isVisible()
+    again.set_theme("light")
+    again.controller.shutdown()
