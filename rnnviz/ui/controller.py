@@ -21,7 +21,7 @@ from rnnviz.session.session import Selection, Session, StepOutcome
 from rnnviz.session.snapshot import Snapshot
 
 FRAME_INTERVAL_MS = 33  # <= 30 redraws per second
-SPEEDS = {"1 step/s": 1.0, "5 steps/s": 5.0, "20 steps/s": 20.0, "100 steps/s": 100.0, "Full speed": 0.0}
+SNAPSHOT_BUDGET = 0.2  # at most this share of the worker's time goes to computing snapshots
 
 
 @dataclass
@@ -51,7 +51,7 @@ class TrainingWorker(QThread):
             self.error = f"{type(exc).__name__}: {exc}"
 
     def _train(self) -> None:
-        done, last_frame = 0, 0.0
+        done, last_frame, snapshot_cost = 0, 0.0, 0.0
         while not self.stop_requested.is_set() and (self.steps is None or done < self.steps):
             started = time.perf_counter()
             outcome = self.session.train_step()
@@ -59,9 +59,13 @@ class TrainingWorker(QThread):
                 self.diverged = outcome
                 break
             done += 1
-            if started - last_frame >= FRAME_INTERVAL_MS / 1000:
+            # a snapshot costs about one forward+backward pass: space them out so that training
+            # keeps most of the time, and never more often than the screen redraws
+            interval = max(FRAME_INTERVAL_MS / 1000, snapshot_cost / SNAPSHOT_BUDGET)
+            if started - last_frame >= interval:
+                last_frame = time.perf_counter()
                 self._publish()
-                last_frame = started
+                snapshot_cost = time.perf_counter() - last_frame
             self._throttle(started)
         self._publish()
 

@@ -1,0 +1,205 @@
+"""Loading a person's own files: plain text for the text task, numeric CSV for the series task.
+
+Every refusal is a ``DataFileError`` (a ``TaskError``) whose message names the file, says what is
+wrong (and where: line and column) and what to do about it.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rnnviz.tasks.base import TaskError
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+CSV_DELIMITERS = (",", ";", "\t")
+
+
+class DataFileError(TaskError):
+    """A person's data file cannot be used; the message says why and what to do."""
+
+
+def load_text(path: str | os.PathLike[str]) -> str:
+    """The file's text (UTF-8, byte-order mark dropped, line endings normalised to ``\\n``)."""
+    text = _read_utf8(Path(path))
+    if not text.strip():
+        raise DataFileError(
+            f"{path} contains no text (it is empty or only whitespace); choose a text file with content"
+        )
+    return text
+
+
+def load_csv(path: str | os.PathLike[str]) -> tuple[list[str], np.ndarray]:
+    """Numeric columns of a CSV file with a header row: (names (C,), values (N, C) float64, all finite).
+
+    Columns that are mostly not numbers (dates, labels) are left out; in the others every cell must
+    be a finite number. The delimiter is the one of
+    ``,`` ``;`` or tab that occurs most often in the first non-blank line.
+    """
+    table = _split_rows(_read_utf8(Path(path)), path)
+    numeric = [col for col in range(len(table.header)) if table.is_numeric(col)]
+    if not numeric:
+        raise DataFileError(
+            f"{path} has no numeric column (columns: {', '.join(repr(h) for h in table.header)}); "
+            "the series task needs at least one column of numbers"
+        )
+    values = np.empty((len(table.rows), len(numeric)), dtype=np.float64)  # (N, C)
+    for out_col, col in enumerate(numeric):
+        values[:, out_col] = table.parse_column(col)
+    return [table.header[c] for c in numeric], values
+
+
+def require_rows(found: int, needed: int, path: str | os.PathLike[str], unit: str = "rows") -> None:
+    """Refuse data too short to make one training sequence of the chosen length."""
+    if found < needed:
+        raise DataFileError(
+            f"{path} has {found} {unit} but one sequence of the chosen length needs at least "
+            f"{needed}; lower seq_len or use a longer file"
+        )
+
+
+def _read_utf8(path: Path) -> str:
+    if not path.exists():
+        raise DataFileError(f"{path} does not exist; check the path or choose another file")
+    if not path.is_file():
+        raise DataFileError(f"{path} is not a regular file (a folder or device?); choose a file")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise DataFileError(
+            f"{path} is {size:,} bytes ({size / 2**20:.1f} MB), more than the {MAX_FILE_BYTES // 2**20} MB "
+            "limit; "
+            "use a smaller excerpt of it"
+        )
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise DataFileError(f"cannot read {path}: {error.strerror or error}; check its permissions") from None
+    nul_offset = raw.find(b"\x00")
+    if nul_offset >= 0:
+        raise DataFileError(
+            f"{path} contains NUL bytes (offset {nul_offset}), so it looks like a binary file, "
+            "not text; choose a UTF-8 text file"
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise DataFileError(
+            f"{path} is not UTF-8 text (byte 0x{raw[error.start]:02x} at offset {error.start} cannot be "
+            "decoded); save it as UTF-8 or choose a text file"
+        ) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+@dataclass
+class _CsvRows:
+    """The header and data rows of a CSV text; line numbers are worked out only for error messages."""
+
+    path: object
+    text: str
+    delimiter: str
+    header: list[str]
+    rows: list[list[str]]  # data rows, blank lines left out
+    records: list[int]  # for each data row, its index among the csv reader's records
+
+    def line(self, row: int) -> int:
+        """The file line on which data row ``row`` starts (re-reads the text: for messages only)."""
+        return _line_of_record(self.text, self.delimiter, self.records[row])
+
+    def is_numeric(self, col: int) -> bool:
+        """At least half of the column's first 100 filled cells are numbers (dates, labels: not)."""
+        filled = itertools.islice((c for c in (cells[col] for cells in self.rows) if c.strip()), 100)
+        votes = [_is_number(cell) for cell in filled]
+        return bool(votes) and 2 * sum(votes) >= len(votes)
+
+    def parse_column(self, col: int) -> np.ndarray:
+        """The column as floats (N,); if any cell is not a finite number, say which one."""
+        cells = [row_cells[col] for row_cells in self.rows]
+        try:
+            column = np.fromiter(map(float, cells), dtype=np.float64, count=len(cells))
+            if np.all(np.isfinite(column)):
+                return column
+        except ValueError:
+            pass
+        for row, cell in enumerate(cells):
+            _check_cell(cell, f"{self.path}, line {self.line(row)}, column {self.header[col]!r}")
+        raise AssertionError("unreachable: a bad cell was expected")
+
+
+def _split_rows(text: str, path: object) -> _CsvRows:
+    """Header names and data rows; refuses a file without them or with rows of the wrong length."""
+    first = next((line for line in text.split("\n", 1000) if line.strip()), "")
+    delimiter = max(CSV_DELIMITERS, key=first.count)
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
+    try:
+        records = list(reader)
+    except csv.Error as error:
+        raise DataFileError(
+            f"{path}, line {reader.line_num}: not valid CSV ({error}); fix or remove that line"
+        ) from None
+    filled = [i for i, cells in enumerate(records) if "".join(cells).strip()]
+    if not filled:
+        raise DataFileError(f"{path} is empty; a CSV file needs a header row and data rows")
+    header_line = _line_of_record(text, delimiter, filled[0])
+    header = _check_header([c.strip() for c in records[filled[0]]], header_line, path)
+    table = _CsvRows(path, text, delimiter, header, [records[i] for i in filled[1:]], filled[1:])
+    if not table.rows:
+        raise DataFileError(f"{path} has a header row but no data rows; add the data below the header")
+    wrong = next((row for row, cells in enumerate(table.rows) if len(cells) != len(header)), None)
+    if wrong is not None:
+        raise DataFileError(
+            f"{path}, line {table.line(wrong)}: {len(table.rows[wrong])} values but the header has "
+            f"{len(header)} columns; every row needs one value per column"
+        )
+    return table
+
+
+def _line_of_record(text: str, delimiter: str, record: int) -> int:
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
+    for index, _ in enumerate(reader):
+        if index == record:
+            return reader.line_num
+    raise AssertionError(f"record {record} not found")
+
+
+def _check_header(names: list[str], line_number: int, path: object) -> list[str]:
+    if all(_is_number(name) for name in names):
+        raise DataFileError(
+            f"{path}, line {line_number}: the first row holds numbers, not column names; "
+            "add a header row naming the columns"
+        )
+    for index, name in enumerate(names):
+        if not name:
+            raise DataFileError(f"{path}, line {line_number}: column {index + 1} has no name; name every column")
+        if name in names[:index]:
+            raise DataFileError(
+                f"{path}, line {line_number}: the column name {name!r} appears twice "
+                f"(columns {names.index(name) + 1} and {index + 1}); rename one of them"
+            )
+    return names
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_cell(cell: str, where: str) -> None:
+    """Raise DataFileError if the cell is empty, not a number, or not finite."""
+    if not cell.strip():
+        raise DataFileError(f"{where}: empty cell; fill it in or remove the row")
+    try:
+        value = float(cell)
+    except ValueError:
+        raise DataFileError(
+            f"{where}: {cell.strip()[:40]!r} is not a number; fix the value or remove the row"
+        ) from None
+    if not np.isfinite(value):
+        raise DataFileError(f"{where}: {cell.strip()[:40]!r} is not a finite number; replace it or remove the row")

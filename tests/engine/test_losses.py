@@ -1,0 +1,166 @@
+import math
+
+import numpy as np
+import pytest
+
+from rnnviz.engine.gradcheck import compare_gradients
+from rnnviz.engine.losses import (
+    LOSSES,
+    LossError,
+    bce_with_logits_loss,
+    cross_entropy_loss,
+    get_loss,
+    mse_loss,
+    predict,
+)
+
+T, B, O = 5, 3, 4
+
+
+def _mask():
+    mask = np.ones((T, B))
+    mask[3:, 1] = 0  # sample 1 has 3 real steps
+    mask[4:, 2] = 0  # sample 2 has 4 real steps
+    return mask
+
+
+def _data(loss_name, rng):
+    logits = rng.standard_normal((T, B, O))
+    if loss_name == "cross_entropy":
+        targets = rng.integers(0, O, (T, B))
+    elif loss_name == "bce":
+        targets = rng.uniform(0, 1, (T, B, O))
+    else:
+        targets = rng.standard_normal((T, B, O))
+    return logits, targets
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+@pytest.mark.parametrize("masked", [False, True])
+def test_gradient_matches_finite_differences(name, masked):
+    rng = np.random.default_rng(3)
+    logits, targets = _data(name, rng)
+    mask = _mask() if masked else None
+    loss = get_loss(name)
+    _, d_logits = loss(logits, targets, mask)
+    result = compare_gradients({"logits": logits}, lambda: loss(logits, targets, mask)[0], {"logits": d_logits})
+    assert result.max_rel_error < 1e-7, str(result)
+
+
+def _naive_values(name, logits, targets):
+    """Per-position losses written out the long way (no shared code with the module)."""
+    out = np.zeros(logits.shape[:-1] + ((1,) if name == "cross_entropy" else (logits.shape[-1],)))
+    for index in np.ndindex(logits.shape[:-1]):
+        y = logits[index]
+        if name == "mse":
+            out[index] = (y - targets[index]) ** 2
+        elif name == "bce":
+            s = 1 / (1 + np.exp(-y))
+            t = targets[index]
+            out[index] = -(t * np.log(s) + (1 - t) * np.log(1 - s))
+        else:
+            out[index] = -math.log(math.exp(y[targets[index]]) / sum(math.exp(v) for v in y))
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_masked_mean_matches_naive_formula(name):
+    rng = np.random.default_rng(4)
+    logits, targets = _data(name, rng)
+    mask = _mask()
+    values = _naive_values(name, logits, targets)
+    expected = (values * mask[..., None]).sum() / (mask.sum() * values.shape[-1])
+    assert get_loss(name)(logits, targets, mask)[0] == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_padding_does_not_matter(name):
+    rng = np.random.default_rng(5)
+    logits, targets = _data(name, rng)
+    mask = _mask()
+    loss, d_logits = get_loss(name)(logits, targets, mask)
+    assert np.all(d_logits[mask == 0] == 0)
+    changed_logits = logits.copy()
+    changed_logits[mask == 0] = 1e3
+    changed_targets = targets.copy()
+    changed_targets[mask == 0] = -1 if name == "cross_entropy" else 7.0
+    assert get_loss(name)(changed_logits, changed_targets, mask)[0] == pytest.approx(loss, rel=1e-12)
+
+
+def test_many_to_one_shapes():
+    rng = np.random.default_rng(6)
+    logits = rng.standard_normal((B, O))
+    loss, d = cross_entropy_loss(logits, np.array([0, 3, 1]))
+    assert d.shape == (B, O) and loss > 0
+    loss, d = mse_loss(logits, np.zeros((B, O)))
+    assert loss == pytest.approx(np.mean(logits**2))
+
+
+def test_stable_for_huge_logits():
+    logits = np.array([[1000.0, 0.0], [-1000.0, 0.0]], dtype=np.float32)
+    loss, d = cross_entropy_loss(logits, np.array([1, 0]))
+    assert loss == pytest.approx(1000.0) and np.all(np.isfinite(d))
+    assert d.dtype == np.float32
+    loss, d = bce_with_logits_loss(logits, np.array([[0.0, 1.0], [1.0, 0.0]], dtype=np.float32))
+    # elements: 1000 (t=0), log 2 (y=0,t=1), 1000 (y=-1000, t=1), log 2
+    assert loss == pytest.approx((2000 + 2 * math.log(2)) / 4, rel=1e-6)
+    assert np.all(np.isfinite(d))
+
+
+def test_predictions_for_display():
+    logits = np.array([[0.0, 0.0, 800.0], [1.0, 2.0, 3.0]])
+    probs = predict("cross_entropy", logits)
+    np.testing.assert_allclose(probs.sum(axis=-1), 1.0)
+    assert probs[0, 2] == pytest.approx(1.0)
+    e = np.exp([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(probs[1], e / e.sum())
+    sig = predict("bce", np.array([-800.0, 0.0, 800.0, 2.0]))
+    np.testing.assert_allclose(sig, [0.0, 0.5, 1.0, 1 / (1 + math.exp(-2.0))])
+    values = predict("mse", logits)
+    np.testing.assert_array_equal(values, logits)
+    assert values is not logits
+
+
+def test_float32_stays_float32():
+    rng = np.random.default_rng(0)
+    logits = rng.standard_normal((T, B, O)).astype(np.float32)
+    for name in LOSSES:
+        _, targets = _data(name, rng)
+        _, d = get_loss(name)(logits, targets, _mask())
+        assert d.dtype == np.float32, name
+
+
+def test_against_torch():
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    rng = np.random.default_rng(8)
+    logits = rng.standard_normal((B, O))
+    y = torch.tensor(logits, requires_grad=True)
+    ids = np.array([2, 0, 3])
+    F.cross_entropy(y, torch.tensor(ids)).backward()
+    loss, d = cross_entropy_loss(logits, ids)
+    assert loss == pytest.approx(F.cross_entropy(y, torch.tensor(ids)).item(), rel=1e-12)
+    np.testing.assert_allclose(d, y.grad.numpy(), rtol=1e-10)
+    targets = rng.uniform(0, 1, (B, O))
+    y.grad = None
+    F.binary_cross_entropy_with_logits(y, torch.tensor(targets)).backward()
+    loss, d = bce_with_logits_loss(logits, targets)
+    assert loss == pytest.approx(F.binary_cross_entropy_with_logits(y, torch.tensor(targets)).item(), rel=1e-12)
+    np.testing.assert_allclose(d, y.grad.numpy(), rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: get_loss("hinge"), "unknown loss 'hinge'"),
+        (lambda: mse_loss(np.zeros((T, B, O)), np.zeros((T, B, O)), np.ones((B, T))), "mask"),
+        (lambda: mse_loss(np.zeros((T, B, O)), np.zeros((T, B, O)), np.zeros((T, B))), "no real"),
+        (lambda: mse_loss(np.zeros((T, B, O)), np.zeros((T, B))), "targets shaped like"),
+        (lambda: cross_entropy_loss(np.zeros((B, O)), np.array([0, 1, O])), "between 0 and"),
+        (lambda: cross_entropy_loss(np.zeros((B, O)), np.zeros((B, O))), "class id"),
+    ],
+)
+def test_person_errors_are_value_errors(call, message):
+    with pytest.raises(LossError, match=message):
+        call()
+    assert issubclass(LossError, ValueError)
