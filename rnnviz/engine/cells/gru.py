@@ -1,0 +1,141 @@
+"""GRU cell (PyTorch nn.GRU), gate order r, z, n."""
+from __future__ import annotations
+
+import numpy as np
+
+from rnnviz.engine.cells.lstm import use_exp_activations
+from rnnviz.engine.cells.rnn import _start, trace_steps
+from rnnviz.engine.trace import LayerGradTrace, LayerTrace, TimeLayout
+
+
+class GRUCell:
+    name = "gru"
+    num_gates = 3
+    gate_names = ("r", "z", "n")
+    has_cell_state = False
+    equations = [
+        "r_t = σ(W_ir x_t + b_ir + W_hr h_(t-1) + b_hr)",
+        "z_t = σ(W_iz x_t + b_iz + W_hz h_(t-1) + b_hz)",
+        "n_t = tanh(W_in x_t + b_in + r_t ⊙ (W_hn h_(t-1) + b_hn))",
+        "h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_(t-1)",
+    ]
+
+    def forward(
+        self,
+        inputs: np.ndarray,  # (T, B, I)
+        weights: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+        h0: np.ndarray,  # (B, H)
+        c0: None,
+        layout: TimeLayout,
+        padded: np.ndarray | None,  # (T, B, 1) bool
+    ) -> LayerTrace:
+        """The equations above, with σ through one tanh or exp call (see lstm.activation_scale) and
+        h_t = n_t + z_t (h_(t-1) - n_t). The hidden projection W_hh h + b_hh is one matmul per step
+        against [h, 1] so b_hn stays inside r * (...)."""
+        W_ih, W_hh, b_ih, b_hh = weights
+        T, B, I = inputs.shape
+        H = W_hh.shape[1]
+        dtype = inputs.dtype
+        H2 = 2 * H
+        use_exp = use_exp_activations(B, H, dtype)
+        scale = np.ones(3 * H, dtype=dtype)
+        scale[:H2] = -1.0 if use_exp else 0.5  # see lstm.activation_scale
+        one, half = np.array(1, dtype=dtype), np.array(0.5, dtype=dtype)  # 0-d: fastest operands
+        W_h_aug = np.empty((H + 1, 3 * H), dtype=dtype)  # [W_hh^T; b_hh] scaled
+        W_h_aug[:H] = W_hh.T * scale
+        W_h_aug[H] = b_hh * scale
+        preact = (inputs.reshape(T * B, I) @ (W_ih.T * scale) + b_ih * scale).reshape(T, B, 3 * H)
+        states = np.empty((T + 1, B, H + 1), dtype=dtype)  # [h, 1]
+        states[:, :, H] = 1
+        states[layout.initial_slot, :, :H] = h0
+        projected = np.empty((T, B, 3 * H), dtype=dtype)  # W_hh h_(t-1) + b_hh (r, z scaled)
+        gates = np.empty((T, B, 3 * H), dtype=dtype)
+        scratch = np.empty((B, H), dtype=dtype)
+        with np.errstate(over="ignore"):  # exp(-a) = inf gives σ = 0, as it should
+            for t in layout.steps():
+                h_prev_aug, h_aug = states[layout.previous_slot(t)], states[layout.state_slot(t)]
+                a, hp, gate = preact[t], projected[t], gates[t]
+                np.dot(h_prev_aug, W_h_aug, out=hp)
+                rz = a[:, :H2]
+                np.add(rz, hp[:, :H2], out=rz)
+                sig = gate[:, :H2]
+                if use_exp:  # σ(a) = 1 / (1 + exp(-a))
+                    np.exp(rz, out=sig)
+                    np.add(sig, one, out=sig)
+                    np.reciprocal(sig, out=sig)
+                else:  # σ(a) = (1 + tanh(a / 2)) / 2
+                    np.tanh(rz, out=sig)
+                    np.multiply(sig, half, out=sig)
+                    np.add(sig, half, out=sig)
+                np.multiply(gate[:, :H], hp[:, H2:], out=scratch)  # r * (W_hn h + b_hn)
+                a_n, n = a[:, H2:], gate[:, H2:]
+                np.add(a_n, scratch, out=a_n)
+                np.tanh(a_n, out=n)
+                h, h_prev = h_aug[:, :H], h_prev_aug[:, :H]
+                np.subtract(h_prev, n, out=scratch)
+                np.multiply(gate[:, H:H2], scratch, out=scratch)
+                np.add(n, scratch, out=h)
+                if padded is not None:
+                    np.copyto(h, h_prev, where=padded[t])
+        preact /= scale
+        return LayerTrace(
+            layer=-1, direction=int(layout.reverse), mode=self.name, inputs=inputs, preact=preact,
+            gates={n: gates[:, :, k * H:(k + 1) * H] for k, n in enumerate(self.gate_names)},
+            hidden=np.ascontiguousarray(layout.states(states)[:, :, :H]),
+            prev_hidden=np.ascontiguousarray(layout.previous(states)[:, :, :H]),
+            h0=np.array(states[layout.initial_slot, :, :H]),
+            cache={"hidden_n": projected[:, :, H2:]},  # (T, B, H) W_hn h_(t-1) + b_hn
+        )
+
+    def backward(
+        self,
+        trace: LayerTrace,
+        W_hh: np.ndarray,  # (3H, H)
+        d_from_output: np.ndarray,  # (T, B, H)
+        d_h_last: np.ndarray | None,
+        d_c_last: None,
+        cut: np.ndarray,  # (T,) bool
+    ) -> tuple[LayerGradTrace, np.ndarray, None]:
+        """d_a_n = dh (1-z)(1-n²);  d_a_z = dh (h_(t-1) - n) z(1-z);  d_hn = d_a_n r;
+        d_a_r = d_a_n hn r(1-r);  dh_(t-1) = dh z + [d_a_r, d_a_z, d_hn] @ W_hh (padding carries dh)."""
+        T, B, H = trace.hidden.shape
+        dtype = trace.hidden.dtype
+        r, z, n = (trace.gates[k] for k in self.gate_names)
+        hidden_n = trace.cache["hidden_n"]
+        # d = dh * local, local in the order [n, r, z, hn] so that [r, z, hn] is contiguous
+        local = np.empty((T, B, 4, H), dtype=dtype)
+        np.multiply(1 - z, 1 - n * n, out=local[:, :, 0])
+        np.multiply(local[:, :, 0] * hidden_n, r * (1 - r), out=local[:, :, 1])
+        np.multiply(trace.prev_hidden - n, z * (1 - z), out=local[:, :, 2])
+        np.multiply(local[:, :, 0], r, out=local[:, :, 3])
+        through_z = z
+        if trace.mask is not None:
+            real = trace.mask[:, :, None]
+            local *= real[:, :, :, None]
+            through_z = z * real + (1 - real)
+        d_next = np.empty((T, B, H), dtype=dtype)
+        d_hidden = np.empty((T, B, H), dtype=dtype)
+        d_local = np.empty((T, B, 4, H), dtype=dtype)
+        d_h0 = np.empty((B, H), dtype=dtype)
+        scratch = np.empty((B, H), dtype=dtype)
+        order = list(reversed(trace_steps(trace)))
+        _start(d_next[order[0]], d_h_last)
+        for q, t in enumerate(order):
+            dh, d = d_hidden[t], d_local[t]
+            np.add(d_from_output[t], d_next[t], out=dh)
+            np.multiply(dh[:, None, :], local[t], out=d)
+            target = d_next[order[q + 1]] if q + 1 < T else d_h0
+            if cut[t]:
+                target.fill(0)
+                continue
+            np.dot(d[:, 1:].reshape(B, 3 * H), W_hh, out=target)
+            np.multiply(dh, through_z[t], out=scratch)
+            np.add(target, scratch, out=target)
+        d_preact = np.concatenate([d_local[:, :, 1:3], d_local[:, :, :1]], axis=2).reshape(T, B, 3 * H)
+        d_hidden_preact = d_local[:, :, 1:].reshape(T, B, 3 * H)
+        grads = LayerGradTrace(
+            layer=trace.layer, direction=trace.direction, d_hidden=d_hidden,
+            d_hidden_from_output=d_from_output, d_hidden_from_next=d_next, d_preact=d_preact,
+            d_hidden_preact=d_hidden_preact, inputs=trace.inputs, prev_hidden=trace.prev_hidden,
+        )
+        return grads, d_h0, None

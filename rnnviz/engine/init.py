@@ -1,0 +1,115 @@
+"""Weight initialisations applied to a Recurrent in place, seeded.
+
+    initialise(core, "orthogonal", seed=0)
+    initialise(core, "identity", seed=0, scale=1.2)   # IRNN; scale > 1 shows exploding gradients
+
+Each works per gate block: the (G*H, ·) weight matrices are G stacked (H, ·) blocks, one per gate.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from rnnviz.engine.recurrent import EngineError, Recurrent, param_name
+
+
+class InitError(EngineError):
+    """An unknown initialisation or a bad argument for one."""
+
+
+def _blocks(core: Recurrent, kind: str):
+    """Yield (layer, direction, list of (H, ·) gate-block views) of every ``kind`` matrix."""
+    H, G = core.hidden_size, core.cell.num_gates
+    params = core.parameters()
+    for layer in range(core.num_layers):
+        for direction in range(core.num_directions):
+            matrix = params[param_name(kind, layer, direction)]
+            yield [matrix[g * H:(g + 1) * H] for g in range(G)]
+
+
+def _zero_biases(core: Recurrent) -> None:
+    for name, array in core.parameters().items():
+        if name.startswith("bias"):
+            array[...] = 0
+
+
+def _glorot(block: np.ndarray, rng: np.random.Generator) -> None:
+    """U(-a, a), a = sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio 2010)."""
+    fan_out, fan_in = block.shape
+    bound = np.sqrt(6.0 / (fan_in + fan_out))
+    block[...] = rng.uniform(-bound, bound, size=block.shape)
+
+
+def _orthogonal(block: np.ndarray, rng: np.random.Generator) -> None:
+    """A uniformly random orthogonal matrix (QR of a Gaussian with the sign of diag(R) fixed)."""
+    rows, cols = block.shape
+    gaussian = rng.standard_normal((max(rows, cols), min(rows, cols)))
+    q, r = np.linalg.qr(gaussian)
+    q *= np.sign(np.diag(r))
+    block[...] = q if rows >= cols else q.T
+
+
+def init_default(core: Recurrent, seed: int | None = None) -> None:
+    """PyTorch's default: every parameter ~ U(-1/sqrt(H), 1/sqrt(H))."""
+    core.reset_parameters(seed)
+
+
+def init_xavier(core: Recurrent, seed: int | None = None) -> None:
+    """Glorot uniform on each gate block of W_ih and W_hh, zero biases."""
+    rng = np.random.default_rng(seed)
+    for kind in ("weight_ih", "weight_hh"):
+        for blocks in _blocks(core, kind):
+            for block in blocks:
+                _glorot(block, rng)
+    _zero_biases(core)
+
+
+def init_orthogonal(core: Recurrent, seed: int | None = None) -> None:
+    """Orthogonal W_hh per gate block (Saxe et al. 2014), Glorot W_ih, zero biases."""
+    rng = np.random.default_rng(seed)
+    for blocks in _blocks(core, "weight_ih"):
+        for block in blocks:
+            _glorot(block, rng)
+    for blocks in _blocks(core, "weight_hh"):
+        for block in blocks:
+            _orthogonal(block, rng)
+    _zero_biases(core)
+
+
+def init_identity(core: Recurrent, seed: int | None = None, scale: float = 1.0,
+                  input_std: float = 0.001) -> None:
+    """IRNN (Le, Jaitly & Hinton 2015): W_hh = scale * I, W_ih ~ N(0, input_std²), zero biases.
+
+    Made for relu RNNs; on lstm/gru every gate block of W_hh gets scale * I.
+    """
+    if not np.isfinite(scale) or scale <= 0:
+        raise InitError(f"identity init scale must be a positive number, got {scale!r}")
+    if not np.isfinite(input_std) or input_std < 0:
+        raise InitError(f"identity init input_std must be >= 0, got {input_std!r}")
+    rng = np.random.default_rng(seed)
+    for blocks in _blocks(core, "weight_ih"):
+        for block in blocks:
+            block[...] = rng.normal(0.0, input_std, size=block.shape)
+    for blocks in _blocks(core, "weight_hh"):
+        for block in blocks:
+            block[...] = scale * np.eye(core.hidden_size)
+    _zero_biases(core)
+
+
+INITS: dict[str, Callable[..., None]] = {
+    "default": init_default,
+    "xavier": init_xavier,
+    "orthogonal": init_orthogonal,
+    "identity": init_identity,
+}
+
+
+def initialise(core: Recurrent, name: str, seed: int | None = None, **kwargs) -> None:
+    """Apply the initialisation ``name`` (one of INITS) to ``core`` in place."""
+    if name not in INITS:
+        raise InitError(f"unknown initialisation {name!r}; use one of {', '.join(INITS)}")
+    try:
+        INITS[name](core, seed, **kwargs)
+    except TypeError as error:
+        raise InitError(f"initialisation {name!r} got a bad argument: {error}") from None

@@ -1,0 +1,293 @@
+"""The recurrent core: a stack of RNN / LSTM / GRU layers, uni- or bidirectional, like PyTorch's
+nn.RNN / nn.LSTM / nn.GRU (sequence-first, same parameter names, shapes, equations and init).
+
+Layer k > 0 takes the previous layer's output (T, B, D*H). The reverse direction runs from
+t = T-1 down to 0; the output concatenates [forward, reverse] on the last axis and h_n is ordered
+[layer 0 forward, layer 0 reverse, layer 1 forward, ...].
+
+Padding (``mask[t, b] == 0``, only at the end of a sequence) changes nothing: the state is carried
+through it, the output there is 0 and it contributes nothing to any gradient. This matches
+``pack_padded_sequence``.
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+
+from rnnviz.engine.cells import CELLS
+from rnnviz.engine.trace import LayerGradTrace, LayerTrace, RecurrentGrads, RecurrentTrace, TimeLayout
+
+MODES: tuple[str, ...] = tuple(CELLS)
+PARAM_KINDS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+
+
+class EngineError(ValueError):
+    """A bad value given to the engine: the message says what is wrong and what to do."""
+
+
+def param_name(kind: str, layer: int, direction: int) -> str:
+    """PyTorch's parameter name, e.g. ``weight_hh_l1_reverse``."""
+    return f"{kind}_l{layer}" + ("_reverse" if direction == 1 else "")
+
+
+class Recurrent:
+    """A multi-layer recurrent core with PyTorch's parameters and a NumPy forward/backward."""
+
+    def __init__(
+        self,
+        mode: str,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bidirectional: bool = False,
+        dtype=np.float32,
+        seed: int | None = None,
+    ) -> None:
+        if mode not in CELLS:
+            raise EngineError(f"unknown cell mode {mode!r}; use one of {', '.join(MODES)}")
+        for label, value in (("input_size", input_size), ("hidden_size", hidden_size),
+                             ("num_layers", num_layers)):
+            if int(value) != value or value < 1:
+                raise EngineError(f"{label} must be a whole number >= 1, got {value!r}")
+        dtype = np.dtype(dtype)
+        if dtype not in (np.float32, np.float64):
+            raise EngineError(f"dtype must be float32 or float64, got {dtype}")
+        self.mode = mode
+        self.cell = CELLS[mode]
+        self.input_size = int(input_size)
+        self.hidden_size = int(hidden_size)
+        self.num_layers = int(num_layers)
+        self.bidirectional = bool(bidirectional)
+        self.num_directions = 2 if self.bidirectional else 1
+        self.dtype = dtype
+        self._params: dict[str, np.ndarray] = {
+            name: np.empty(shape, dtype=dtype) for name, shape in self.param_shapes().items()
+        }
+        self.reset_parameters(seed)
+
+    # ----- parameters -------------------------------------------------------------------------
+
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        """name -> shape, in PyTorch's order (per layer, per direction: W_ih, W_hh, b_ih, b_hh)."""
+        gates_hidden = self.cell.num_gates * self.hidden_size
+        shapes: dict[str, tuple[int, ...]] = {}
+        for layer in range(self.num_layers):
+            layer_input = self.layer_input_size(layer)
+            for direction in range(self.num_directions):
+                shapes[param_name("weight_ih", layer, direction)] = (gates_hidden, layer_input)
+                shapes[param_name("weight_hh", layer, direction)] = (gates_hidden, self.hidden_size)
+                shapes[param_name("bias_ih", layer, direction)] = (gates_hidden,)
+                shapes[param_name("bias_hh", layer, direction)] = (gates_hidden,)
+        return shapes
+
+    def layer_input_size(self, layer: int) -> int:
+        return self.input_size if layer == 0 else self.num_directions * self.hidden_size
+
+    def reset_parameters(self, seed: int | None = None) -> None:
+        """PyTorch's default init: every parameter ~ U(-1/sqrt(H), 1/sqrt(H))."""
+        rng = np.random.default_rng(seed)
+        bound = 1.0 / np.sqrt(self.hidden_size)
+        for array in self._params.values():
+            array[...] = rng.uniform(-bound, bound, size=array.shape)
+
+    def parameters(self) -> dict[str, np.ndarray]:
+        """The live parameter arrays by name; an optimizer updates them in place."""
+        return self._params
+
+    def num_params(self) -> int:
+        return int(sum(a.size for a in self._params.values()))
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return {name: array.copy() for name, array in self._params.items()}
+
+    def load_state_dict(self, state: Mapping[str, object]) -> None:
+        """Copy ``state`` (PyTorch names and shapes; arrays or tensors) into the parameters,
+        casting to the core's dtype. Nothing is changed unless every key and shape fits."""
+        shapes = self.param_shapes()
+        missing = [k for k in shapes if k not in state]
+        extra = [k for k in state if k not in shapes]
+        if missing or extra:
+            parts = []
+            if missing:
+                parts.append(f"missing keys {', '.join(missing)}")
+            if extra:
+                parts.append(f"unexpected keys {', '.join(map(str, extra))}")
+            raise EngineError(
+                f"state dict does not fit this {self.describe()}: {'; '.join(parts)}"
+            )
+        arrays = {}
+        for name, shape in shapes.items():
+            value = state[name]
+            if hasattr(value, "detach"):  # a torch tensor
+                value = value.detach().cpu().numpy()
+            array = np.asarray(value)
+            if array.shape != shape:
+                raise EngineError(
+                    f"state dict entry {name} has shape {array.shape}, this {self.describe()} "
+                    f"needs {shape}"
+                )
+            arrays[name] = array
+        for name, array in arrays.items():
+            self._params[name][...] = array.astype(self.dtype, copy=False)
+
+    def describe(self) -> str:
+        kind = "bidirectional " if self.bidirectional else ""
+        return (f"{kind}{self.mode} core (input {self.input_size}, hidden {self.hidden_size}, "
+                f"{self.num_layers} layer{'s' if self.num_layers > 1 else ''})")
+
+    def _layer_weights(self, layer: int, direction: int, weights: Mapping[str, np.ndarray]):
+        return tuple(weights[param_name(kind, layer, direction)] for kind in PARAM_KINDS)
+
+    # ----- forward ----------------------------------------------------------------------------
+
+    def forward(self, x, h0=None, mask=None) -> RecurrentTrace:
+        """x (T, B, I); h0 (L*D, B, H) or, for lstm, a tuple (h0, c0) (either may be None);
+        mask (T, B) 1 real / 0 padding, padding only at the end of each sequence."""
+        x = self._as_array(x, "x")
+        if x.ndim != 3 or x.shape[2] != self.input_size or x.shape[0] < 1 or x.shape[1] < 1:
+            raise EngineError(
+                f"x must have shape (timesteps, batch, {self.input_size}), got {x.shape}"
+            )
+        T, B, _ = x.shape
+        real = self._check_mask(mask, T, B)
+        padded = None if real is None else (real == 0)[:, :, None]  # (T, B, 1)
+        if real is not None:
+            x = x * real[:, :, None]  # padded inputs cannot leak into anything
+        h_init, c_init = self._initial_states(h0, B)
+        weights = self.state_dict()  # the values this trace was computed with
+        H, D = self.hidden_size, self.num_directions
+        layers: list[list[LayerTrace]] = []
+        layer_input = x
+        h_n = np.empty((self.num_layers * D, B, H), dtype=self.dtype)
+        c_n = np.empty_like(h_n) if self.cell.has_cell_state else None
+        for layer in range(self.num_layers):
+            output = np.empty((T, B, D * H), dtype=self.dtype)
+            traces = []
+            for direction in range(D):
+                k = layer * D + direction
+                trace = self.cell.forward(
+                    layer_input, self._layer_weights(layer, direction, weights), h_init[k],
+                    None if c_init is None else c_init[k], TimeLayout(T, direction == 1), padded,
+                )
+                trace.layer, trace.mask = layer, real
+                output[:, :, direction * H:(direction + 1) * H] = trace.hidden
+                h_n[k] = trace.final_hidden
+                if c_n is not None:
+                    c_n[k] = trace.final_cell_state
+                traces.append(trace)
+            if real is not None:
+                output *= real[:, :, None]
+            layers.append(traces)
+            layer_input = output
+        return RecurrentTrace(mode=self.mode, output=layer_input, h_n=h_n, c_n=c_n,
+                              layers=layers, mask=real, weights=weights)
+
+    __call__ = forward
+
+    # ----- backward ---------------------------------------------------------------------------
+
+    def backward(self, trace: RecurrentTrace, d_output, d_h_n=None, d_c_n=None,
+                 tbptt: int | None = None) -> RecurrentGrads:
+        """BPTT through ``trace`` given dL/d output (T, B, D*H), optionally dL/dh_n and dL/dc_n
+        (L*D, B, H); ``tbptt=k`` cuts the recurrent gradient between chunks [0,k), [k,2k), ..."""
+        T, B = trace.seq_len, trace.batch_size
+        H, D, L = self.hidden_size, self.num_directions, self.num_layers
+        d_out = self._as_array(d_output, "d_output")
+        if d_out.shape != trace.output.shape:
+            raise EngineError(f"d_output must have the output's shape {trace.output.shape}, "
+                              f"got {d_out.shape}")
+        d_h_n = self._optional_state(d_h_n, "d_h_n", B)
+        d_c_n = self._optional_state(d_c_n, "d_c_n", B)
+        if d_c_n is not None and not self.cell.has_cell_state:
+            raise EngineError(f"d_c_n is only for lstm; this core is {self.mode}")
+        if tbptt is not None and (int(tbptt) != tbptt or tbptt < 1):
+            raise EngineError(f"tbptt must be a whole number of timesteps >= 1, got {tbptt!r}")
+        if trace.mask is not None:
+            d_out = d_out * trace.mask[:, :, None]
+        weights = trace.weights
+        params = {name: np.zeros_like(array) for name, array in weights.items()}
+        d_h0 = np.empty((L * D, B, H), dtype=self.dtype)
+        d_c0 = np.empty_like(d_h0) if self.cell.has_cell_state else None
+        grad_layers: list[list[LayerGradTrace]] = [[] for _ in range(L)]
+        for layer in reversed(range(L)):
+            d_input = np.zeros((T, B, self.layer_input_size(layer)), dtype=self.dtype)
+            for direction in range(D):
+                k = layer * D + direction
+                forward_trace = trace.layers[layer][direction]
+                W_ih, W_hh, _, _ = self._layer_weights(layer, direction, weights)
+                grads, d_h0[k], d_c0_k = self.cell.backward(
+                    forward_trace, W_hh,
+                    np.ascontiguousarray(d_out[:, :, direction * H:(direction + 1) * H]),
+                    None if d_h_n is None else d_h_n[k], None if d_c_n is None else d_c_n[k],
+                    TimeLayout(T, direction == 1).recurrence_cut(tbptt),
+                )
+                if d_c0 is not None:
+                    d_c0[k] = d_c0_k
+                self._accumulate(params, grads, layer, direction, W_ih, d_input)
+                grad_layers[layer].append(grads)
+            d_out = d_input
+        return RecurrentGrads(params=params, d_input=d_out, d_h0=d_h0, d_c0=d_c0,
+                              layers=grad_layers)
+
+    def _accumulate(self, params, grads: LayerGradTrace, layer: int, direction: int,
+                    W_ih: np.ndarray, d_input: np.ndarray) -> None:
+        """Weight gradients as one matmul over time x batch; d_input += d_preact @ W_ih."""
+        T, B, GH = grads.d_preact.shape
+        d_pre = grads.d_preact.reshape(T * B, GH)
+        d_hid = grads.d_hidden_preact.reshape(T * B, GH)
+        inputs = grads.inputs.reshape(T * B, -1)
+        prev = grads.prev_hidden.reshape(T * B, -1)
+        np.dot(d_pre.T, inputs, out=params[param_name("weight_ih", layer, direction)])
+        np.dot(d_hid.T, prev, out=params[param_name("weight_hh", layer, direction)])
+        np.sum(d_pre, axis=0, out=params[param_name("bias_ih", layer, direction)])
+        np.sum(d_hid, axis=0, out=params[param_name("bias_hh", layer, direction)])
+        d_input += (d_pre @ W_ih).reshape(d_input.shape)
+
+    # ----- checks -----------------------------------------------------------------------------
+
+    def _as_array(self, value, label: str) -> np.ndarray:
+        if hasattr(value, "detach"):
+            value = value.detach().cpu().numpy()
+        try:
+            array = np.asarray(value, dtype=self.dtype)
+        except (TypeError, ValueError):
+            raise EngineError(f"{label} must be an array of numbers") from None
+        return array
+
+    def _check_mask(self, mask, T: int, B: int) -> np.ndarray | None:
+        if mask is None:
+            return None
+        real = self._as_array(mask, "mask")
+        if real.shape != (T, B):
+            raise EngineError(f"mask must have shape (timesteps, batch) = {(T, B)}, got {real.shape}")
+        if not np.all((real == 0) | (real == 1)):
+            raise EngineError("mask must hold only 1 (real timestep) and 0 (padding)")
+        if np.any(real[1:] > real[:-1]):
+            raise EngineError("mask has padding before a real timestep; padding must be at the end "
+                              "of each sequence")
+        return real
+
+    def _state_shape(self, B: int) -> tuple[int, int, int]:
+        return (self.num_layers * self.num_directions, B, self.hidden_size)
+
+    def _optional_state(self, value, label: str, B: int) -> np.ndarray | None:
+        if value is None:
+            return None
+        array = self._as_array(value, label)
+        if array.shape != self._state_shape(B):
+            raise EngineError(f"{label} must have shape (layers*directions, batch, hidden) = "
+                              f"{self._state_shape(B)}, got {array.shape}")
+        return array
+
+    def _initial_states(self, h0, B: int) -> tuple[np.ndarray, np.ndarray | None]:
+        c0 = None
+        if self.cell.has_cell_state and h0 is not None:
+            if not isinstance(h0, (tuple, list)) or len(h0) != 2:
+                raise EngineError("for lstm, h0 must be a tuple (h0, c0) (either may be None)")
+            h0, c0 = h0
+        zeros = np.zeros(self._state_shape(B), dtype=self.dtype)
+        h0 = zeros if h0 is None else self._optional_state(h0, "h0", B)
+        if self.cell.has_cell_state:
+            c0 = zeros if c0 is None else self._optional_state(c0, "c0", B)
+        return h0, c0

@@ -1,0 +1,53 @@
+"""Shared helpers for the engine tests: a PyTorch reference and a finite-difference checker."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rnnviz.engine import Recurrent
+
+MODE_LIST = ("rnn_tanh", "rnn_relu", "lstm", "gru")
+
+
+def make_core(mode, input_size=3, hidden_size=4, num_layers=1, bidirectional=False, seed=0,
+              dtype=np.float64) -> Recurrent:
+    return Recurrent(mode, input_size, hidden_size, num_layers=num_layers,
+                     bidirectional=bidirectional, dtype=dtype, seed=seed)
+
+
+def lengths_mask(lengths, seq_len) -> np.ndarray:
+    """(T, B) mask with 1 for the first lengths[b] timesteps of sample b."""
+    return (np.arange(seq_len)[:, None] < np.asarray(lengths)[None, :]).astype(np.float64)
+
+
+def scalar_loss(core: Recurrent, x, h0, mask, d_output, d_h_n, d_c_n) -> float:
+    """L = sum(output * d_output) + sum(h_n * d_h_n) + sum(c_n * d_c_n): its gradient is what
+    core.backward(trace, d_output, d_h_n, d_c_n) returns."""
+    trace = core.forward(x, h0=h0, mask=mask)
+    loss = float(np.sum(trace.output * d_output))
+    if d_h_n is not None:
+        loss += float(np.sum(trace.h_n * d_h_n))
+    if d_c_n is not None:
+        loss += float(np.sum(trace.c_n * d_c_n))
+    return loss
+
+
+def finite_difference(loss, array: np.ndarray, indices, eps: float = 1e-6) -> np.ndarray:
+    """Central differences of ``loss()`` with respect to ``array`` (changed in place and restored)
+    at the flat ``indices``."""
+    flat = array.reshape(-1)
+    result = np.empty(len(indices))
+    for k, index in enumerate(indices):
+        original = flat[index]
+        flat[index] = original + eps
+        plus = loss()
+        flat[index] = original - eps
+        minus = loss()
+        flat[index] = original
+        result[k] = (plus - minus) / (2 * eps)
+    return result
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)
