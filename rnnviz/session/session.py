@@ -164,6 +164,7 @@ class Session:
             grad_norm_per_step=np.sqrt((d_hidden.astype(np.float64) ** 2).sum(axis=1)),
             weights=self._layer_arrays(self.model.parameters(), layer, direction),
             weight_grads=self._layer_arrays(result.grads, layer, direction),
+            loss_kind=self.task.loss, token_inputs=self.task.info().token_inputs,
             loss=float(self.history.train[-1, 1]) if len(self.history) else float("nan"),
             steps_per_second=self._rate.rate(), clip_count=self.history.clip_count,
         )

@@ -45,6 +45,8 @@ class Snapshot:
     grad_norm_per_step: np.ndarray  # (T,) ||dL/dh_t|| of the selected sample
     weights: dict[str, np.ndarray]  # "W_ih" (G*H, I_l), "W_hh" (G*H, H), "b_ih", "b_hh" (G*H,), head
     weight_grads: dict[str, np.ndarray]  # same keys and shapes as weights
+    loss_kind: str = "mse"  # "mse" | "cross_entropy" | "bce": how to read predictions
+    token_inputs: bool = False  # inputs are one-hot tokens (timestep_labels are the tokens)
     loss: float = float("nan")  # latest training loss
     steps_per_second: float = 0.0
     clip_count: int = 0  # how many steps clipping fired

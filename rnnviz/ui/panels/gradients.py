@@ -1,0 +1,102 @@
+"""Gradient norm per timestep ||dL/dh_t|| on a log scale: vanishing and exploding gradients made visible.
+
+Going back through time, BPTT multiplies dL/dh by the recurrent Jacobian once per step; a norm that
+falls by decades towards early timesteps is a vanishing gradient, one that grows is exploding.
+A zero norm (e.g. timesteps after the last loss term) cannot sit on a log axis: it is drawn at
+the bottom edge with a hollow marker, and the CSV keeps the true value.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+
+from rnnviz.session.snapshot import Snapshot
+from rnnviz.ui.panels.base import Panel, Rows, labels_are_numbers, thinned_ticks
+from rnnviz.ui.panels.hidden import PaddingShade, padding_start
+from rnnviz.ui.theme import Theme
+
+
+def log_range(values: np.ndarray) -> tuple[float, float]:
+    """(low, high) exponents of ten spanning the positive finite values, at least one decade."""
+    positive = values[np.isfinite(values) & (values > 0)]
+    if not positive.size:
+        return -3.0, 0.0
+    low = math.floor(math.log10(positive.min()))
+    high = math.ceil(math.log10(positive.max()))
+    return float(low), float(max(high, low + 1))
+
+
+def decade_ticks(low: float, high: float, most: int = 7) -> list[list[tuple[float, str]]]:
+    """Ticks at powers of ten labelled 1e-6, ..., 1e0 (positions are exponents on a log axis)."""
+    exponents = range(int(low), int(high) + 1)
+    stride = max(1, math.ceil(len(exponents) / most))
+    major = [(float(e), f"1e{e}") for e in exponents[::stride]]
+    minor = [(float(e), "") for e in exponents]
+    return [major, minor]
+
+
+class GradientsPanel(Panel):
+    name = "gradients"
+    title = "Gradient norm  ||dL/dh_t||"
+
+    def build(self) -> None:
+        self.plot = self.add_plot(self.graphics, 1, 0,
+                                  {"left": "||dL/dh_t|| (log scale)", "bottom": "timestep"})
+        self.plot.setLogMode(y=True)
+        self.plot.showGrid(x=True, y=True, alpha=0.25)
+        self.curve = self.plot.plot(symbol="o", symbolSize=7)
+        self.zeros = self.plot.plot(pen=None, symbol="o", symbolSize=9)
+        self.note = pg.TextItem(anchor=(1, 0))
+        self.plot.addItem(self.note, ignoreBounds=True)
+        self.shade = PaddingShade(self.plot)
+        self._tick_labels: tuple[str, ...] | None = None
+        self._decades: tuple[float, float] | None = None
+
+    def restyle(self, theme: Theme) -> None:
+        self.curve.setPen(self.pen(3))
+        self.curve.setSymbolPen(self.pen(3))
+        self.curve.setSymbolBrush(theme.pen(3))
+        self.zeros.setSymbolPen(pg.mkPen(theme.muted, width=1))
+        self.zeros.setSymbolBrush(pg.mkBrush(None))
+        self.note.setColor(theme.foreground)
+        self.shade.restyle(theme)
+
+    def draw(self, snapshot: Snapshot) -> None:
+        norms = np.asarray(snapshot.grad_norm_per_step, dtype=float)  # (T,)
+        steps = norms.shape[0]
+        low, high = log_range(norms)
+        floor = 10.0**low
+        positive = np.isfinite(norms) & (norms > 0)
+        shown = np.where(positive, norms, np.nan)
+        x = np.arange(steps, dtype=float)
+        if positive.any():
+            self.curve.setData(x, shown, connect="finite")
+        else:  # nothing to draw on a log axis
+            self.curve.setData(np.zeros(0), np.zeros(0))
+        zero_steps = np.flatnonzero(norms == 0)
+        self.zeros.setData(zero_steps.astype(float), np.full(zero_steps.size, floor))
+        self.note.setText(f"{zero_steps.size} timestep(s) with zero gradient" if zero_steps.size else "")
+        self.note.setPos(steps - 0.5, high)
+        self.shade.show(padding_start(snapshot.mask), steps)
+        self._ticks(tuple(snapshot.timestep_labels))
+        if self._decades != (low, high):
+            self._decades = (low, high)
+            self.plot.getAxis("left").setTicks(decade_ticks(low, high))
+        self.set_ranges(self.plot, (-0.5, steps - 0.5), (low, high))
+
+    def _ticks(self, labels: tuple[str, ...]) -> None:
+        if labels != self._tick_labels:
+            self._tick_labels = labels
+            ticks = None if labels_are_numbers(labels) else [thinned_ticks(labels)]
+            self.plot.getAxis("bottom").setTicks(ticks)
+
+    def csv_rows(self) -> Rows:
+        rows: Rows = [["timestep", "label", "grad_norm_dL_dh", "mask"]]
+        if self.snapshot is None:
+            return rows
+        norms = np.asarray(self.snapshot.grad_norm_per_step, dtype=float)
+        for t in range(norms.shape[0]):
+            rows.append([t, self.snapshot.timestep_labels[t], float(norms[t]), float(self.snapshot.mask[t])])
+        return rows

@@ -1,0 +1,153 @@
+"""Hidden-state heatmap (units x timesteps) with the input sequence drawn under it on the same time axis."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+
+from rnnviz.session.snapshot import Snapshot
+from rnnviz.ui import colormaps
+from rnnviz.ui.panels.base import Panel, Rows, index_ticks, labels_are_numbers, thinned_ticks
+from rnnviz.ui.theme import Theme
+
+MAX_INPUT_LINES = 4  # more input features than this (one-hot tokens) are drawn as the token id
+
+
+def padding_start(mask: np.ndarray) -> int:
+    """First padded timestep (padding is only at the end); len(mask) when there is none."""
+    padded = np.flatnonzero(np.asarray(mask) == 0)
+    return int(padded[0]) if padded.size else len(mask)
+
+
+def hidden_levels(cell: str, hidden: np.ndarray) -> tuple[float, float]:
+    """h_t of tanh, LSTM and GRU cells lies in [-1, 1]; ReLU cells are unbounded, so use the data."""
+    if cell == "rnn_relu":
+        return colormaps.symmetric_levels(hidden)
+    return (-1.0, 1.0)
+
+
+class PaddingShade:
+    """A grey band over the padded timesteps of one plot."""
+
+    def __init__(self, plot: pg.PlotItem) -> None:
+        self.region = pg.LinearRegionItem(values=(0, 1), movable=False)
+        self.region.setZValue(20)
+        for line in self.region.lines:
+            line.setPen(pg.mkPen(None))
+        plot.addItem(self.region, ignoreBounds=True)
+
+    def show(self, start: int, end: int) -> None:
+        self.region.setVisible(start < end)
+        if start < end:
+            self.region.setRegion((start - 0.5, end - 0.5))
+
+    def restyle(self, theme: Theme) -> None:
+        self.region.setBrush(pg.mkBrush(theme.padding_brush))
+
+
+class HiddenPanel(Panel):
+    name = "hidden"
+    title = "Hidden state h_t"
+
+    def build(self) -> None:
+        page = self.graphics
+        self.heat_plot, self.image, self.bar = self.add_heatmap(
+            page, 1, 0, {"left": "hidden unit"}, colormaps.diverging(self.theme.diverging_map),
+            (-1.0, 1.0), "h_t", align_left=True)
+        self.heat_plot.invertY(True)
+        self.heat_plot.getAxis("bottom").setStyle(showValues=False)
+        self.input_plot = self.add_plot(page, 2, 0, {"left": "input", "bottom": "timestep"},
+                                       align_left=True)
+        self.input_plot.setXLink(self.heat_plot)
+        self.input_plot.showGrid(y=True, alpha=0.2)
+        page.ci.layout.setRowStretchFactor(1, 3)
+        page.ci.layout.setRowStretchFactor(2, 1)
+        self.legend = self.add_legend(self.input_plot, colCount=4)
+        self.input_lines: list[pg.PlotDataItem] = []
+        self.shades = [PaddingShade(self.heat_plot), PaddingShade(self.input_plot)]
+        self._line_names: tuple[str, ...] = ()
+        self._tick_labels: tuple[str, ...] | None = None
+        self._units = 0
+
+    def restyle(self, theme: Theme) -> None:
+        self.bar.setColorMap(colormaps.diverging(theme.diverging_map))
+        for index, line in enumerate(self.input_lines):
+            line.setPen(self.pen(index))
+            line.setSymbolBrush(theme.pen(index))
+            line.setSymbolPen(self.pen(index))
+        for shade in self.shades:
+            shade.restyle(theme)
+
+    def draw(self, snapshot: Snapshot) -> None:
+        hidden = np.asarray(snapshot.hidden)  # (T, H)
+        steps, units = hidden.shape
+        self.image.setImage(hidden, autoLevels=False)
+        self.image.setRect(-0.5, -0.5, steps, units)
+        if units != self._units:
+            self._units = units
+            self.heat_plot.getAxis("left").setTicks(index_ticks(units, most=10))
+        levels = hidden_levels(snapshot.cell, hidden)
+        if tuple(self.bar.levels()) != levels:
+            self.bar.setLevels(levels)
+        self._draw_inputs(snapshot)
+        start = padding_start(snapshot.mask)
+        for shade in self.shades:
+            shade.show(start, steps)
+        self.set_ranges(self.heat_plot, (-0.5, steps - 0.5), (-0.5, units - 0.5))
+
+    def _input_series(self, snapshot: Snapshot) -> tuple[tuple[str, ...], np.ndarray, str]:
+        """What the input plot shows: names, values (T, k) and the y-axis label."""
+        inputs = np.asarray(snapshot.inputs, dtype=float)  # (T, I)
+        if inputs.shape[1] <= MAX_INPUT_LINES:
+            return tuple(snapshot.input_names), inputs, "input"
+        token_id = np.argmax(inputs, axis=1).astype(float)[:, None]  # (T, 1)
+        return ("token id",), token_id, "token id"
+
+    def _draw_inputs(self, snapshot: Snapshot) -> None:
+        names, values, y_label = self._input_series(snapshot)
+        if names != self._line_names:
+            self._rebuild_lines(names, y_label)
+        x = np.arange(values.shape[0], dtype=float)
+        finite = bool(np.isfinite(values).all())
+        for index, line in enumerate(self.input_lines):
+            line.setData(x, values[:, index], skipFiniteCheck=finite)
+        labels = tuple(snapshot.timestep_labels)
+        if labels != self._tick_labels:
+            self._tick_labels = labels
+            ticks = None if labels_are_numbers(labels) else [thinned_ticks(labels)]
+            self.input_plot.getAxis("bottom").setTicks(ticks)
+            self.input_plot.setLabel("bottom", "timestep" if ticks is None else "timestep (input token)",
+                                     **{"color": self.theme.foreground, "font-size": self.theme.label_size})
+        low = float(np.nanmin(values)) if values.size else 0.0
+        high = float(np.nanmax(values)) if values.size else 1.0
+        if not np.isfinite(low) or not np.isfinite(high):
+            low, high = 0.0, 1.0
+        span = max(high - low, 1e-9)
+        self.set_ranges(self.input_plot, (-0.5, values.shape[0] - 0.5), (low - 0.1 * span, high + 0.1 * span))
+
+    def _rebuild_lines(self, names: tuple[str, ...], y_label: str) -> None:
+        """Only when the input features change (another task), never per frame."""
+        for line in self.input_lines:
+            self.input_plot.removeItem(line)
+        self.legend.clear()
+        self.input_lines = []
+        for index, feature in enumerate(names):
+            line = self.input_plot.plot(name=feature, pen=self.pen(index), symbol="o", symbolSize=4,
+                                        symbolBrush=self.theme.pen(index), symbolPen=self.pen(index))
+            self.input_lines.append(line)
+        self._line_names = names
+        self.input_plot.setLabel("left", y_label,
+                                 **{"color": self.theme.foreground, "font-size": self.theme.label_size})
+
+    def csv_rows(self) -> Rows:
+        if self.snapshot is None:
+            return [["timestep"]]
+        snapshot = self.snapshot
+        names, values, _ = self._input_series(snapshot)
+        hidden = np.asarray(snapshot.hidden)
+        header = ["timestep", "label", *[f"input:{n}" for n in names], "mask",
+                  *[f"h[{u}]" for u in range(hidden.shape[1])]]
+        rows: Rows = [header]
+        for t in range(hidden.shape[0]):
+            rows.append([t, snapshot.timestep_labels[t], *values[t].tolist(), float(snapshot.mask[t]),
+                         *hidden[t].tolist()])
+        return rows

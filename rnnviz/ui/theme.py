@@ -1,0 +1,137 @@
+"""Light and dark themes: colours for pyqtgraph, the Qt palette and the colour maps.
+
+``apply_theme(name)`` sets pyqtgraph's defaults (for widgets created afterwards), the application
+palette and stylesheet, and re-styles every visible panel (panels register themselves on creation;
+a hidden one re-styles itself when it is next shown).
+"""
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import pyqtgraph as pg
+import shiboken6
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
+
+STYLE_DIR = Path(__file__).resolve().parents[2] / "resources" / "style"
+
+
+class ThemeError(ValueError):
+    """An unknown theme name: the message lists the themes there are."""
+
+
+@dataclass(frozen=True)
+class Theme:
+    name: str
+    background: str
+    foreground: str  # axes, tick labels, text
+    panel_background: str  # Qt window colour around the plots
+    muted: str  # grid lines, padding shade, secondary text
+    pens: tuple[str, ...]  # line colours, in order of use (colour-blind safe)
+    padding_brush: tuple[int, int, int, int]  # RGBA of the shade over padded timesteps
+    sequential_map: str = "viridis"
+    diverging_map: str = "CET-D1A"
+    title_size: str = "15pt"
+    label_size: str = "12pt"
+    tick_size: int = 11  # points
+
+    def pen(self, index: int) -> str:
+        return self.pens[index % len(self.pens)]
+
+
+# Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
+LIGHT = Theme(
+    name="light",
+    background="#ffffff",
+    foreground="#202020",
+    panel_background="#f3f3f3",
+    muted="#9a9a9a",
+    pens=("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000"),
+    padding_brush=(120, 120, 120, 70),
+)
+DARK = Theme(
+    name="dark",
+    background="#1e1e1e",
+    foreground="#e8e8e8",
+    panel_background="#2b2b2b",
+    muted="#808080",
+    pens=("#56b4e9", "#e69f00", "#009e73", "#f0a3d0", "#f0e442", "#ff7f50", "#ffffff"),
+    padding_brush=(200, 200, 200, 55),
+)
+THEMES: dict[str, Theme] = {LIGHT.name: LIGHT, DARK.name: DARK}
+
+
+class Themeable(Protocol):
+    def apply_theme(self, theme: Theme) -> None: ...
+
+    def isVisible(self) -> bool: ...
+
+
+_current: Theme = LIGHT
+_live: "weakref.WeakSet[Themeable]" = weakref.WeakSet()
+
+
+def current_theme() -> Theme:
+    return _current
+
+
+def get_theme(name: str) -> Theme:
+    try:
+        return THEMES[name]
+    except KeyError:
+        raise ThemeError(f"unknown theme {name!r}; choose one of {', '.join(THEMES)}") from None
+
+
+def register(widget: Themeable) -> None:
+    """Re-style ``widget`` whenever the theme changes (held weakly)."""
+    _live.add(widget)
+
+
+def apply_theme(name: str) -> Theme:
+    """Switch the whole app to theme ``name`` ("light" or "dark") and return it."""
+    global _current
+    theme = get_theme(name)
+    _current = theme
+    pg.setConfigOptions(background=theme.background, foreground=theme.foreground, antialias=False)
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        app.setPalette(palette(theme))
+        app.setStyleSheet(stylesheet(theme))
+    for widget in list(_live):
+        if not shiboken6.isValid(widget):  # deleted on the C++ side, wrapper not yet collected
+            _live.discard(widget)
+        elif widget.isVisible():  # hidden panels re-style when next shown (Panel.showEvent)
+            widget.apply_theme(theme)
+    return theme
+
+
+def palette(theme: Theme) -> QPalette:
+    """A Qt palette matching ``theme`` (window, text, base and highlight colours)."""
+    pal = QPalette()
+    window, text = QColor(theme.panel_background), QColor(theme.foreground)
+    roles = {
+        QPalette.ColorRole.Window: window,
+        QPalette.ColorRole.WindowText: text,
+        QPalette.ColorRole.Base: QColor(theme.background),
+        QPalette.ColorRole.AlternateBase: window,
+        QPalette.ColorRole.Text: text,
+        QPalette.ColorRole.Button: window,
+        QPalette.ColorRole.ButtonText: text,
+        QPalette.ColorRole.ToolTipBase: QColor(theme.background),
+        QPalette.ColorRole.ToolTipText: text,
+        QPalette.ColorRole.Highlight: QColor(theme.pens[0]),
+        QPalette.ColorRole.HighlightedText: QColor(theme.background),
+        QPalette.ColorRole.PlaceholderText: QColor(theme.muted),
+    }
+    for role, color in roles.items():
+        pal.setColor(role, color)
+    return pal
+
+
+def stylesheet(theme: Theme) -> str:
+    """The theme's stylesheet from resources/style/<name>.qss, or "" when it is not there."""
+    path = STYLE_DIR / f"{theme.name}.qss"
+    return path.read_text(encoding="utf-8") if path.is_file() else ""
