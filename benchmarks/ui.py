@@ -94,6 +94,8 @@ def live(app: QApplication, seconds: float) -> dict[str, float]:
 
 
 def main() -> None:
+    if "RNNVIZ_SWITCH_INTERVAL" in os.environ:
+        sys.setswitchinterval(float(os.environ["RNNVIZ_SWITCH_INTERVAL"]))
     pin_blas_threads()
     app = QApplication.instance() or QApplication(["rnnviz-bench"])
     headless = headless_steps_per_second(SECONDS)
