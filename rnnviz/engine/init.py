@@ -113,3 +113,22 @@ def initialise(core: Recurrent, name: str, seed: int | None = None, **kwargs) ->
         INITS[name](core, seed, **kwargs)
     except TypeError as error:
         raise InitError(f"initialisation {name!r} got a bad argument: {error}") from None
+
+
+#: The gate that carries the state: LSTM forget gate (block 1 of i, f, g, o), GRU update gate
+#: (block 1 of r, z, n).
+CARRY_GATE = {"lstm": 1, "gru": 1}
+
+
+def set_carry_gate_bias(core: Recurrent, value: float) -> None:
+    """Start the carry gate open: its pre-activation bias becomes ``value`` in every layer and
+    direction (b_ih block = value, b_hh block = 0). σ(4) ≈ 0.98 lets a gated cell carry its state
+    and its gradient across many steps (Gers et al. 2000; Jozefowicz et al. 2015)."""
+    if core.mode not in CARRY_GATE:
+        raise InitError(f"only lstm and gru have a carry gate; this core is {core.mode}")
+    H, k = core.hidden_size, CARRY_GATE[core.mode]
+    for name, array in core.parameters().items():
+        if name.startswith("bias_ih"):
+            array[k * H:(k + 1) * H] = value
+        elif name.startswith("bias_hh"):
+            array[k * H:(k + 1) * H] = 0

@@ -21,6 +21,7 @@ LIMITS: dict[str, tuple[float, float]] = {
     "hidden_size": (1, 1024),
     "num_layers": (1, 4),
     "init_scale": (0.01, 10.0),
+    "carry_bias": (0.0, 10.0),
     "lr": (1e-7, 10.0),
     "batch_size": (1, 1024),
     "clip_norm": (0.0, 1e6),
@@ -40,6 +41,7 @@ class SessionConfig:
     bidirectional: bool = False
     init: str = "default"
     init_scale: float = 1.0  # used by the "identity" initialisation (1.2 shows exploding gradients)
+    carry_bias: float = 0.0  # lstm forget / gru update gate bias at the start (0 = as initialised)
     dtype: str = "float32"
     optimizer: str = "adam"
     lr: float = 0.01
@@ -86,10 +88,11 @@ class SessionConfig:
     def architecture(self) -> tuple:
         """The settings whose change means new weights (the UI asks before resetting)."""
         return (self.task, tuple(sorted(self.task_params.items())), self.cell, self.hidden_size,
-                self.num_layers, self.bidirectional, self.init, self.init_scale, self.dtype, self.seed)
+                self.num_layers, self.bidirectional, self.init, self.init_scale, self.carry_bias, self.dtype,
+                self.seed)
 
 
-_FLOATS = frozenset({"init_scale", "lr", "clip_norm", "clip_value"})
+_FLOATS = frozenset({"init_scale", "carry_bias", "lr", "clip_norm", "clip_value"})
 
 
 def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnnviz.engine.init import CARRY_GATE, set_carry_gate_bias
 from rnnviz.engine.model import ModelConfig, SequenceModel, StepResult
 from rnnviz.engine.training import TrainConfig, Trainer
 from rnnviz.session.config import SessionConfig
@@ -45,11 +46,14 @@ class Session:
         self.config = config
         self.task: Task = make_task(config.task, **config.task_params)
         self.model = SequenceModel(self._model_config())
+        if config.carry_bias and config.cell in CARRY_GATE:
+            set_carry_gate_bias(self.model.core, config.carry_bias)
         self.trainer = Trainer(self.model, self._train_config())
         self.view_batch: Batch = self.task.batch(VIEW_BATCH, np.random.default_rng(config.seed + VIEW_SEED_OFFSET))
         self.history = HistoryLog()
         self.diverged = False
         self._rate = _RateMeter()
+        self.rewind = None  # optional rnnviz.session.rewind.Rewind: weights recorded after each step
 
     # ------------------------------------------------------------------ configuration
 
@@ -96,6 +100,8 @@ class Session:
             return StepOutcome(self.step, float(report.loss), float(report.grad_norm), report.clipped, False)
         self.diverged = False
         self.history.append(self.step, report.loss, report.grad_norm, report.clipped)
+        if self.rewind is not None:
+            self.rewind.record(self.step, self.model.parameters(), len(self.history))
         self._rate.tick()
         return StepOutcome(self.step, float(report.loss), float(report.grad_norm), report.clipped, True)
 

@@ -1,0 +1,92 @@
+"""RNN vs LSTM vs GRU side by side: one Session per cell kind with the same task, seed and data.
+
+Every Session draws its training batches from a generator seeded by the shared seed, and drawing a
+batch does not depend on the model, so step k of every cell trains on the same batch; the view batch
+(the held-out samples) is the same too. Only the cell kind differs (and with it the weights).
+
+    comparison = Comparison(SessionConfig(task="adding", hidden_size=32))
+    for _ in range(200):
+        comparison.step()
+    curves = comparison.curves()     # cell -> CompareCurve
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rnnviz.session.config import CELLS, SessionConfig
+from rnnviz.session.session import Selection, Session, StepOutcome
+
+
+class CompareError(ValueError):
+    """Bad comparison settings: the message says what is allowed."""
+
+
+@dataclass(frozen=True)
+class CompareCurve:
+    cell: str
+    steps: np.ndarray  # (N,) training steps
+    loss: np.ndarray  # (N,) training loss
+    heldout_steps: np.ndarray  # (M,)
+    heldout_loss: np.ndarray  # (M,) loss on the view batch
+    grad_norm_per_step: np.ndarray  # (T,) ||dL/dh_t|| over the view batch, latest weights
+    diverged: bool
+
+
+class Comparison:
+    def __init__(self, base_config: SessionConfig, cells: tuple[str, ...] = ("rnn_tanh", "lstm", "gru"),
+                 heldout_every: int = 10, carry_gate_bias: float | None = None,
+                 selection: Selection = Selection()) -> None:
+        """``carry_gate_bias`` (optional) opens the LSTM forget / GRU update gate at the start (see
+        presets); ``selection`` picks the layer and direction whose gradient norms are compared."""
+        unknown = [c for c in cells if c not in CELLS]
+        if unknown or not cells or len(set(cells)) != len(cells):
+            raise CompareError(f"cells must be distinct names from {', '.join(CELLS)}; got {cells!r}")
+        if int(heldout_every) != heldout_every or heldout_every < 1:
+            raise CompareError(f"heldout_every must be a whole number >= 1, got {heldout_every!r}")
+        self.base_config = base_config
+        self.cells = tuple(cells)
+        self.heldout_every = int(heldout_every)
+        self.selection = selection
+        self.sessions: dict[str, Session] = {}
+        for cell in self.cells:
+            bias = base_config.carry_bias if carry_gate_bias is None else carry_gate_bias
+            self.sessions[cell] = Session(base_config.replace(cell=cell, carry_bias=bias))
+        self._grad_norms: dict[str, tuple[int, np.ndarray]] = {}  # cell -> (step, norms) cache
+
+    @property
+    def step_count(self) -> int:
+        return max(s.step for s in self.sessions.values())
+
+    def step(self) -> dict[str, StepOutcome]:
+        """One training step for every cell, each on the same batch. A diverged cell keeps drawing
+        (and rejecting) its batches, so the others' data stays in step with it."""
+        outcomes = {}
+        for cell, session in self.sessions.items():
+            outcome = session.train_step()
+            if outcome.finite and session.step % self.heldout_every == 0:
+                session.record_heldout()
+            outcomes[cell] = outcome
+        return outcomes
+
+    def curves(self) -> dict[str, CompareCurve]:
+        """Per cell: the loss curves and the latest gradient norm per timestep of the view batch."""
+        result = {}
+        for cell, session in self.sessions.items():
+            train, heldout = session.history.train, session.history.heldout
+            result[cell] = CompareCurve(
+                cell=cell, steps=train[:, 0].copy(), loss=train[:, 1].copy(),
+                heldout_steps=heldout[:, 0].copy(), heldout_loss=heldout[:, 1].copy(),
+                grad_norm_per_step=self._latest_grad_norms(cell, session), diverged=session.diverged,
+            )
+        return result
+
+    def _latest_grad_norms(self, cell: str, session: Session) -> np.ndarray:
+        cached = self._grad_norms.get(cell)
+        if cached is None or cached[0] != session.step:
+            sel = session.clamp(self.selection)
+            grads = session.inspect().core_grads.layer(sel.layer, sel.direction)
+            cached = (session.step, grads.grad_norm_per_step.astype(np.float64))
+            self._grad_norms[cell] = cached
+        return cached[1].copy()

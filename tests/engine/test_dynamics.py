@@ -1,0 +1,112 @@
+"""||∂h_last/∂h_t|| against finite differences, and the spectrum of W_hh."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rnnviz.engine import Recurrent
+from rnnviz.engine.dynamics import lag_gradient_norms, recurrent_eigenvalues
+from rnnviz.engine.recurrent import EngineError
+from rnnviz.engine.stepping import layer_weights, step_forward
+
+MODES = ("rnn_tanh", "rnn_relu", "lstm", "gru")
+T, I, H = 6, 2, 3
+
+
+def _last_hidden(mode, weights, inputs, h_start, c_start, mask, order, start):
+    """Run the textbook forward from position ``start`` of ``order`` (state h_start, c_start already
+    *at* that position) to the end; padded steps carry the state."""
+    h, c = h_start[None], None if c_start is None else c_start[None]
+    for t in order[start + 1:]:
+        if mask[t] == 0:
+            continue
+        state = step_forward(mode, weights, inputs[t:t + 1], h, c)
+        h, c = state.h, state.c
+    return h[0]
+
+
+def _finite_difference_norms(mode, weights, inputs, mask, reverse, eps=1e-6):
+    order = list(range(T - 1, -1, -1)) if reverse else list(range(T))
+    h, c = np.zeros((1, H)), (np.zeros((1, H)) if mode == "lstm" else None)
+    hidden, cells = {}, {}
+    for t in order:
+        if mask[t]:
+            state = step_forward(mode, weights, inputs[t:t + 1], h, c)
+            h, c = state.h, state.c
+        hidden[t], cells[t] = h[0].copy(), None if c is None else c[0].copy()
+    norms = []
+    for lag in range(T):
+        position = T - 1 - lag
+        t = order[position]
+        jacobian = np.empty((H, H))
+        for k in range(H):
+            plus, minus = hidden[t].copy(), hidden[t].copy()
+            plus[k] += eps
+            minus[k] -= eps
+            jacobian[:, k] = (_last_hidden(mode, weights, inputs, plus, cells[t], mask, order, position)
+                              - _last_hidden(mode, weights, inputs, minus, cells[t], mask, order, position)) / (2 * eps)
+        norms.append(np.linalg.norm(jacobian))
+    return np.array(norms)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("reverse,padded", [(False, False), (True, False), (False, True), (True, True)])
+def test_lag_norms_match_a_finite_difference_jacobian(mode, reverse, padded, rng):
+    core = Recurrent(mode, I, H, dtype=np.float64, seed=5)
+    weights = layer_weights(core.parameters(), 0, 0)
+    weights = (weights[0], weights[1] * 2.5, weights[2], weights[3])  # strong recurrence: norms vary
+    inputs = rng.standard_normal((T, I))
+    mask = np.array([1, 1, 1, 1, 0, 0.0]) if padded else np.ones(T)
+    inputs = inputs * mask[:, None]
+    result = lag_gradient_norms(mode, weights, inputs, np.zeros(H), None, mask, reverse)
+    expected = _finite_difference_norms(mode, weights, inputs, mask, reverse)
+    np.testing.assert_allclose(result.norms, expected, rtol=1e-6, atol=1e-9)
+    assert result.norms[0] == pytest.approx(np.sqrt(H))
+    np.testing.assert_array_equal(result.lags, np.arange(T))
+    np.testing.assert_array_equal(result.timesteps, np.arange(T) if reverse else np.arange(T)[::-1])
+
+
+def test_log_norms_stay_finite_where_the_norm_underflows():
+    """tanh RNN, W_hh = 0.01 I, zero input and bias: h stays 0 and ∂h_T/∂h_t = 0.01^lag I exactly."""
+    steps, hidden = 400, 4
+    weights = (np.zeros((hidden, 1)), 0.01 * np.eye(hidden), np.zeros(hidden), np.zeros(hidden))
+    result = lag_gradient_norms("rnn_tanh", weights, np.zeros((steps, 1)), np.zeros(hidden))
+    expected = -2.0 * np.arange(steps) + np.log10(np.sqrt(hidden))
+    np.testing.assert_allclose(result.log10_norms, expected, rtol=1e-10, atol=1e-9)
+    assert result.norms[-1] == 0.0  # 1e-798 underflows, the logarithm does not
+
+
+def test_relu_identity_times_1_2_grows_like_1_2_to_the_lag():
+    hidden = 3
+    weights = (np.ones((hidden, 1)), 1.2 * np.eye(hidden), np.zeros(hidden), np.zeros(hidden))
+    result = lag_gradient_norms("rnn_relu", weights, np.ones((20, 1)), np.zeros(hidden))
+    np.testing.assert_allclose(result.norms[:19], 1.2 ** np.arange(19) * np.sqrt(hidden), rtol=1e-12)
+
+
+def test_eigenvalues_per_gate_block_of_known_matrices():
+    angle, radius = 0.3, 0.9
+    rotation = radius * np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    W_hh = np.vstack([rotation, 2.0 * np.eye(2), -0.5 * np.eye(2), np.diag([0.1, -3.0])])  # lstm, H=2
+    spectrum = recurrent_eigenvalues(W_hh, "lstm")
+    assert list(spectrum.eigenvalues) == ["i", "f", "g", "o"]
+    np.testing.assert_allclose(np.sort_complex(spectrum.eigenvalues["i"]),
+                               np.sort_complex(radius * np.exp([-1j * angle, 1j * angle])))
+    assert spectrum.spectral_radius == pytest.approx({"i": 0.9, "f": 2.0, "g": 0.5, "o": 3.0})
+    rnn = recurrent_eigenvalues(1.2 * np.eye(4), "rnn_relu")
+    assert rnn.spectral_radius == {"a": pytest.approx(1.2)}
+
+
+def test_eigenvalues_of_a_random_block_have_its_trace_and_determinant(rng):
+    W_hh = rng.standard_normal((15, 5))
+    spectrum = recurrent_eigenvalues(W_hh, "gru")
+    for k, name in enumerate(("r", "z", "n")):
+        block = W_hh[5 * k:5 * (k + 1)]
+        values = spectrum.eigenvalues[name]
+        assert values.dtype == complex and values.shape == (5,)
+        assert np.sum(values).real == pytest.approx(np.trace(block))
+        assert np.prod(values).real == pytest.approx(np.linalg.det(block))
+
+
+def test_a_wrongly_shaped_W_hh_says_what_is_expected():
+    with pytest.raises(EngineError, match=r"\(4\*H, H\)"):
+        recurrent_eigenvalues(np.zeros((6, 3)), "lstm")
