@@ -32,6 +32,10 @@ class NetworkControls(QWidget):
         self.init_scale = real_spin("init_scale", config.init_scale,
                                     "Scale of the identity initialisation (above 1 makes gradients explode)",
                                     decimals=2, step=0.1)
+        self.carry_bias = real_spin("carry_bias", config.carry_bias,
+                                    "LSTM forget / GRU update gate bias at the start (0 = as initialised). "
+                                    "About 4 opens the gate, so state and gradient survive many steps",
+                                    decimals=1, step=0.5, special_zero="off")
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setObjectName("summary")
@@ -46,6 +50,7 @@ class NetworkControls(QWidget):
         form.addRow("", self.bidirectional)
         form.addRow("Initialisation", self.init)
         form.addRow("Init scale", self.init_scale)
+        form.addRow("Carry-gate bias", self.carry_bias)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.summary)
@@ -57,6 +62,7 @@ class NetworkControls(QWidget):
         self.bidirectional.toggled.connect(lambda v: self._emit("bidirectional", bool(v)))
         self.init.currentIndexChanged.connect(lambda: self._emit("init", self.init.currentData()))
         self.init_scale.valueChanged.connect(lambda v: self._emit("init_scale", float(v)))
+        self.carry_bias.valueChanged.connect(lambda v: self._emit("carry_bias", float(v)))
         self._update_scale_enabled()
 
     def _emit(self, name: str, value) -> None:
@@ -65,6 +71,7 @@ class NetworkControls(QWidget):
 
     def _update_scale_enabled(self) -> None:
         self.init_scale.setEnabled(self.init.currentData() == "identity")
+        self.carry_bias.setEnabled(self.cell.currentData() in ("lstm", "gru"))
 
     def show_config(self, config: SessionConfig, num_params: int) -> None:
         """Reflect ``config`` without emitting (after a reset, an opened session or a refused change)."""
@@ -73,6 +80,7 @@ class NetworkControls(QWidget):
         set_quietly(self.hidden, config.hidden_size)
         set_quietly(self.layers, config.num_layers)
         set_quietly(self.init_scale, config.init_scale)
+        set_quietly(self.carry_bias, config.carry_bias)
         self.bidirectional.blockSignals(True)
         self.bidirectional.setChecked(config.bidirectional)
         self.bidirectional.blockSignals(False)
