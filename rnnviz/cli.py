@@ -1,13 +1,46 @@
-"""Command-line parsing and the headless commands (train, export, tasks)."""
+"""Command-line parsing and the headless commands (tasks, train, export).
+
+    rnnviz                               the window
+    rnnviz tasks [NAME]                  the demo tasks, their settings (and one task in full)
+    rnnviz train --task NAME --out DIR   train without a window; writes the session, history.csv
+                                         and every panel's plot (PNG, SVG, CSV) into DIR
+    rnnviz export SESSION --out DIR      re-draw a saved session's plots (and history.csv) into DIR
+
+Exit codes: 0 done; 2 a mistake a person can fix (bad argument, bad file, bad setting), printed as
+one ``error: ...`` line; 3 training diverged (the last finite weights, history and plots are still
+written); 130 training stopped with Ctrl-C (what was trained so far is written). The last line
+``train`` prints on stdout is ``final loss: <number>``.
+
+Qt is imported only to draw the plots, so ``rnnviz tasks`` and argument errors stay fast.
+"""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import math
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from rnnviz.session.config import CELLS, DTYPES, INITS, OPTIMIZERS, ConfigError, SessionConfig
+
+EXIT_OK, EXIT_USER_ERROR, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
+MAX_STEPS = 10_000_000
+HISTORY_FILE, PLOTS_DIR = "history.csv", "plots"
+OUTPUT_NAMES = frozenset({"session.json", "model.npz", HISTORY_FILE, PLOTS_DIR})  # what rnnviz writes in --out
+PLOT_SUFFIXES = (".png", ".svg", ".csv")
 
 
 class UserError(Exception):
     """A mistake a person can make (bad argument, bad file): printed as one line, exit code 2."""
+
+
+# --- the parser --------------------------------------------------------------------------------
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -16,19 +49,474 @@ def build_parser() -> argparse.ArgumentParser:
         description="Watch recurrent neural networks learn. With no command, opens the window.",
     )
     parser.add_argument("--version", action="version", version="rnnviz 0.1.0")
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_window_options(parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_tasks_command(commands)
+    _add_train_command(commands)
+    _add_export_command(commands)
     return parser
 
 
-def run_command(args: argparse.Namespace) -> int:
-    """Run a headless command; returns the process exit code."""
-    raise UserError(f"unknown command {args.command!r}")
+def _add_window_options(parser: argparse.ArgumentParser) -> None:
+    """Options for the window (no command); ``app.main`` acts on them."""
+    window = parser.add_argument_group("window options (without a command)")
+    window.add_argument("--session", metavar="DIR", help="open this saved session")
+    window.add_argument("--task", metavar="NAME", help="start with this task")
+    window.add_argument("--cell", choices=CELLS, help="start with this cell kind")
+    window.add_argument("--train-steps", type=_whole(0, MAX_STEPS), metavar="N",
+                        help="train this many steps after opening")
+    window.add_argument("--screenshot", metavar="FILE.png",
+                        help="save a picture of the window to FILE.png and quit")
 
 
-def error_exit(message: str, code: int = 2) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return code
+def _add_tasks_command(commands: argparse._SubParsersAction) -> None:
+    tasks = commands.add_parser("tasks", help="list the demo tasks and their parameters",
+                                description="List the demo tasks; with a NAME, describe that task in full.")
+    tasks.add_argument("name", nargs="?", metavar="NAME", help="describe this task in full")
+
+
+def _add_train_command(commands: argparse._SubParsersAction) -> None:
+    defaults = SessionConfig()
+    train = commands.add_parser(
+        "train", help="train without a window and write the session and its plots",
+        description="Train a network on a task without a window. Writes DIR/session.json, DIR/model.npz, "
+                    "DIR/history.csv and DIR/plots/ (PNG, SVG and CSV of every panel).",
+    )
+    task = train.add_argument_group("task")
+    task.add_argument("--task", required=True, metavar="NAME", help="the task (see `rnnviz tasks`)")
+    task.add_argument("--data", metavar="FILE", help="your own data file (text and series tasks)")
+    task.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                      help="a task parameter (repeatable), e.g. --param delay=20")
+    task.add_argument("--seq-len", type=_whole(1, 100_000), metavar="T", help="timesteps per sequence")
+    net = train.add_argument_group("network")
+    net.add_argument("--cell", choices=CELLS, default=defaults.cell, help=f"cell kind (default {defaults.cell})")
+    net.add_argument("--hidden", type=int, default=defaults.hidden_size, metavar="N",
+                     help=f"hidden units per layer (default {defaults.hidden_size})")
+    net.add_argument("--layers", type=int, default=defaults.num_layers, metavar="N",
+                     help=f"stacked layers (default {defaults.num_layers})")
+    net.add_argument("--bidirectional", action="store_true", help="read the sequence both ways")
+    net.add_argument("--init", choices=INITS, default=defaults.init, help="weight initialisation")
+    net.add_argument("--init-scale", type=float, default=defaults.init_scale, metavar="X",
+                     help=f"scale of the identity initialisation (default {defaults.init_scale:g})")
+    net.add_argument("--carry-bias", type=float, default=defaults.carry_bias, metavar="X",
+                     help="LSTM forget / GRU update gate bias at the start, e.g. 4 (default 0 = off)")
+    net.add_argument("--init-weights", metavar="FILE.npz",
+                     help="start from a PyTorch nn.RNN/LSTM/GRU state_dict saved with np.savez")
+    net.add_argument("--dtype", choices=DTYPES, default=defaults.dtype, help=f"default {defaults.dtype}")
+    fit = train.add_argument_group("training")
+    fit.add_argument("--steps", type=_whole(0, MAX_STEPS), default=500, metavar="N",
+                     help="optimizer steps (default 500)")
+    fit.add_argument("--batch", type=int, default=defaults.batch_size, metavar="B",
+                     help=f"sequences per step (default {defaults.batch_size})")
+    fit.add_argument("--optimizer", choices=OPTIMIZERS, default=defaults.optimizer,
+                     help=f"default {defaults.optimizer}")
+    fit.add_argument("--lr", type=float, default=defaults.lr, metavar="X",
+                     help=f"learning rate (default {defaults.lr:g})")
+    fit.add_argument("--clip", type=float, default=defaults.clip_norm, metavar="X",
+                     help=f"clip the gradient norm to X; 0 = off (default {defaults.clip_norm:g})")
+    fit.add_argument("--tbptt", type=int, default=defaults.tbptt, metavar="K",
+                     help="truncate backpropagation every K timesteps; 0 = full BPTT")
+    fit.add_argument("--seed", type=int, default=defaults.seed, metavar="N", help="random seed")
+    _add_output_options(train)
+    train.add_argument("--no-plots", action="store_true",
+                       help="skip drawing the plots (faster; `rnnviz export` draws them later)")
+
+
+def _add_export_command(commands: argparse._SubParsersAction) -> None:
+    export = commands.add_parser(
+        "export", help="re-draw a saved session's plots",
+        description="Draw the plots of a saved session (PNG, SVG and CSV of every panel) into DIR/plots/ "
+                    "and write DIR/history.csv.",
+    )
+    export.add_argument("session", metavar="SESSION", help="a saved session folder (or its session.json)")
+    _add_output_options(export)
+
+
+def _add_output_options(command: argparse.ArgumentParser) -> None:
+    out = command.add_argument_group("output")
+    out.add_argument("--out", required=True, metavar="DIR", help="the output folder (new, empty or an rnnviz one)")
+    out.add_argument("--sample", type=_whole(0, 10**6), default=0, metavar="S", help="sample the plots show")
+    out.add_argument("--layer", type=_whole(0, 10**6), default=0, metavar="L", help="layer the plots show")
+    out.add_argument("--direction", type=_whole(0, 1), default=0, metavar="D",
+                     help="direction the plots show: 0 forward, 1 reverse")
+
+
+def _whole(low: int, high: int) -> Callable[[str], int]:
+    def convert(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high}, got {value}")
+        return value
+
+    return convert
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     return build_parser().parse_args(argv)
+
+
+# --- running a command -------------------------------------------------------------------------
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run a headless command; returns the process exit code. Mistakes a person can fix print one
+    ``error:`` line and return 2; programming errors propagate with their traceback."""
+    commands = {"tasks": command_tasks, "train": command_train, "export": command_export}
+    if args.command not in commands:
+        raise UserError(f"unknown command {args.command!r}")
+    for option in ("screenshot", "train_steps"):
+        if getattr(args, option, None) is not None:
+            return error_exit(f"--{option.replace('_', '-')} is for the window; leave out the command "
+                              f"{args.command!r} to use it")
+    try:
+        return commands[args.command](args)
+    except UserError as exc:
+        return error_exit(str(exc))
+    except user_errors() as exc:
+        return error_exit(_one_line(str(exc)))
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        return error_exit(f"cannot write or read{where}: {exc.strerror or exc}; check the path and its permissions")
+
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    """Every exception class that means 'bad argument, file or setting' (never a bug)."""
+    from rnnviz.engine.model import ModelConfigError, ModelInputError
+    from rnnviz.engine.recurrent import EngineError
+    from rnnviz.session.pytorch import WeightsFileError
+    from rnnviz.session.storage import SessionFileError
+    from rnnviz.tasks import TaskError
+
+    errors: list[type[BaseException]] = [ConfigError, TaskError, SessionFileError, WeightsFileError,
+                                         ModelConfigError, ModelInputError, EngineError]
+    if "rnnviz.ui.export" in sys.modules:  # only loaded once plots are drawn
+        errors.append(sys.modules["rnnviz.ui.export"].ExportError)
+    return tuple(errors)
+
+
+_user_errors = user_errors  # the name app.main uses
+
+
+def error_exit(message: str, code: int = EXIT_USER_ERROR) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+# --- rnnviz tasks ------------------------------------------------------------------------------
+
+
+def command_tasks(args: argparse.Namespace) -> int:
+    from rnnviz.tasks import TASKS
+
+    if args.name is not None:
+        if args.name not in TASKS:
+            raise UserError(f"there is no task {args.name!r}; choose one of: {', '.join(TASKS)}")
+        print(describe_task(TASKS[args.name], full=True))
+        return EXIT_OK
+    print("\n\n".join(describe_task(task) for task in TASKS.values()))
+    return EXIT_OK
+
+
+def describe_task(task: type, full: bool = False) -> str:
+    """A task's name, title, summary (or full description), io, loss and parameters, as text."""
+    summary = task.description if full else _first_sentence(task.description)
+    lines = [f"{task.name}: {task.title}", f"  {summary}", f"  io: {task.io.replace('_', '-')}, loss: {task.loss}"]
+    if not task.params:
+        lines.append("  parameters: none")
+        return "\n".join(lines)
+    lines.append("  parameters:")
+    width = max(len(p.name) for p in task.params)
+    for param in task.params:
+        default = repr(param.default) if param.kind in ("text", "path") else str(param.default)
+        lines.append(f"    {param.name:<{width}}  default {default:<10} {_allowed(param):<22} {param.help}")
+    return "\n".join(lines)
+
+
+def _first_sentence(text: str) -> str:
+    end = text.find(". ")
+    return text if end < 0 else text[: end + 1]
+
+
+def _allowed(param: Any) -> str:
+    if param.kind == "choice":
+        return "one of " + "|".join(param.choices)
+    if param.kind == "path":
+        return "a file path"
+    if param.kind == "text":
+        return "text"
+    if param.minimum is not None or param.maximum is not None:
+        low = "" if param.minimum is None else f"{param.minimum:g}"
+        high = "" if param.maximum is None else f"{param.maximum:g}"
+        return f"{param.kind} {low}..{high}"
+    return param.kind
+
+
+# --- rnnviz train ------------------------------------------------------------------------------
+
+
+def command_train(args: argparse.Namespace) -> int:
+    from rnnviz.engine.threads import pin_blas_threads
+    from rnnviz.session.pytorch import load_pytorch_weights
+    from rnnviz.session.session import Session
+
+    out = Path(args.out)
+    check_output_folder(out)
+    config = session_config(args)
+    session = Session(config)
+    if args.init_weights:
+        names = load_pytorch_weights(session, args.init_weights)
+        print(f"loaded {len(names)} recurrent weight arrays from {args.init_weights}")
+    pin_blas_threads()
+    print(f"training {config.cell} (hidden {config.hidden_size}, {config.num_layers} layer(s)"
+          f"{', bidirectional' if config.bidirectional else ''}) on {config.task} for {args.steps} steps")
+    run = train_with_progress(session, args.steps, sys.stderr)
+    if math.isfinite(heldout := session.record_heldout()):
+        print(f"held-out loss: {heldout:.6g}")
+    last_loss = heldout if run.last_loss is None else run.last_loss
+    write_outputs(session, out, _selection(args), include_session=True, plots=not args.no_plots)
+    plots = "" if args.no_plots else f" and {out / PLOTS_DIR}/"
+    print(f"wrote {out / 'session.json'}, {out / 'model.npz'}, {out / HISTORY_FILE}{plots}")
+    code = EXIT_OK
+    if session.diverged:
+        print(f"training diverged at step {session.step + 1} (the loss or the gradients became NaN or "
+              f"infinite); kept the weights of step {session.step}. Try gradient clipping (--clip 1) "
+              f"or a smaller learning rate (--lr {config.lr / 10:g})", file=sys.stderr)
+        code = EXIT_DIVERGED
+    elif run.interrupted:
+        print(f"interrupted: stopped after step {session.step} of {args.steps} and wrote the network as it "
+              "was then", file=sys.stderr)
+        code = EXIT_INTERRUPTED
+    print(f"final loss: {last_loss:.6g}")
+    return code
+
+
+# SessionConfig's names for the settings that have a train option of another name
+CONFIG_OPTIONS = {"hidden_size": "--hidden", "num_layers": "--layers", "batch_size": "--batch",
+                  "clip_norm": "--clip", "init_scale": "--init-scale", "carry_bias": "--carry-bias"}
+
+
+def session_config(args: argparse.Namespace) -> SessionConfig:
+    """The SessionConfig the train arguments describe; UserError/TaskError if they are bad."""
+    params = task_params(args)
+    try:
+        return SessionConfig(
+            task=args.task, task_params=params, cell=args.cell, hidden_size=args.hidden,
+            num_layers=args.layers, bidirectional=args.bidirectional, init=args.init,
+            init_scale=args.init_scale, carry_bias=args.carry_bias, dtype=args.dtype, optimizer=args.optimizer, lr=args.lr,
+            batch_size=args.batch, clip_norm=args.clip, tbptt=args.tbptt, seed=args.seed,
+        )
+    except ConfigError as exc:
+        message = str(exc)
+        name = message.split(" ", 1)[0]
+        option = CONFIG_OPTIONS.get(name, "--" + name.replace("_", "-"))
+        raise UserError(f"{option}: {message}") from None
+
+
+def task_params(args: argparse.Namespace) -> dict[str, Any]:
+    """--param NAME=VALUE, --data and --seq-len as the task's validated parameter values."""
+    from rnnviz.tasks import TASKS
+
+    if args.task not in TASKS:
+        raise UserError(f"there is no task {args.task!r}; choose one of: {', '.join(TASKS)}")
+    task = TASKS[args.task]
+    known = {p.name: p for p in task.params}
+    raw: dict[str, str] = {}
+    for item in args.param:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise UserError(f"--param needs NAME=VALUE, got {item!r}")
+        if name not in known:
+            raise UserError(f"task {task.name!r} has no parameter {name!r}; it takes "
+                            f"{', '.join(known) or 'no parameters'} (see `rnnviz tasks {task.name}`)")
+        raw[name] = value
+    if args.data is not None:
+        raw[_data_param(task, raw)] = args.data
+    if args.seq_len is not None:
+        raw[_length_param(task, raw)] = str(args.seq_len)
+    for name, value in raw.items():
+        if known[name].kind == "path" and value:  # the saved session must find it from anywhere
+            raw[name] = str(Path(value).expanduser().resolve())
+    return {name: known[name].validate(value) for name, value in raw.items()}
+
+
+def _data_param(task: type, raw: dict[str, str]) -> str:
+    paths = [p.name for p in task.params if p.kind == "path"]
+    if not paths:
+        with_data = [t.name for t in _tasks_with("path")]
+        raise UserError(f"task {task.name!r} does not read a data file; --data works with {', '.join(with_data)}")
+    if paths[0] in raw:
+        raise UserError(f"give the data file once: either --data or --param {paths[0]}=..., not both")
+    return paths[0]
+
+
+def _length_param(task: type, raw: dict[str, str]) -> str:
+    if not any(p.name == "seq_len" for p in task.params):
+        length = {"copy": "2 x n_symbols + delay + 1: set --param delay=... or --param n_symbols=...",
+                  "sentiment": "the longest sentence its grammar makes: set --param max_intensifiers=..."}
+        why = length.get(task.name, "fixed by its other parameters (see `rnnviz tasks`)")
+        raise UserError(f"task {task.name!r} has no sequence-length setting; its length is {why}")
+    if "seq_len" in raw:
+        raise UserError("give the sequence length once: either --seq-len or --param seq_len=..., not both")
+    return "seq_len"
+
+
+def _tasks_with(kind: str) -> list[type]:
+    from rnnviz.tasks import TASKS
+
+    return [t for t in TASKS.values() if any(p.kind == kind for p in t.params)]
+
+
+@dataclass
+class TrainingRun:
+    last_loss: float | None = None  # the last finite training loss
+    interrupted: bool = False  # Ctrl-C stopped it between two steps
+
+
+class _Stop(Exception):
+    """Raised from the step callback to end training after a Ctrl-C."""
+
+
+def train_with_progress(session: Any, steps: int, stream: TextIO) -> TrainingRun:
+    """Train up to ``steps`` steps, showing progress on ``stream``.
+
+    The first Ctrl-C stops training after the step under way, so the weights stay those of a whole
+    step and can be written out; a second one interrupts at once.
+    """
+    progress = Progress(steps, stream)
+    run = TrainingRun()
+
+    def on_step(outcome: Any) -> None:
+        run.last_loss = outcome.loss
+        progress.update(outcome.step, outcome.loss, outcome.grad_norm)
+        if run.interrupted:
+            raise _Stop
+
+    start = session.step
+    with _stop_on_ctrl_c(run):
+        try:
+            session.train(steps, on_step=on_step)
+        except _Stop:
+            pass
+    progress.finish(session.step - start)
+    return run
+
+
+@contextlib.contextmanager
+def _stop_on_ctrl_c(run: TrainingRun) -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be installed from the main thread
+        return
+
+    def request_stop(signum: int, frame: Any) -> None:
+        run.interrupted = True
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C interrupts at once
+
+    previous = signal.signal(signal.SIGINT, request_stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class Progress:
+    """A progress line updated in place on a terminal; a few plain lines (every 25%) otherwise."""
+
+    REDRAW_SECONDS = 0.1
+
+    def __init__(self, total: int, stream: TextIO) -> None:
+        self.total, self.stream = total, stream
+        self.interactive = bool(getattr(stream, "isatty", lambda: False)())
+        self.started = self.last_drawn = time.perf_counter()
+        self.next_report = 1  # quarter for the plain lines
+        self.done = 0
+
+    def update(self, step: int, loss: float, grad_norm: float) -> None:
+        self.done += 1
+        now = time.perf_counter()
+        line = (f"step {self.done}/{self.total}  loss {loss:.4g}  grad norm {grad_norm:.3g}  "
+                f"{self.done / max(now - self.started, 1e-9):.0f} steps/s")
+        if self.interactive:
+            if now - self.last_drawn >= self.REDRAW_SECONDS or self.done == self.total:
+                self.stream.write("\r" + line.ljust(78))
+                self.stream.flush()
+                self.last_drawn = now
+        elif self.done * 4 >= self.next_report * self.total:
+            while self.done * 4 >= self.next_report * self.total:
+                self.next_report += 1
+            print(line, file=self.stream, flush=True)
+
+    def finish(self, done: int) -> None:
+        seconds = time.perf_counter() - self.started
+        if self.interactive and self.done:
+            self.stream.write("\n")
+        print(f"{done} steps in {seconds:.1f} s", file=self.stream, flush=True)
+
+
+# --- rnnviz export -----------------------------------------------------------------------------
+
+
+def command_export(args: argparse.Namespace) -> int:
+    from rnnviz.session.files import load_session
+
+    out = Path(args.out)
+    check_output_folder(out)
+    session = load_session(args.session)
+    write_outputs(session, out, _selection(args), include_session=False)
+    print(f"wrote {out / HISTORY_FILE} and {out / PLOTS_DIR}/ for the session at step {session.step}")
+    return EXIT_OK
+
+
+# --- output folders ----------------------------------------------------------------------------
+
+
+def check_output_folder(folder: Path) -> None:
+    """Refuse an output folder holding anything rnnviz did not write: saving a session replaces the
+    whole folder, so a file of someone else's in it would be lost."""
+    if not folder.exists():
+        return
+    if not folder.is_dir():
+        raise UserError(f"--out {folder} is a file; give a new folder or an rnnviz output folder")
+    foreign = sorted(p.name for p in folder.iterdir() if p.name not in OUTPUT_NAMES)
+    plots = folder / PLOTS_DIR
+    if plots.exists() and not plots.is_dir():
+        foreign.append(PLOTS_DIR)
+    elif plots.is_dir():
+        foreign += sorted(f"{PLOTS_DIR}/{p.name}" for p in plots.iterdir()
+                          if not (p.is_file() and p.suffix.lower() in PLOT_SUFFIXES))
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+        raise UserError(f"--out {folder} already holds files rnnviz did not write ({shown}); "
+                        "give a new or empty folder, or a folder rnnviz wrote before")
+
+
+def write_outputs(session: Any, out: Path, selection: Any, include_session: bool, plots: bool = True) -> None:
+    """session.json + model.npz (``include_session``), plots/ (``plots``) and history.csv into ``out``.
+
+    The session goes first: saving swaps the whole folder in atomically, which would drop files
+    written into it before. history.csv goes last, so it includes the held-out loss of the final
+    weights that drawing the plots records.
+    """
+    if include_session:
+        from rnnviz.session.files import save_session
+
+        save_session(session, out)
+    out.mkdir(parents=True, exist_ok=True)
+    if plots:
+        from rnnviz.ui.render import render_plots
+
+        render_plots(session, out / PLOTS_DIR, selection)
+    (out / HISTORY_FILE).write_text(session.history.csv_text(), encoding="utf-8")
+
+
+def _selection(args: argparse.Namespace) -> Any:
+    from rnnviz.session.session import Selection
+
+    return Selection(sample=args.sample, layer=args.layer, direction=args.direction)

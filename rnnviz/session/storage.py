@@ -27,6 +27,8 @@ MODEL_FILE = "model.npz"
 MAX_JSON_BYTES = 1 << 20  # 1 MiB
 MAX_NPZ_BYTES = 256 << 20  # uncompressed, summed over members
 MAX_NPZ_MEMBERS = 4096
+# other things rnnviz itself writes into a session folder (the CLI's history and plots): kept on re-save
+CARRIED_OVER = ("history.csv", "plots")
 
 
 class SessionFileError(ValueError):
@@ -36,16 +38,15 @@ class SessionFileError(ValueError):
 def write_folder(folder: str | os.PathLike, document: dict[str, Any], arrays: dict[str, np.ndarray]) -> Path:
     """Atomically write ``document`` as session.json and ``arrays`` as model.npz into ``folder``."""
     folder = Path(folder)
-    if folder.exists() and not _replaceable(folder):
-        raise SessionFileError(
-            f"{folder} exists and is not an rnnviz session folder; choose a new or empty folder"
-        )
+    if folder.exists():
+        _check_replaceable(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = folder.with_name(f".{folder.name}.saving-{os.getpid()}")
     previous = folder.with_name(folder.name + ".previous")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     try:
+        _carry_over(folder, staging)
         _write_synced(staging / MODEL_FILE, lambda f: np.savez(f, **arrays))
         text = json.dumps({"format": FORMAT, "version": VERSION, **document}, indent=2)
         _write_synced(staging / SESSION_FILE, lambda f: f.write(text.encode()))
@@ -123,8 +124,28 @@ def _read_json(path: Path) -> dict[str, Any]:
     return document
 
 
-def _replaceable(folder: Path) -> bool:
-    return folder.is_dir() and ((folder / SESSION_FILE).is_file() or not any(folder.iterdir()))
+def _check_replaceable(folder: Path) -> None:
+    """Only an empty folder or an rnnviz session folder (nothing but what rnnviz writes) is replaced."""
+    if not folder.is_dir():
+        raise SessionFileError(f"{folder} is a file; choose a folder to save the session in")
+    entries = {entry.name for entry in folder.iterdir()}
+    if entries and SESSION_FILE not in entries:
+        raise SessionFileError(f"{folder} exists and is not an rnnviz session folder; choose a new or empty folder")
+    foreign = sorted(entries - {SESSION_FILE, MODEL_FILE, *CARRIED_OVER})
+    if foreign:
+        raise SessionFileError(
+            f"{folder} also holds {', '.join(foreign[:3])}{' …' if len(foreign) > 3 else ''}, which saving "
+            "would delete; move them out or choose another folder"
+        )
+
+
+def _carry_over(folder: Path, staging: Path) -> None:
+    for name in CARRIED_OVER:
+        source = folder / name
+        if source.is_dir():
+            shutil.copytree(source, staging / name)
+        elif source.is_file():
+            shutil.copy2(source, staging / name)
 
 
 def _write_synced(path: Path, write) -> None:

@@ -186,3 +186,18 @@ def test_an_interrupted_save_leaves_the_previous_session_loadable(tmp_path, monk
     assert load_session(folder).step == 2  # the previous save, recovered
     save_session(session, folder)
     assert load_session(folder).step == 5
+
+
+def test_resaving_keeps_the_cli_outputs_and_refuses_foreign_files(tmp_path):
+    session = Session(small())
+    folder = save_session(session, tmp_path / "s")
+    (folder / "history.csv").write_text("step,loss\n")
+    (folder / "plots").mkdir()
+    (folder / "plots" / "loss.png").write_bytes(b"png")
+    save_session(session, folder)
+    assert (folder / "history.csv").read_text() == "step,loss\n"
+    assert (folder / "plots" / "loss.png").read_bytes() == b"png"
+    (folder / "notes.txt").write_text("mine")
+    with pytest.raises(SessionFileError, match="notes.txt"):
+        save_session(session, folder)
+    assert (folder / "notes.txt").read_text() == "mine"
