@@ -34,9 +34,9 @@ class Theme:
     padding_brush: tuple[int, int, int, int]  # RGBA of the shade over padded timesteps
     sequential_map: str = "viridis"
     diverging_map: str = "CET-D1A"
-    title_size: str = "15pt"
-    label_size: str = "12pt"
-    tick_size: int = 11  # points
+    title_size: str = "14pt"
+    label_size: str = "11pt"
+    tick_size: int = 10  # points
 
     def pen(self, index: int) -> str:
         return self.pens[index % len(self.pens)]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,7 @@ def build_snapshot(
     nan_loss: bool = False,
     zero_grads: int = 0,
     seed: int = 0,
+    loss_kind: str | None = None,
 ) -> Snapshot:
     """A snapshot of ``cell`` with T timesteps and H hidden units, filled with seeded random arrays."""
     rng = np.random.default_rng(seed)
@@ -88,6 +90,7 @@ def build_snapshot(
         hidden=np.tanh(rng.normal(size=(T, H))) if cell != "rnn_relu" else np.abs(rng.normal(size=(T, H))) * 3,
         gates=gates, grad_norm_per_step=grad_norm, weights=weights, weight_grads=weight_grads,
         loss=float("nan") if nan_loss else float(history.train_loss[-1]) if history_steps else float("nan"),
+        loss_kind=loss_kind or ("cross_entropy" if classification else "mse"), token_inputs=tokens,
     )
 
 
@@ -128,10 +131,12 @@ def delete_closed_widgets(qapp):
     """Delete the widgets earlier tests closed (pytest-qt closes them with deleteLater).
 
     Without an event loop between tests they pile up: they slow down anything that walks all
-    widgets (an app stylesheet re-polishes each) and skew counts of top-level widgets.
+    widgets (an app stylesheet re-polishes each) and skew counts of top-level widgets (each
+    pyqtgraph plot owns parentless QMenus, which count as top-level widgets until collected).
     """
     from PySide6.QtCore import QEvent
     from PySide6.QtWidgets import QApplication
 
     QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()  # pyqtgraph's parentless plot menus are top-level widgets until their plots are collected
     yield

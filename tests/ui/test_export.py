@@ -40,7 +40,7 @@ def draw_panel(qtbot, name, make_snapshot):
     return panel, snapshot
 
 
-@pytest.mark.parametrize("name", list(PANELS))
+@pytest.mark.parametrize("name", list(SNAPSHOTS))
 def test_png_svg_csv_for_every_panel(qtbot, tmp_path, name, make_snapshot, read_column, read_table):
     panel, snapshot = draw_panel(qtbot, name, make_snapshot)
     written = export.export_all({name: panel}, tmp_path)

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QAction, QFont
+from PySide6.QtGui import QAction, QFont, QFontMetricsF
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -37,6 +37,9 @@ AskPath = Callable[[QWidget, str, str, str], str]  # (parent, caption, suggested
 Layout = pg.GraphicsLayoutWidget | pg.GraphicsLayout  # where plots go: a page or a sub-layout of one
 
 LEFT_AXIS_WIDTH = 64  # px, fixed so that stacked plots line up on a shared time axis
+MARKER_LIMIT = 60  # draw point markers on curves only up to this many points (they merge, and cost time)
+KEY_SEPARATOR = "&nbsp;&nbsp;&nbsp;"  # between two entries of a key
+KeyEntry = tuple[int | str, str, str]  # (pen index or colour, glyph such as "━" or "●", text)
 
 
 def ask_save_path(parent: QWidget, caption: str, suggested: str, file_filter: str) -> str:
@@ -75,6 +78,85 @@ def labels_are_numbers(labels: Sequence[str]) -> bool:
     return all(label == str(t) for t, label in enumerate(labels))
 
 
+def nice_stride(minimum: float) -> int:
+    """The smallest whole "round" stride (1, 2, 5, 10, 20, 25, 50, 100, ...) that is >= ``minimum``."""
+    if not np.isfinite(minimum) or minimum <= 1:
+        return 1
+    power = 10 ** max(0, math.floor(math.log10(minimum)))
+    for factor in (1, 2, 2.5, 5, 10):
+        stride = factor * power
+        if stride == int(stride) and stride >= minimum:
+            return int(stride)
+    return int(10 * power)
+
+
+class IndexAxis(pg.AxisItem):
+    """An axis over whole-number positions (timesteps, units, classes) whose tick labels never collide.
+
+    The ticks sit every ``stride`` positions, with the stride (1, 2, 5, 10, 20, 25, 50, ...) picked when
+    the axis is painted from its length in pixels and the size of its widest label, so the labels stay
+    apart at any panel size. ``set_labels`` names the positions (tokens, class names) instead of their
+    numbers. With ``continuous=True`` and no labels the axis behaves like pyqtgraph's own (real values).
+    """
+
+    GAP_EM = 0.9  # blank space between two labels, in multiples of the font height
+
+    def __init__(self, orientation: str, continuous: bool = False, **kwargs: Any) -> None:
+        super().__init__(orientation, **kwargs)
+        self.labels: tuple[str, ...] | None = None
+        self.continuous = continuous
+        self._widest: dict[tuple, float] = {}
+
+    def set_labels(self, labels: Sequence[str] | None) -> None:
+        """Name position i with ``labels[i]`` (None: show the numbers); redraws only on a change."""
+        labels = None if labels is None else tuple(labels)
+        if labels != self.labels:
+            self.labels = labels
+            self.picture = None
+            self.update()
+
+    def _font(self) -> QFont:
+        return self.style["tickFont"] or QFont()
+
+    def label_extent(self, low: float, high: float) -> float:
+        """Pixels one label needs along the axis, the gap to its neighbour included."""
+        metrics = QFontMetricsF(self._font())
+        gap = self.GAP_EM * metrics.height()
+        if self.orientation in ("left", "right"):
+            return 0.8 * metrics.height() + gap
+        if self.labels is not None:
+            key = (self.labels, self._font().toString())
+            if key not in self._widest:
+                self._widest[key] = max((metrics.horizontalAdvance(t) for t in self.labels), default=0.0)
+            return self._widest[key] + gap
+        texts = (str(int(math.floor(low))), str(int(math.ceil(high))))
+        return max(metrics.horizontalAdvance(t) for t in texts) + gap
+
+    def stride(self, low: float, high: float, size: float) -> int:
+        """Positions between two ticks for the visible range ``low..high`` over ``size`` pixels."""
+        pixels_per_position = size / max(high - low, 1e-9)
+        return nice_stride(self.label_extent(low, high) / max(pixels_per_position, 1e-9))
+
+    def tickValues(self, minVal: float, maxVal: float, size: float):  # noqa: N802, N803 (pyqtgraph API)
+        if self.continuous and self.labels is None:
+            return super().tickValues(minVal, maxVal, size)
+        low, high = sorted((minVal, maxVal))
+        if size <= 0 or not np.isfinite([low, high]).all():
+            return []
+        stride = self.stride(low, high, size)
+        first, last = math.ceil(low / stride) * stride, math.floor(high)
+        if self.labels is not None:
+            first, last = max(first, 0), min(last, len(self.labels) - 1)
+        return [(float(stride), [float(v) for v in range(int(first), int(last) + 1, stride)])]
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph API)
+        if self.continuous and self.labels is None:
+            return super().tickStrings(values, scale, spacing)
+        if self.labels is None:
+            return [str(int(round(v))) for v in values]
+        return [self.labels[int(round(v))] for v in values]
+
+
 def _let_shrink(label: pg.LabelItem, width: float = 24.0) -> None:
     """Let a plot title be narrower than its text so small multiples fit a small panel.
 
@@ -107,6 +189,8 @@ class Panel(QWidget):
         self._styled: list[tuple[pg.PlotItem, dict[str, str]]] = []  # plots and their axis labels
         self._titles: list[pg.LabelItem] = []
         self._legends: list[pg.LegendItem] = []
+        self._keys: dict[int, tuple[pg.LabelItem, tuple[KeyEntry, ...]]] = {}
+        self._key_separators: dict[int, str] = {}
         self._ranges: dict[int, tuple] = {}
 
         outer = QVBoxLayout(self)
@@ -173,6 +257,8 @@ class Panel(QWidget):
             self._style_axes(plot, axis_labels)
         for legend in self._legends:
             self._style_legend(legend)
+        for label, entries in list(self._keys.values()):
+            self._render_key(label, entries)
         self.restyle(theme)
 
     # --- building blocks -------------------------------------------------------------------------
@@ -184,6 +270,7 @@ class Panel(QWidget):
         page.customContextMenuRequested.connect(lambda pos, p=page: self._show_menu(p, pos))
         page.ci.setContentsMargins(6, 6, 6, 6)
         label = page.addLabel(title or self.title, row=0, col=0, colspan=4)
+        _let_shrink(label)  # a long title must not make the page wider than the panel
         self._titles.append(label)
         self.stack.addWidget(page)
         return page
@@ -194,6 +281,7 @@ class Panel(QWidget):
         scene = page.scene()
         self._styled = [(plot, labels) for plot, labels in self._styled if plot.scene() is not scene]
         self._titles.pop(index)
+        self._keys = {k: v for k, v in self._keys.items() if v[0].scene() is not scene}
         self.stack.removeWidget(page)
         page.deleteLater()
 
@@ -211,13 +299,16 @@ class Panel(QWidget):
 
     def add_plot(
         self, page: Layout, row: int, col: int, axis_labels: dict[str, str], align_left: bool = False,
-        **kwargs: Any,
+        index_axes: Sequence[str] = (), **kwargs: Any,
     ) -> pg.PlotItem:
         """A plot with labelled axes, no pyqtgraph menu or buttons, and no auto-ranging.
 
         ``axis_labels`` maps "left"/"bottom"/... to the axis label and "title" to the plot's title;
-        ``align_left`` fixes the left axis width so plots stacked on a shared time axis line up.
+        ``align_left`` fixes the left axis width so plots stacked on a shared time axis line up;
+        the sides in ``index_axes`` get an ``IndexAxis`` (whole-number ticks that never collide).
         """
+        if index_axes:
+            kwargs["axisItems"] = {side: IndexAxis(side) for side in index_axes}
         plot = page.addPlot(row=row, col=col, **kwargs)
         plot.setMenuEnabled(False)
         plot.hideButtons()
@@ -241,9 +332,10 @@ class Panel(QWidget):
         levels: tuple[float, float],
         bar_label: str,
         align_left: bool = False,
+        index_axes: Sequence[str] = (),
     ) -> tuple[pg.PlotItem, pg.ImageItem, pg.ColorBarItem]:
         """A plot holding an image, with its colour bar in the next layout column."""
-        plot = self.add_plot(page, row, col, axis_labels, align_left=align_left)
+        plot = self.add_plot(page, row, col, axis_labels, align_left=align_left, index_axes=index_axes)
         image = pg.ImageItem(axisOrder="col-major")
         plot.addItem(image)
         bar = self.add_colorbar(page, row, col + 1, [image], colormap, levels, bar_label)
@@ -264,6 +356,8 @@ class Panel(QWidget):
         bar = pg.ColorBarItem(values=levels, width=12, colorMap=colormap, interactive=False,
                               colorMapMenu=False, orientation="horizontal" if horizontal else "vertical")
         bar.setImageItem(images)
+        bar.axis.enableAutoSIPrefix(False)
+        self.set_bar_levels(bar, levels)
         if horizontal:
             bar.setMaximumHeight(60)
             side = "bottom"
@@ -275,6 +369,91 @@ class Panel(QWidget):
         self._styled.append((bar, labels))
         self._style_axes(bar, labels)
         return bar
+
+    def add_time_axis(self, page: Layout, row: int, col: int, under: pg.PlotItem,
+                      label: str = "timestep") -> IndexAxis:
+        """The one time axis of a stack of plots, in its own row under them, x-linked to ``under``.
+
+        It is the bottom axis of an otherwise empty, flat plot whose left axis is as wide as
+        ``under``'s, so its ticks line up with the data and every plot of the stack keeps the same height.
+        """
+        holder = self.add_plot(page, row, col, {"bottom": label}, index_axes=("bottom",))
+        holder.setXLink(under)
+        holder.getViewBox().setMouseEnabled(False, False)
+        left = holder.getAxis("left")
+        left.setStyle(showValues=False, tickLength=0)
+        left.setWidth(under.getAxis("left").width())
+        axis = holder.getAxis("bottom")
+        tick_height = QFontMetricsF(axis.style["tickFont"] or QFont()).height()
+        label_font = QFont()
+        label_font.setPointSizeF(float(self.theme.label_size.rstrip("pt")))
+        height = tick_height + QFontMetricsF(label_font).height() + 16
+        axis.setHeight(height)
+        holder.setMaximumHeight(height + 4)
+        holder.setMinimumHeight(height + 4)
+        return axis
+
+    def add_key(self, page: Layout, row: int, col: int = 0, colspan: int = 1,
+                justify: str = "center", vertical: bool = False) -> pg.LabelItem:
+        """A legend *outside* the plots (a label in the layout), so it never covers data.
+
+        One line of entries, or one entry per line when ``vertical`` (a narrow column beside a plot).
+        """
+        label = page.addLabel("", row=row, col=col, colspan=colspan, justify=justify)
+        _let_shrink(label, 8.0)
+        self._keys[id(label)] = (label, ())
+        self._key_separators[id(label)] = "<br>" if vertical else KEY_SEPARATOR
+        return label
+
+    def set_key(self, label: pg.LabelItem, entries: Sequence[KeyEntry]) -> None:
+        """Show ``entries`` ((pen index or colour, glyph, text), ...) in ``label``; re-lays out only on a change."""
+        entries = tuple(entries)
+        if self._keys.get(id(label), (None, None))[1] != entries or not label.text:
+            self._keys[id(label)] = (label, entries)
+            self._render_key(label, entries)
+
+    def _render_key(self, label: pg.LabelItem, entries: tuple[KeyEntry, ...]) -> None:
+        parts = []
+        for colour, glyph, text in entries:
+            colour = self.theme.pen(colour) if isinstance(colour, int) else colour
+            mark = f"<span style='color:{colour}'>{glyph}</span>&nbsp;" if glyph else ""
+            parts.append(f"{mark}{text}")
+        separator = self._key_separators.get(id(label), KEY_SEPARATOR)
+        label.setText(separator.join(parts) or "&nbsp;", color=self.theme.foreground, size=self.theme.label_size)
+
+    def set_axis_label(self, plot: pg.PlotItem, side: str, text: str) -> None:
+        """Change one axis label (kept through theme changes); does nothing when it is unchanged."""
+        for styled_plot, labels in self._styled:
+            if styled_plot is plot:
+                if labels.get(side) == text:
+                    return
+                labels[side] = text
+                break
+        plot.setLabel(side, text, **{"color": self.theme.foreground, "font-size": self.theme.label_size})
+
+    @staticmethod
+    def show_markers(curve: pg.PlotDataItem, points: int, symbol: str = "o") -> None:
+        """Point markers only on short curves (<= MARKER_LIMIT points); set only when it changes."""
+        wanted = symbol if points <= MARKER_LIMIT else None
+        if curve.opts["symbol"] != wanted:
+            curve.setSymbol(wanted)
+
+    @staticmethod
+    def set_bar_levels(bar: pg.ColorBarItem, levels: tuple[float, float], middle: bool = True) -> None:
+        """Set a colour bar's levels and label only its ends (and middle): no crowded ticks on a short bar.
+
+        Does nothing when the levels are unchanged, so a live panel does not re-lay out its text.
+        """
+        levels = (float(levels[0]), float(levels[1]))
+        if getattr(bar, "_rnnviz_ticked", None) == (levels, middle):
+            return
+        bar._rnnviz_ticked = (levels, middle)
+        if tuple(bar.levels()) != levels:
+            bar.setLevels(levels)
+        low, high = levels
+        centre = 0.0 if low < 0 < high else (low + high) / 2
+        values = (low, centre, high) if middle else (low, high)
+        bar.axis.setTicks([[(v, f"{v:.2g}") for v in values], []])
 
     def add_legend(self, plot: pg.PlotItem, **kwargs: Any) -> pg.LegendItem:
         legend = plot.addLegend(offset=(-8, 8), labelTextSize="11pt", **kwargs)
@@ -301,21 +480,29 @@ class Panel(QWidget):
 
     # --- internals ------------------------------------------------------------------------------
 
-    def _style_axes(self, plot: pg.PlotItem, axis_labels: dict[str, str]) -> None:
+    def _style_axes(self, plot: pg.PlotItem | pg.AxisItem, axis_labels: dict[str, str]) -> None:
         theme = self.theme
         tick_font = QFont()
         tick_font.setPointSize(theme.tick_size)
+        if isinstance(plot, pg.AxisItem):  # a lone axis (a time axis shared by stacked plots)
+            self._style_axis(plot, tick_font)
+            for text in axis_labels.values():
+                plot.setLabel(text, **{"color": theme.foreground, "font-size": theme.label_size})
+            return
         for side in ("left", "bottom", "right", "top"):
-            axis = plot.getAxis(side)
-            axis.setPen(theme.foreground)
-            axis.setTextPen(theme.foreground)
-            axis.setTickFont(tick_font)
+            self._style_axis(plot.getAxis(side), tick_font)
         for side, text in axis_labels.items():
             if side == "title":
                 plot.setTitle(text, color=theme.foreground, size=theme.label_size)
                 _let_shrink(plot.titleLabel)
                 continue
             plot.setLabel(side, text, **{"color": theme.foreground, "font-size": theme.label_size})
+
+    def _style_axis(self, axis: pg.AxisItem, tick_font: QFont) -> None:
+        axis.setPen(self.theme.foreground)
+        axis.setTextPen(self.theme.foreground)
+        if axis.style["tickFont"] is None or axis.style["tickFont"].pointSize() != tick_font.pointSize():
+            axis.setTickFont(tick_font)
 
     def _ensure_laid_out(self) -> None:
         """Give a never-shown panel a real size so exports are not 0 x 0."""

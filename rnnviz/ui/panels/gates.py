@@ -1,7 +1,9 @@
-"""Gate activations as small heatmaps (units x timesteps): LSTM i, f, g, o and the cell state, GRU r, z, n.
+"""Gate activations as heatmap strips (units x timesteps), stacked on one shared time axis.
 
-Value ranges share a colour bar: sigmoid gates lie in [0, 1] (sequential map), the tanh candidates
-g / n in [-1, 1] and the cell state (unbounded, levels symmetric about zero) use the diverging map.
+LSTM: i, f, o (sigmoid, [0, 1], one sequential colour bar), the candidate g (tanh, [-1, 1]) and the
+cell state c_t (unbounded, levels symmetric about zero), each of those two with its own diverging bar.
+GRU: r, z ([0, 1]) and the candidate n ([-1, 1]). Time runs left to right as in the hidden-state
+panel, so a gate that opens at timestep t lines up with the hidden state it changes.
 A vanilla RNN has no gates; the panel says so.
 """
 from __future__ import annotations
@@ -13,26 +15,28 @@ import pyqtgraph as pg
 
 from rnnviz.session.snapshot import Snapshot
 from rnnviz.ui import colormaps
-from rnnviz.ui.panels.base import Panel, Rows, index_ticks
+from rnnviz.ui.panels.base import IndexAxis, Panel, Rows, labels_are_numbers, nice_ceiling
 from rnnviz.ui.theme import Theme
 
-GATE_TITLES = {
-    "i": "i (input)",
-    "f": "f (forget)",
-    "o": "o (output)",
-    "g": "g (candidate)",
-    "cell_state": "c_t (cell state)",
-    "r": "r (reset)",
-    "z": "z (update)",
-    "n": "n (candidate)",
+# gate -> (symbol, what it is), shown left of its strip
+GATE_NAMES = {
+    "i": ("i", "input"),
+    "f": ("f", "forget"),
+    "o": ("o", "output"),
+    "g": ("g", "candidate"),
+    "cell_state": ("c", "cell state"),
+    "r": ("r", "reset"),
+    "z": ("z", "update"),
+    "n": ("n", "candidate"),
 }
-# rows of each page: (gate names, colour-bar kind) per colour-bar group
+# per cell kind: (gate names, colour-bar kind, colour-bar label) for each group sharing one colour bar
 LAYOUTS = {
-    "lstm": [[(("i", "f", "o"), "gate")], [(("g",), "candidate"), (("cell_state",), "cell")]],
-    "gru": [[(("r", "z"), "gate")], [(("n",), "candidate")]],
+    "lstm": [(("i", "f", "o"), "gate", "gate value"), (("g",), "candidate", "g"),
+             (("cell_state",), "cell", "c_t")],
+    "gru": [(("r", "z"), "gate", "gate value"), (("n",), "candidate", "n")],
 }
-NO_GATES = "A vanilla RNN has no gates:  h_t = tanh(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh)"
-NO_GATES_RELU = "A vanilla RNN has no gates:  h_t = relu(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh)"
+NO_GATES = "A vanilla RNN has no gates:<br>h_t = {f}(W_ih x_t + b_ih<br>+ W_hh h_(t-1) + b_hh)"
+UNIT_AXIS_WIDTH = 30  # px, the same for every strip so that they line up
 
 
 @dataclass
@@ -47,6 +51,12 @@ def fixed_levels(kind: str) -> tuple[float, float] | None:
     return {"gate": (0.0, 1.0), "candidate": (-1.0, 1.0)}.get(kind)
 
 
+def gate_label(gate: str) -> str:
+    """Two-line name of a strip: the symbol in bold, then what it is."""
+    symbol, meaning = GATE_NAMES[gate]
+    return f"<b>{symbol}</b><br><span style='font-size:9pt'>{meaning}</span>"
+
+
 class GatesPanel(Panel):
     name = "gates"
     title = "Gates"
@@ -55,39 +65,59 @@ class GatesPanel(Panel):
         self.pages = {"lstm": self.graphics, "gru": self.add_page(), "rnn": self.add_page()}
         self.groups: dict[str, list[GateGroup]] = {}
         self.plots: dict[str, list[pg.PlotItem]] = {}
-        for cell, rows in LAYOUTS.items():
-            self._build_gate_page(cell, rows)
-        self.message = self.pages["rnn"].addLabel(NO_GATES, row=1, col=0)
+        self.time_axes: dict[str, IndexAxis] = {}
+        self.time_holders: dict[str, pg.PlotItem] = {}
+        self.name_labels: list[pg.LabelItem] = []
+        for cell, groups in LAYOUTS.items():
+            self._build_gate_page(cell, groups)
+        self.message = self.pages["rnn"].addLabel(NO_GATES.format(f="tanh"), row=1, col=0)
         self.set_page_title(self.pages["lstm"], "Gates (LSTM)")
         self.set_page_title(self.pages["gru"], "Gates (GRU)")
         self.set_page_title(self.pages["rnn"], "Gates (vanilla RNN)")
-        self._units: dict[int, tuple[int, int]] = {}  # plot -> (H, T) its ticks were set for
+        self._shape: dict[str, tuple] = {}  # page -> (T, H, labels) its axes were set for
 
-    def _build_gate_page(self, cell: str, rows) -> None:
-        page = self.pages[cell]
-        groups, plots = [], []
-        for row_index, row in enumerate(rows, start=1):
-            sub = self.add_sublayout(page, row_index)
-            col = 0
-            for names, kind in row:
-                images = []
-                for gate in names:
-                    labels = {"title": GATE_TITLES[gate], "bottom": "timestep"}
-                    if col == 0:
-                        labels["left"] = "unit"
-                    plot = self.add_plot(sub, 0, col, labels)
-                    plot.invertY(True)
-                    image = pg.ImageItem(axisOrder="col-major")
-                    plot.addItem(image)
-                    images.append(image)
-                    plots.append(plot)
-                    col += 1
-                levels = fixed_levels(kind) or (-1.0, 1.0)
-                bar = self.add_colorbar(sub, 0, col, images, self._colormap(kind), levels, "")
-                groups.append(GateGroup(names, kind, images, bar))
-                col += 1
-        self.groups[cell] = groups
+    def _build_gate_page(self, cell: str, groups) -> None:
+        sub = self.add_sublayout(self.pages[cell], 1)
+        sub.layout.setHorizontalSpacing(2)
+        sub.layout.setVerticalSpacing(3)
+        built, plots, row = [], [], 0
+        for names, kind, bar_label in groups:
+            images = []
+            for gate in names:
+                name = sub.addLabel(gate_label(gate), row=row, col=0, justify="right")
+                self.name_labels.append(name)
+                plot = self.add_plot(sub, row, 1, {}, index_axes=("left",))
+                plot.hideAxis("bottom")
+                plot.getAxis("left").setWidth(UNIT_AXIS_WIDTH)
+                plot.invertY(True)
+                if plots:
+                    plot.setXLink(plots[0])
+                image = pg.ImageItem(axisOrder="col-major")
+                plot.addItem(image)
+                images.append(image)
+                plots.append(plot)
+                row += 1
+            bar = self._group_bar(sub, row - len(names), len(names), images, kind, bar_label)
+            built.append(GateGroup(names, kind, images, bar))
+        self.time_axes[cell] = self.add_time_axis(sub, row, 1, plots[-1])
+        self.time_holders[cell] = self._styled[-1][0]
+        for r in range(row):
+            sub.layout.setRowStretchFactor(r, 1)
+        self.groups[cell] = built
         self.plots[cell] = plots
+
+    def _group_bar(self, sub, row: int, rows: int, images, kind: str, label: str) -> pg.ColorBarItem:
+        levels = fixed_levels(kind) or (-1.0, 1.0)
+        bar = pg.ColorBarItem(values=levels, width=12, colorMap=self._colormap(kind), interactive=False,
+                              colorMapMenu=False)
+        bar.setImageItem(images)
+        bar.axis.enableAutoSIPrefix(False)
+        self.set_bar_levels(bar, levels, middle=len(images) > 1)
+        bar.axis.setWidth(58)
+        sub.addItem(bar, row=row, col=2, rowspan=rows)
+        self._styled.append((bar, {"right": label}))
+        self._style_axes(bar, {"right": label})
+        return bar
 
     def _colormap(self, kind: str) -> pg.ColorMap:
         if kind == "gate":
@@ -98,7 +128,9 @@ class GatesPanel(Panel):
         for groups in self.groups.values():
             for group in groups:
                 group.bar.setColorMap(self._colormap(group.kind))
-        self.message.setText(self.message.text, color=theme.foreground, size="16pt")
+        for label in self.name_labels:
+            label.setText(label.text, color=theme.foreground, size=theme.label_size)
+        self.message.setText(self.message.text, color=theme.foreground, size=theme.label_size)
 
     @staticmethod
     def page_kind(cell: str) -> str:
@@ -106,27 +138,39 @@ class GatesPanel(Panel):
 
     def draw(self, snapshot: Snapshot) -> None:
         kind = self.page_kind(snapshot.cell)
-        self.stack.setCurrentWidget(self.pages[kind])
+        if self.stack.currentWidget() is not self.pages[kind]:
+            self.stack.setCurrentWidget(self.pages[kind])
         if kind == "rnn":
-            self.message.setText(NO_GATES_RELU if snapshot.cell == "rnn_relu" else NO_GATES,
-                                 color=self.theme.foreground, size="16pt")
+            text = NO_GATES.format(f="relu" if snapshot.cell == "rnn_relu" else "tanh")
+            if self.message.text != text:
+                self.message.setText(text, color=self.theme.foreground, size=self.theme.label_size)
             return
         steps, units = np.asarray(snapshot.hidden).shape
+        shape_changed = self._shape.get(kind) != (steps, units)
         for group in self.groups[kind]:
             for gate, image in zip(group.names, group.images):
-                image.setImage(np.asarray(snapshot.gates[gate]), autoLevels=False)
-                image.setRect(-0.5, -0.5, steps, units)
-            levels = fixed_levels(group.kind)
-            if levels is None:
-                levels = colormaps.symmetric_levels(np.asarray(snapshot.gates[group.names[0]]))
-            if tuple(group.bar.levels()) != levels:
-                group.bar.setLevels(levels)
-        for plot in self.plots[kind]:
-            self.set_ranges(plot, (-0.5, steps - 0.5), (-0.5, units - 0.5))
-            if self._units.get(id(plot)) != (units, steps):
-                self._units[id(plot)] = (units, steps)
-                plot.getAxis("left").setTicks(index_ticks(units, most=5))
-                plot.getAxis("bottom").setTicks(index_ticks(steps, most=3))
+                image.setImage(np.asarray(snapshot.gates[gate]), autoLevels=False)  # (T, H)
+                if shape_changed:
+                    image.setRect(-0.5, -0.5, steps, units)
+            self.set_bar_levels(group.bar, self.levels(group, snapshot), middle=len(group.names) > 1)
+        labels = tuple(snapshot.timestep_labels)
+        tokens = not labels_are_numbers(labels)
+        self.time_axes[kind].set_labels(labels if tokens else None)
+        self.set_axis_label(self.time_holders[kind], "bottom", "input token" if tokens else "timestep")
+        if shape_changed:
+            self._shape[kind] = (steps, units)
+            for plot in self.plots[kind]:
+                self.set_ranges(plot, (-0.5, steps - 0.5), (-0.5, units - 0.5))
+
+    @staticmethod
+    def levels(group: GateGroup, snapshot: Snapshot) -> tuple[float, float]:
+        """Fixed for the gates and candidates; for the cell state +-(a round number >= max |c_t|),
+        which changes only now and then while training, not every frame."""
+        levels = fixed_levels(group.kind)
+        if levels is None:
+            largest = colormaps.symmetric_levels(np.asarray(snapshot.gates[group.names[0]]))[1]
+            levels = (-nice_ceiling(largest), nice_ceiling(largest))
+        return levels
 
     def shown_gates(self) -> tuple[str, ...]:
         if self.snapshot is None:
@@ -145,3 +189,4 @@ class GatesPanel(Panel):
         for t in range(arrays[0].shape[0]):
             rows.append([t, *np.concatenate([a[t] for a in arrays]).tolist()])
         return rows
+

@@ -13,7 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from rnnviz.session.snapshot import Snapshot
-from rnnviz.ui.panels.base import Panel, Rows, labels_are_numbers, thinned_ticks
+from rnnviz.ui.panels.base import Panel, Rows, labels_are_numbers
 from rnnviz.ui.panels.hidden import PaddingShade, padding_start
 from rnnviz.ui.theme import Theme
 
@@ -43,16 +43,17 @@ class GradientsPanel(Panel):
 
     def build(self) -> None:
         self.plot = self.add_plot(self.graphics, 1, 0,
-                                  {"left": "||dL/dh_t|| (log scale)", "bottom": "timestep"})
+                                  {"left": "||dL/dh_t|| (log scale)", "bottom": "timestep"},
+                                  index_axes=("bottom",))
         self.plot.setLogMode(y=True)
         self.plot.showGrid(x=True, y=True, alpha=0.25)
-        self.curve = self.plot.plot(symbol="o", symbolSize=7)
-        self.zeros = self.plot.plot(pen=None, symbol="o", symbolSize=9)
+        self.curve = self.plot.plot(symbol="o", symbolSize=6)
+        self.zeros = self.plot.plot(pen=None, symbol="o", symbolSize=8)
         self.note = pg.TextItem(anchor=(1, 0))
         self.plot.addItem(self.note, ignoreBounds=True)
         self.shade = PaddingShade(self.plot)
-        self._tick_labels: tuple[str, ...] | None = None
         self._decades: tuple[float, float] | None = None
+        self._note_at: tuple[float, float] | None = None
 
     def restyle(self, theme: Theme) -> None:
         self.curve.setPen(self.pen(3))
@@ -69,28 +70,32 @@ class GradientsPanel(Panel):
         low, high = log_range(norms)
         floor = 10.0**low
         positive = np.isfinite(norms) & (norms > 0)
-        shown = np.where(positive, norms, np.nan)
         x = np.arange(steps, dtype=float)
-        if positive.any():
-            self.curve.setData(x, shown, connect="finite")
+        self.show_markers(self.curve, steps)
+        if positive.all():
+            self.curve.setData(x, norms, skipFiniteCheck=True)
+        elif positive.any():
+            self.curve.setData(x, np.where(positive, norms, np.nan), connect="finite")
         else:  # nothing to draw on a log axis
             self.curve.setData(np.zeros(0), np.zeros(0))
         zero_steps = np.flatnonzero(norms == 0)
-        self.zeros.setData(zero_steps.astype(float), np.full(zero_steps.size, floor))
-        self.note.setText(f"{zero_steps.size} timestep(s) with zero gradient" if zero_steps.size else "")
-        self.note.setPos(steps - 0.5, high)
+        if zero_steps.size or self.zeros.xData is None or self.zeros.xData.size:
+            self.zeros.setData(zero_steps.astype(float), np.full(zero_steps.size, floor))
+        note = f"{zero_steps.size} timestep(s) with zero gradient" if zero_steps.size else ""
+        if note != self.note.toPlainText():
+            self.note.setText(note)
+        if self._note_at != (steps - 0.5, high):
+            self._note_at = (steps - 0.5, high)
+            self.note.setPos(steps - 0.5, high)
         self.shade.show(padding_start(snapshot.mask), steps)
-        self._ticks(tuple(snapshot.timestep_labels))
+        labels = tuple(snapshot.timestep_labels)
+        tokens = not labels_are_numbers(labels)
+        self.plot.getAxis("bottom").set_labels(labels if tokens else None)
+        self.set_axis_label(self.plot, "bottom", "input token" if tokens else "timestep")
         if self._decades != (low, high):
             self._decades = (low, high)
             self.plot.getAxis("left").setTicks(decade_ticks(low, high))
         self.set_ranges(self.plot, (-0.5, steps - 0.5), (low, high))
-
-    def _ticks(self, labels: tuple[str, ...]) -> None:
-        if labels != self._tick_labels:
-            self._tick_labels = labels
-            ticks = None if labels_are_numbers(labels) else [thinned_ticks(labels)]
-            self.plot.getAxis("bottom").setTicks(ticks)
 
     def csv_rows(self) -> Rows:
         rows: Rows = [["timestep", "label", "grad_norm_dL_dh", "mask"]]

@@ -6,9 +6,10 @@ import pyqtgraph as pg
 
 from rnnviz.session.snapshot import Snapshot
 from rnnviz.ui import colormaps
-from rnnviz.ui.panels.base import Panel, Rows, index_ticks, labels_are_numbers, thinned_ticks
+from rnnviz.ui.panels.base import LEFT_AXIS_WIDTH, IndexAxis, Panel, Rows, labels_are_numbers
 from rnnviz.ui.theme import Theme
 
+KEY_WIDTH = 96  # px: the input names beside the input plot, under the colour bar
 MAX_INPUT_LINES = 4  # more input features than this (one-hot tokens) are drawn as the token id
 
 
@@ -34,8 +35,13 @@ class PaddingShade:
         for line in self.region.lines:
             line.setPen(pg.mkPen(None))
         plot.addItem(self.region, ignoreBounds=True)
+        self._shown: tuple[int, int] | None = None
 
     def show(self, start: int, end: int) -> None:
+        """Shade timesteps start..end-1 (nothing when start >= end); touches the item only on a change."""
+        if self._shown == (start, end):
+            return
+        self._shown = (start, end)
         self.region.setVisible(start < end)
         if start < end:
             self.region.setRegion((start - 0.5, end - 0.5))
@@ -52,21 +58,27 @@ class HiddenPanel(Panel):
         page = self.graphics
         self.heat_plot, self.image, self.bar = self.add_heatmap(
             page, 1, 0, {"left": "hidden unit"}, colormaps.diverging(self.theme.diverging_map),
-            (-1.0, 1.0), "h_t", align_left=True)
+            (-1.0, 1.0), "h_t", align_left=True, index_axes=("left",))
+        self.heat_plot.hideAxis("bottom")  # the input plot under it carries the time axis
         self.heat_plot.invertY(True)
-        self.heat_plot.getAxis("bottom").setStyle(showValues=False)
         self.input_plot = self.add_plot(page, 2, 0, {"left": "input", "bottom": "timestep"},
-                                       align_left=True)
+                                       align_left=True, index_axes=("bottom",))
+        self.input_plot.setAxisItems({"left": IndexAxis("left", continuous=True)})
+        self.input_plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
+        self._style_axes(self.input_plot, {"left": "input", "bottom": "timestep"})
         self.input_plot.setXLink(self.heat_plot)
         self.input_plot.showGrid(y=True, alpha=0.2)
         page.ci.layout.setRowStretchFactor(1, 3)
         page.ci.layout.setRowStretchFactor(2, 1)
-        self.legend = self.add_legend(self.input_plot, colCount=4)
+        # the names of the input lines sit beside the plot, under the colour bar: they never cover data
+        self.input_key = self.add_key(page, 2, 1, justify="left", vertical=True)
+        self.input_key.setMaximumWidth(KEY_WIDTH)
+        page.ci.layout.setColumnStretchFactor(0, 1)  # the plots take the width, not the bar and key
+        page.ci.layout.setColumnStretchFactor(1, 0)
         self.input_lines: list[pg.PlotDataItem] = []
         self.shades = [PaddingShade(self.heat_plot), PaddingShade(self.input_plot)]
         self._line_names: tuple[str, ...] = ()
-        self._tick_labels: tuple[str, ...] | None = None
-        self._units = 0
+        self._shape: tuple[int, int] | None = None
 
     def restyle(self, theme: Theme) -> None:
         self.bar.setColorMap(colormaps.diverging(theme.diverging_map))
@@ -81,13 +93,10 @@ class HiddenPanel(Panel):
         hidden = np.asarray(snapshot.hidden)  # (T, H)
         steps, units = hidden.shape
         self.image.setImage(hidden, autoLevels=False)
-        self.image.setRect(-0.5, -0.5, steps, units)
-        if units != self._units:
-            self._units = units
-            self.heat_plot.getAxis("left").setTicks(index_ticks(units, most=10))
-        levels = hidden_levels(snapshot.cell, hidden)
-        if tuple(self.bar.levels()) != levels:
-            self.bar.setLevels(levels)
+        if self._shape != (steps, units):
+            self._shape = (steps, units)
+            self.image.setRect(-0.5, -0.5, steps, units)
+        self.set_bar_levels(self.bar, hidden_levels(snapshot.cell, hidden))
         self._draw_inputs(snapshot)
         start = padding_start(snapshot.mask)
         for shade in self.shades:
@@ -97,10 +106,10 @@ class HiddenPanel(Panel):
     def _input_series(self, snapshot: Snapshot) -> tuple[tuple[str, ...], np.ndarray, str]:
         """What the input plot shows: names, values (T, k) and the y-axis label."""
         inputs = np.asarray(snapshot.inputs, dtype=float)  # (T, I)
-        if inputs.shape[1] <= MAX_INPUT_LINES:
+        if not snapshot.token_inputs and inputs.shape[1] <= MAX_INPUT_LINES:
             return tuple(snapshot.input_names), inputs, "input"
         token_id = np.argmax(inputs, axis=1).astype(float)[:, None]  # (T, 1)
-        return ("token id",), token_id, "token id"
+        return ("token",), token_id, "token"
 
     def _draw_inputs(self, snapshot: Snapshot) -> None:
         names, values, y_label = self._input_series(snapshot)
@@ -109,18 +118,21 @@ class HiddenPanel(Panel):
         x = np.arange(values.shape[0], dtype=float)
         finite = bool(np.isfinite(values).all())
         for index, line in enumerate(self.input_lines):
+            self.show_markers(line, values.shape[0])
             line.setData(x, values[:, index], skipFiniteCheck=finite)
         labels = tuple(snapshot.timestep_labels)
-        if labels != self._tick_labels:
-            self._tick_labels = labels
-            ticks = None if labels_are_numbers(labels) else [thinned_ticks(labels)]
-            self.input_plot.getAxis("bottom").setTicks(ticks)
-            self.input_plot.setLabel("bottom", "timestep" if ticks is None else "timestep (input token)",
-                                     **{"color": self.theme.foreground, "font-size": self.theme.label_size})
-        low = float(np.nanmin(values)) if values.size else 0.0
-        high = float(np.nanmax(values)) if values.size else 1.0
-        if not np.isfinite(low) or not np.isfinite(high):
-            low, high = 0.0, 1.0
+        tokens = not labels_are_numbers(labels)
+        self.input_plot.getAxis("bottom").set_labels(labels if tokens else None)
+        self.set_axis_label(self.input_plot, "bottom", "input token" if tokens else "timestep")
+        token_axis = snapshot.token_inputs or names == ("token",)
+        self.input_plot.getAxis("left").set_labels(tuple(snapshot.input_names) if token_axis else None)
+        if token_axis:
+            low, high = 0.0, float(max(len(snapshot.input_names) - 1, 1))
+        else:
+            low = float(np.nanmin(values)) if values.size else 0.0
+            high = float(np.nanmax(values)) if values.size else 1.0
+            if not np.isfinite(low) or not np.isfinite(high):
+                low, high = 0.0, 1.0
         span = max(high - low, 1e-9)
         self.set_ranges(self.input_plot, (-0.5, values.shape[0] - 0.5), (low - 0.1 * span, high + 0.1 * span))
 
@@ -128,15 +140,14 @@ class HiddenPanel(Panel):
         """Only when the input features change (another task), never per frame."""
         for line in self.input_lines:
             self.input_plot.removeItem(line)
-        self.legend.clear()
         self.input_lines = []
         for index, feature in enumerate(names):
-            line = self.input_plot.plot(name=feature, pen=self.pen(index), symbol="o", symbolSize=4,
+            line = self.input_plot.plot(pen=self.pen(index), symbol="o", symbolSize=4,
                                         symbolBrush=self.theme.pen(index), symbolPen=self.pen(index))
             self.input_lines.append(line)
         self._line_names = names
-        self.input_plot.setLabel("left", y_label,
-                                 **{"color": self.theme.foreground, "font-size": self.theme.label_size})
+        self.set_key(self.input_key, [(i, "━", name) for i, name in enumerate(names)] if len(names) > 1 else [])
+        self.set_axis_label(self.input_plot, "left", y_label)
 
     def csv_rows(self) -> Rows:
         if self.snapshot is None:

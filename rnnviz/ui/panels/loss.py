@@ -4,7 +4,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtWidgets import QCheckBox
 
 from rnnviz.session.snapshot import Snapshot
@@ -12,11 +11,43 @@ from rnnviz.ui.panels.base import Panel, Rows, nice_ceiling
 from rnnviz.ui.theme import Theme
 
 
+MAX_CURVE_POINTS = 1200  # a longer training curve is decimated (min/max per bucket) before drawing
+
+
 def _positive_or_nan(values: np.ndarray) -> np.ndarray:
     """Values for a log axis: zero, negative and non-finite values become gaps (NaN)."""
     out = np.asarray(values, dtype=float).copy()
     out[~(out > 0)] = np.nan
     return out
+
+
+def decimate_peaks(x: np.ndarray, y: np.ndarray, most: int = MAX_CURVE_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``most`` points of a long curve that keep its spikes: min and max of each bucket.
+
+    A panel is a few hundred pixels wide, so a 20,000-step history drawn point by point costs time and
+    shows nothing more. The curve is cut into ``most // 2`` buckets of consecutive points; each gives its
+    smallest and its largest value (in their order), so no spike or dip disappears. A bucket that
+    holds a NaN (a diverged stretch) gives NaN, which stays a gap in the drawn curve.
+    """
+    count = y.shape[0]
+    if count <= most:
+        return x, y
+    per_bucket = math.ceil(count / (most // 2))
+    buckets = count // per_bucket
+    used = buckets * per_bucket
+    ys = y[:used].reshape(buckets, per_bucket)  # (buckets, per_bucket)
+    low_at, high_at = ys.argmin(axis=1), ys.argmax(axis=1)
+    first = np.minimum(low_at, high_at)
+    second = np.maximum(low_at, high_at)
+    rows = np.arange(buckets)
+    base = rows * per_bucket
+    order = np.stack([base + first, base + second], axis=1).ravel()  # (2 * buckets,)
+    values = y[order]
+    values[np.repeat(np.isnan(ys).any(axis=1), 2)] = np.nan
+    keep_x, keep_y = x[order], values
+    if used < count:  # the last, partial bucket is drawn as it is
+        keep_x, keep_y = np.concatenate([keep_x, x[used:]]), np.concatenate([keep_y, y[used:]])
+    return keep_x, keep_y
 
 
 class LossPanel(Panel):
@@ -33,26 +64,31 @@ class LossPanel(Panel):
         self.log_action.toggled.connect(self.log_scale.setChecked)
         self.menu.insertSeparator(self.log_action)
 
-        self.plot = self.add_plot(self.graphics, 1, 0, {"bottom": "training step", "left": "loss"})
+        self.key = self.add_key(self.graphics, 1, 0)
+        self.plot = self.add_plot(self.graphics, 2, 0, {"bottom": "training step", "left": "loss"},
+                                  index_axes=("bottom",))
         self.plot.showGrid(x=True, y=True, alpha=0.25)
-        self.legend = self.add_legend(self.plot)
         self.train_curve = self.plot.plot(name="train")
         self.heldout_curve = self.plot.plot(name="held-out", symbol="o", symbolSize=6)
-        self.latest_text = pg.TextItem(anchor=(0, 1))
-        self.plot.addItem(self.latest_text, ignoreBounds=True)
+        self._latest = ""
 
     def restyle(self, theme: Theme) -> None:
         self.train_curve.setPen(self.pen(0))
         self.heldout_curve.setPen(self.pen(1))
         self.heldout_curve.setSymbolPen(self.pen(1))
         self.heldout_curve.setSymbolBrush(theme.pen(1))
-        self.latest_text.setColor(theme.foreground)
+        self._write_key()
+
+    def _write_key(self) -> None:
+        entries = [(0, "━", "train"), (1, "●", "held-out")]
+        if self._latest:
+            entries.append((self.theme.foreground, "", self._latest))
+        self.set_key(self.key, entries)
 
     def _log_toggled(self, on: bool) -> None:
         self.log_action.setChecked(on)
         self.plot.setLogMode(y=on)
-        self.plot.setLabel("left", "loss (log scale)" if on else "loss",
-                           **{"color": self.theme.foreground, "font-size": self.theme.label_size})
+        self.set_axis_label(self.plot, "left", "loss (log scale)" if on else "loss")
         if self.snapshot is not None:
             self.draw(self.snapshot)
 
@@ -62,9 +98,14 @@ class LossPanel(Panel):
         train = _positive_or_nan(history.train_loss) if log else np.asarray(history.train_loss, float)
         heldout = _positive_or_nan(history.heldout_loss) if log else np.asarray(history.heldout_loss, float)
         # loss can be NaN (diverged): connect only the finite stretches
-        self.train_curve.setData(np.asarray(history.steps, float), train, connect="finite")
+        steps, shown = decimate_peaks(np.asarray(history.steps, float), train)
+        self.train_curve.setData(steps, shown, connect="finite", skipFiniteCheck=bool(np.isfinite(shown).all()))
+        self.show_markers(self.heldout_curve, heldout.size)  # hundreds of markers cost more than the rest
         self.heldout_curve.setData(np.asarray(history.heldout_steps, float), heldout, connect="finite")
-        self.latest_text.setText("" if math.isnan(snapshot.loss) else f"latest loss {snapshot.loss:.4g}")
+        latest = "" if math.isnan(snapshot.loss) else f"latest {snapshot.loss:.4g}"
+        if latest != self._latest:
+            self._latest = latest
+            self._write_key()
         self._update_ranges(history.steps, history.heldout_steps, train, heldout, log)
 
     def _update_ranges(self, steps, heldout_steps, train, heldout, log: bool) -> None:
@@ -76,12 +117,10 @@ class LossPanel(Panel):
             low = math.floor(math.log10(values.min())) if values.size else -2
             high = math.ceil(math.log10(values.max())) if values.size else 1
             y = (float(low), float(max(high, low + 1)))
-            self.latest_text.setPos(0, y[0])
         else:
             top = nice_ceiling(float(values.max())) if values.size else 1.0
             bottom = min(0.0, -nice_ceiling(-float(values.min()))) if values.size and values.min() < 0 else 0.0
             y = (bottom, top)
-            self.latest_text.setPos(0, bottom)
         self.set_ranges(self.plot, (0.0, x_max), y)
 
     def csv_rows(self) -> Rows:

@@ -12,36 +12,22 @@ import pyqtgraph as pg
 
 from rnnviz.session.snapshot import Snapshot
 from rnnviz.ui import colormaps
-from rnnviz.ui.panels.base import Panel, Rows, labels_are_numbers, thinned_ticks
+from rnnviz.ui.panels.base import Panel, Rows, labels_are_numbers
 from rnnviz.ui.panels.hidden import PaddingShade, padding_start
 from rnnviz.ui.theme import Theme
 
 BAR_WIDTH = 0.38
+TARGET_MARK = "#ff2a2a"  # open squares on the target class: stands out on both colour maps and themes
 
 
 def is_classification(snapshot: Snapshot) -> bool:
-    """Whether targets are one-hot classes and predictions probabilities (cross-entropy tasks).
+    """Targets are classes and predictions their probabilities (a cross-entropy task)."""
+    return snapshot.loss_kind == "cross_entropy"
 
-    Uses ``snapshot.loss_kind`` when the session provides it; otherwise reads it off the arrays.
-    """
-    kind = getattr(snapshot, "loss_kind", None)
-    if kind is not None:
-        return kind == "cross_entropy"
-    targets = np.asarray(snapshot.targets, dtype=float)
-    predictions = np.asarray(snapshot.predictions, dtype=float)
-    if targets.shape[-1] < 2:
-        return False
-    rows_t = targets.reshape(-1, targets.shape[-1])
-    rows_p = predictions.reshape(-1, predictions.shape[-1])
-    if snapshot.io == "many_to_many":
-        real = np.asarray(snapshot.mask) > 0
-        rows_t, rows_p = rows_t[real], rows_p[real]
-    if not rows_t.size:
-        return False
-    one_hot = np.isin(rows_t, (0.0, 1.0)).all() and np.allclose(rows_t.sum(axis=1), 1.0)
-    with np.errstate(invalid="ignore"):
-        probabilities = np.allclose(rows_p.sum(axis=1), 1.0, atol=1e-3) and (rows_p >= 0).all()
-    return bool(one_hot and probabilities)
+
+def is_probability(snapshot: Snapshot) -> bool:
+    """Predictions are probabilities in [0, 1]: class probabilities or independent (BCE) outputs."""
+    return snapshot.loss_kind in ("cross_entropy", "bce")
 
 
 def view_mode(snapshot: Snapshot) -> str:
@@ -59,39 +45,44 @@ class PredictionsPanel(Panel):
         self._build_series()
         self._build_classes()
         self._build_bars()
-        self._tick_labels: dict[int, tuple[str, ...]] = {}
+        self._y_kind: dict[int, tuple] = {}
         self.mode = "series"
 
     # --- building ----------------------------------------------------------------------------
 
     def _build_series(self) -> None:
-        self.series_plot = self.add_plot(self.pages["series"], 1, 0, {"left": "value", "bottom": "timestep"})
+        page = self.pages["series"]
+        self.series_key = self.add_key(page, 1, 0)
+        self.series_plot = self.add_plot(page, 2, 0, {"left": "value", "bottom": "timestep"},
+                                         index_axes=("bottom",))
         self.series_plot.showGrid(x=True, y=True, alpha=0.25)
-        self.series_legend = self.add_legend(self.series_plot, colCount=2)
         self.series_lines: list[tuple[pg.PlotDataItem, pg.PlotDataItem]] = []
         self._series_names: tuple[str, ...] = ()
         self.series_shade = PaddingShade(self.series_plot)
 
     def _build_classes(self) -> None:
         page = self.pages["classes"]
+        self.class_key = self.add_key(page, 1, 0, colspan=2)
         self.class_plot, self.class_image, self.class_bar = self.add_heatmap(
-            page, 1, 0, {"left": "class"}, colormaps.sequential(self.theme.sequential_map), (0.0, 1.0),
-            "predicted probability")
+            page, 2, 0, {}, colormaps.sequential(self.theme.sequential_map), (0.0, 1.0),
+            "probability", index_axes=("left",))
         self.class_plot.invertY(True)
-        self.class_plot.getAxis("bottom").setStyle(showValues=False)
-        self.target_marks = self.class_plot.plot(pen=None, symbol="s", symbolSize=10, name="target")
-        self.target_prob_plot = self.add_plot(page, 2, 0, {"left": "p(target)", "bottom": "timestep"})
+        self.class_plot.hideAxis("bottom")  # the p(target) plot under it carries the time axis
+        self.target_marks = self.class_plot.plot(pen=None, symbol="s", symbolSize=8, name="target")
+        self.target_prob_plot = self.add_plot(page, 3, 0, {"left": "p(target)", "bottom": "timestep"},
+                                              index_axes=("bottom",))
         self.target_prob_plot.setXLink(self.class_plot)
         self.target_prob_plot.showGrid(y=True, alpha=0.25)
         self.target_prob_curve = self.target_prob_plot.plot(symbol="o", symbolSize=5)
-        page.ci.layout.setRowStretchFactor(1, 3)
-        page.ci.layout.setRowStretchFactor(2, 2)
+        page.ci.layout.setRowStretchFactor(2, 3)
+        page.ci.layout.setRowStretchFactor(3, 2)
         self.class_shades = [PaddingShade(self.class_plot), PaddingShade(self.target_prob_plot)]
 
     def _build_bars(self) -> None:
-        self.bar_plot = self.add_plot(self.pages["bars"], 1, 0, {"left": "value", "bottom": "output"})
+        page = self.pages["bars"]
+        self.bar_key = self.add_key(page, 1, 0)
+        self.bar_plot = self.add_plot(page, 2, 0, {"left": "value", "bottom": "output"}, index_axes=("bottom",))
         self.bar_plot.showGrid(y=True, alpha=0.25)
-        self.bar_legend = self.add_legend(self.bar_plot)
         self.target_bars = pg.BarGraphItem(x=[0.0], height=[0.0], width=BAR_WIDTH, name="target")
         self.prediction_bars = pg.BarGraphItem(x=[0.0], height=[0.0], width=BAR_WIDTH, name="prediction")
         self.bar_plot.addItem(self.target_bars)
@@ -102,14 +93,17 @@ class PredictionsPanel(Panel):
     def restyle(self, theme: Theme) -> None:
         for index, (target, prediction) in enumerate(self.series_lines):
             self._style_pair(target, prediction, index)
+        self._series_key()
         self.class_bar.setColorMap(colormaps.sequential(theme.sequential_map))
-        self.target_marks.setSymbolPen(pg.mkPen("#ff3030", width=1))
+        self.target_marks.setSymbolPen(pg.mkPen(TARGET_MARK, width=2))
         self.target_marks.setSymbolBrush(pg.mkBrush(None))
+        self.set_key(self.class_key, [(TARGET_MARK, "□", "target class")])
         self.target_prob_curve.setPen(self.pen(0))
         self.target_prob_curve.setSymbolBrush(theme.pen(0))
         self.target_prob_curve.setSymbolPen(self.pen(0))
         self.target_bars.setOpts(brush=pg.mkBrush(theme.muted), pen=pg.mkPen(theme.foreground, width=1))
         self.prediction_bars.setOpts(brush=pg.mkBrush(theme.pen(0)), pen=pg.mkPen(theme.foreground, width=1))
+        self.set_key(self.bar_key, [(theme.muted, "■", "target"), (0, "■", "prediction")])
         self.zero_line.setPen(pg.mkPen(theme.foreground, width=1))
         for shade in [self.series_shade, *self.class_shades]:
             shade.restyle(theme)
@@ -121,17 +115,32 @@ class PredictionsPanel(Panel):
         prediction.setSymbolPen(self.pen(index))
         prediction.setSymbolBrush(color)
 
+    def _series_key(self) -> None:
+        """Solid line = prediction, dashed = target; with several outputs, one colour per output."""
+        names = self._series_names
+        if len(names) <= 1:
+            entries = [(0, "━", "prediction"), (0, "╍", "target")]
+        else:
+            entries = [(i, "━", name) for i, name in enumerate(names)]
+            entries.append((self.theme.foreground, "", "(━ prediction, ╍ target)"))
+        self.set_key(self.series_key, entries)
+
     # --- drawing -----------------------------------------------------------------------------
 
     def draw(self, snapshot: Snapshot) -> None:
         self.mode = view_mode(snapshot)
-        self.stack.setCurrentWidget(self.pages[self.mode])
+        if self.stack.currentWidget() is not self.pages[self.mode]:
+            self.stack.setCurrentWidget(self.pages[self.mode])
         {"series": self._draw_series, "classes": self._draw_classes, "bars": self._draw_bars}[self.mode](snapshot)
 
-    def _time_ticks(self, plot: pg.PlotItem, labels: tuple[str, ...]) -> None:
-        if self._tick_labels.get(id(plot)) != labels:
-            self._tick_labels[id(plot)] = labels
-            plot.getAxis("bottom").setTicks(None if labels_are_numbers(labels) else [thinned_ticks(labels)])
+    def _time_axis(self, plot: pg.PlotItem, snapshot: Snapshot) -> None:
+        labels = tuple(snapshot.timestep_labels)
+        tokens = not labels_are_numbers(labels)
+        plot.getAxis("bottom").set_labels(labels if tokens else None)
+        self.set_axis_label(plot, "bottom", "input token" if tokens else "timestep")
+
+    def _value_axis(self, plot: pg.PlotItem, snapshot: Snapshot) -> None:
+        self.set_axis_label(plot, "left", "probability" if is_probability(snapshot) else "value")
 
     def _draw_series(self, snapshot: Snapshot) -> None:
         targets = np.asarray(snapshot.targets, dtype=float)  # (T, O)
@@ -142,22 +151,27 @@ class PredictionsPanel(Panel):
         steps = targets.shape[0]
         x = np.arange(steps, dtype=float)
         for index, (target_line, prediction_line) in enumerate(self.series_lines):
+            self.show_markers(prediction_line, steps)
             target_line.setData(x, targets[:, index], connect="finite")
             prediction_line.setData(x, predictions[:, index], connect="finite")
         self.series_shade.show(padding_start(snapshot.mask), steps)
-        self._time_ticks(self.series_plot, tuple(snapshot.timestep_labels))
-        values = np.concatenate([targets.ravel(), predictions.ravel()])
-        values = values[np.isfinite(values)]
-        low, high = (float(values.min()), float(values.max())) if values.size else (0.0, 1.0)
-        span = max(high - low, 1e-9)
-        self.set_ranges(self.series_plot, (-0.5, steps - 0.5), (low - 0.08 * span, high + 0.15 * span))
+        self._time_axis(self.series_plot, snapshot)
+        self._value_axis(self.series_plot, snapshot)
+        if is_probability(snapshot):
+            y = (-0.05, 1.05)
+        else:
+            values = np.concatenate([targets.ravel(), predictions.ravel()])
+            values = values[np.isfinite(values)]
+            low, high = (float(values.min()), float(values.max())) if values.size else (0.0, 1.0)
+            span = max(high - low, 1e-9)
+            y = (low - 0.08 * span, high + 0.08 * span)
+        self.set_ranges(self.series_plot, (-0.5, steps - 0.5), y)
 
     def _rebuild_series(self, names: tuple[str, ...]) -> None:
         """Only when the outputs change (another task), never per frame."""
         for pair in self.series_lines:
             for line in pair:
                 self.series_plot.removeItem(line)
-        self.series_legend.clear()
         self.series_lines = []
         for index, output in enumerate(names):
             target = self.series_plot.plot(name=f"target {output}")
@@ -165,22 +179,25 @@ class PredictionsPanel(Panel):
             self._style_pair(target, prediction, index)
             self.series_lines.append((target, prediction))
         self._series_names = names
+        self._series_key()
 
     def _draw_classes(self, snapshot: Snapshot) -> None:
         probabilities = np.asarray(snapshot.predictions, dtype=float)  # (T, C)
         steps, classes = probabilities.shape
         target_class = np.argmax(np.asarray(snapshot.targets), axis=1)  # (T,)
         self.class_image.setImage(probabilities, autoLevels=False)
-        self.class_image.setRect(-0.5, -0.5, steps, classes)
+        if self._y_kind.get(id(self.class_image)) != (steps, classes):
+            self._y_kind[id(self.class_image)] = (steps, classes)
+            self.class_image.setRect(-0.5, -0.5, steps, classes)
         x = np.arange(steps, dtype=float)
         self.target_marks.setData(x, target_class.astype(float), skipFiniteCheck=True)
+        self.show_markers(self.target_prob_curve, steps)
         self.target_prob_curve.setData(x, probabilities[np.arange(steps), target_class], connect="finite")
-        names = tuple(snapshot.output_names)
-        self.class_plot.getAxis("left").setTicks([thinned_ticks(names, most=20), []])
+        self.class_plot.getAxis("left").set_labels(tuple(snapshot.output_names))
         start = padding_start(snapshot.mask)
         for shade in self.class_shades:
             shade.show(start, steps)
-        self._time_ticks(self.target_prob_plot, tuple(snapshot.timestep_labels))
+        self._time_axis(self.target_prob_plot, snapshot)
         self.set_ranges(self.class_plot, (-0.5, steps - 0.5), (-0.5, classes - 0.5))
         self.set_ranges(self.target_prob_plot, (-0.5, steps - 0.5), (0.0, 1.05))
 
@@ -190,16 +207,18 @@ class PredictionsPanel(Panel):
         outputs = np.arange(targets.shape[0], dtype=float)
         self.target_bars.setOpts(x=outputs - BAR_WIDTH / 2, height=targets, width=BAR_WIDTH)
         self.prediction_bars.setOpts(x=outputs + BAR_WIDTH / 2, height=np.nan_to_num(predictions), width=BAR_WIDTH)
-        names = tuple(snapshot.output_names)
-        self.bar_plot.getAxis("bottom").setTicks([thinned_ticks(names, most=20), []])
-        label = "probability" if is_classification(snapshot) else "value"
-        self.bar_plot.setLabel("left", label, **{"color": self.theme.foreground, "font-size": self.theme.label_size})
-        values = np.concatenate([targets, predictions, [0.0]])
-        values = values[np.isfinite(values)]
-        low, high = float(values.min()), float(values.max())
-        span = max(high - low, 1e-9)
-        self.set_ranges(self.bar_plot, (-0.8, targets.shape[0] - 0.2),
-                        (min(0.0, low - 0.08 * span), high + 0.2 * span))
+        self.bar_plot.getAxis("bottom").set_labels(tuple(snapshot.output_names))
+        self.set_axis_label(self.bar_plot, "bottom", "class" if is_classification(snapshot) else "output")
+        self._value_axis(self.bar_plot, snapshot)
+        if is_probability(snapshot):
+            y = (0.0, 1.08)
+        else:
+            values = np.concatenate([targets, predictions, [0.0]])
+            values = values[np.isfinite(values)]
+            low, high = float(values.min()), float(values.max())
+            span = max(high - low, 1e-9)
+            y = (min(0.0, low - 0.08 * span), high + 0.1 * span)
+        self.set_ranges(self.bar_plot, (-0.6, targets.shape[0] - 0.4), y)
 
     # --- data --------------------------------------------------------------------------------
 

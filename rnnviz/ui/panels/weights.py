@@ -1,8 +1,11 @@
 """Weights W_ih, W_hh, biases and the output head, or their gradients dL/dW, as signed heatmaps.
 
-Each matrix gets its own colour bar with levels symmetric about zero on a diverging map, so the
-neutral colour is exactly zero. Rows of the recurrent matrices are stacked by gate (PyTorch order:
-LSTM i, f, g, o; GRU r, z, n); the left axis names the gate blocks.
+Two rows: the recurrent layer (W_ih, W_hh and the two bias vectors, side by side on a shared row
+axis) and the output head (W_out, b_out). Each row has one colour bar with levels symmetric about
+zero on a diverging map, so the neutral colour is exactly zero and equal colours in a row mean equal
+values; the levels snap to round numbers so they change only now and then while training. Rows of
+the recurrent matrices are stacked by gate (PyTorch order: LSTM i, f, g, o; GRU r, z, n); the left
+axis names the gate blocks and thin lines separate them.
 """
 from __future__ import annotations
 
@@ -14,15 +17,16 @@ from PySide6.QtWidgets import QCheckBox
 
 from rnnviz.session.snapshot import Snapshot
 from rnnviz.ui import colormaps
-from rnnviz.ui.panels.base import Panel, Rows, index_ticks
+from rnnviz.ui.panels.base import IndexAxis, Panel, Rows, nice_ceiling
 from rnnviz.ui.theme import Theme
 
 GATE_NAMES = {"lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}
 RECURRENT_ORDER = ("W_ih", "W_hh", "b_ih", "b_hh")
 BIAS_KEYS = ("b_ih", "b_hh")
 BIASES = "biases"
-X_LABELS = {"W_ih": "input", "W_hh": "unit of h_(t-1)", "b_ih": "bias", "b_hh": "bias", BIASES: "bias"}
+X_LABELS = {"W_ih": "input", "W_hh": "h_(t-1)", BIASES: "bias"}
 MAX_SEPARATORS = 3  # lines between gate blocks (LSTM has 4 blocks)
+MIN_NARROW_WIDTH = 60  # px: a narrow matrix (inputs, biases) still fits its tick labels
 
 
 @dataclass
@@ -30,7 +34,7 @@ class MatrixView:
     key: str
     plot: pg.PlotItem
     image: pg.ImageItem
-    bar: pg.ColorBarItem
+    bar: pg.ColorBarItem  # shared by every matrix of the row
     separators: list[pg.InfiniteLine]
     recurrent: bool  # rows are gate blocks of H units
     shape: tuple = ()  # what the axis ticks were last set for
@@ -42,6 +46,13 @@ def gate_ticks(cell: str, rows: int, hidden_size: int) -> list[list[tuple[float,
     if names is None or rows != len(names) * hidden_size:
         return None
     return [[((k + 0.5) * hidden_size - 0.5, name) for k, name in enumerate(names)], []]
+
+
+def row_levels(matrices: list[np.ndarray]) -> tuple[float, float]:
+    """Levels (-m, m) shared by a row of matrices: m is a round number >= the largest magnitude."""
+    largest = max(colormaps.symmetric_levels(m)[1] for m in matrices)
+    top = nice_ceiling(largest) if largest > 1e-12 else 1e-12
+    return -top, top
 
 
 class WeightsPanel(Panel):
@@ -58,12 +69,16 @@ class WeightsPanel(Panel):
         self.gradients_action.toggled.connect(self.show_gradients.setChecked)
         self.menu.insertSeparator(self.gradients_action)
         self.views: dict[str, MatrixView] = {}
+        self.bars: list[pg.ColorBarItem] = []
+        self._rows: list[list[str]] = []
         self._layout_keys: tuple[str, ...] | None = None
+        self._stretch: tuple | None = None
         self.page = self.graphics
 
     def restyle(self, theme: Theme) -> None:
+        for bar in self.bars:
+            bar.setColorMap(colormaps.diverging(theme.diverging_map))
         for view in self.views.values():
-            view.bar.setColorMap(colormaps.diverging(theme.diverging_map))
             for line in view.separators:
                 line.setPen(pg.mkPen(theme.foreground, width=1))
 
@@ -98,30 +113,62 @@ class WeightsPanel(Panel):
         gradients = self.show_gradients.isChecked()
         self.set_page_title(self.page, "Weight gradients  dL/dW" if gradients else "Weights")
         hidden_size = np.asarray(snapshot.hidden).shape[1]
+        names = self._column_names(snapshot)
         for key, (matrix, column_labels) in heatmaps.items():
-            self._draw_matrix(self.views[key], matrix, column_labels, snapshot.cell, hidden_size)
+            labels = column_labels or names.get(key)
+            self._draw_matrix(self.views[key], matrix, labels, snapshot, hidden_size)
+        for row_keys, bar in zip(self._rows, self.bars):
+            self.set_bar_levels(bar, row_levels([heatmaps[k][0] for k in row_keys]))
+            self.set_axis_label(bar, "right", "dL/dW" if gradients else "weight")
+        self._set_stretch(heatmaps)
+
+    @staticmethod
+    def _column_names(snapshot: Snapshot) -> dict[str, tuple[str, ...]]:
+        """Name W_ih's columns by the input features (first layer) and W_out's rows by the outputs."""
+        names: dict[str, tuple[str, ...]] = {}
+        w_ih = snapshot.weights.get("W_ih")
+        if snapshot.layer == 0 and w_ih is not None and np.shape(w_ih)[1] == len(snapshot.input_names):
+            names["W_ih"] = tuple(snapshot.input_names)
+        return names
 
     def _draw_matrix(self, view: MatrixView, matrix: np.ndarray, column_labels: tuple[str, ...] | None,
-                     cell: str, hidden_size: int) -> None:
+                     snapshot: Snapshot, hidden_size: int) -> None:
         rows, cols = matrix.shape
         view.image.setImage(matrix.T, autoLevels=False)  # ImageItem wants (x = column, y = row)
+        shape = (snapshot.cell, rows, cols, hidden_size, column_labels)
+        if view.shape == shape:
+            return
+        view.shape = shape
         view.image.setRect(-0.5, -0.5, cols, rows)
-        levels = colormaps.symmetric_levels(matrix)
-        if tuple(view.bar.levels()) != levels:
-            view.bar.setLevels(levels)
-        ticks = gate_ticks(cell, rows, hidden_size) if view.recurrent else None
-        shape = (cell, rows, cols, hidden_size)
-        if view.shape != shape:
-            view.shape = shape
-            view.plot.getAxis("left").setTicks(ticks or index_ticks(rows, most=6))
-            bottom = [[(float(c), label) for c, label in enumerate(column_labels)], []] if column_labels \
-                else index_ticks(cols, most=5)
-            view.plot.getAxis("bottom").setTicks(bottom)
+        ticks = gate_ticks(snapshot.cell, rows, hidden_size) if view.recurrent else None
+        left = view.plot.getAxis("left")
+        left.setTicks(ticks)
+        if not view.recurrent and len(snapshot.output_names) == rows:
+            left.set_labels(tuple(snapshot.output_names))
+        view.plot.getAxis("bottom").set_labels(column_labels)
         blocks = len(ticks[0]) if ticks else 1
         for k, line in enumerate(view.separators, start=1):
             line.setVisible(k < blocks)
             line.setPos(k * hidden_size - 0.5)
         self.set_ranges(view.plot, (-0.5, cols - 0.5), (-0.5, rows - 0.5))
+
+    def _set_stretch(self, heatmaps) -> None:
+        """Share each row's width by columns (narrow inputs and biases keep a minimum width) and the
+        height between the recurrent row and the head by rows; only when the shapes change."""
+        shapes = tuple(heatmaps[k][0].shape for row in self._rows for k in row)
+        if shapes == self._stretch:
+            return
+        self._stretch = shapes
+        for sub, row_keys in zip(self._subs, self._rows):
+            hidden = max(heatmaps[k][0].shape[1] for k in row_keys)
+            for col, key in enumerate(row_keys):
+                cols = heatmaps[key][0].shape[1]
+                sub.layout.setColumnStretchFactor(col, max(1, round(6 * min(cols, hidden) / hidden)))
+                sub.layout.setColumnMinimumWidth(col, MIN_NARROW_WIDTH)
+        if len(self._rows) == 2:
+            head_rows = heatmaps[self._rows[1][0]][0].shape[0]
+            self.page.ci.layout.setRowStretchFactor(1, 3)
+            self.page.ci.layout.setRowStretchFactor(2, 2 if head_rows > 4 else 1)
 
     def _build_layout(self, keys: tuple[str, ...]) -> None:
         """Only when the set of matrices changes (another model), never per frame."""
@@ -130,34 +177,41 @@ class WeightsPanel(Panel):
             self.page = self.add_page()
             self.stack.setCurrentWidget(self.page)
             self.remove_page(old)
-        self.views = {}
+        self.views, self.bars, self._rows, self._subs = {}, [], [], []
+        self._stretch = None
         recurrent = [k for k in keys if k in RECURRENT_ORDER or k == BIASES]
         head = [k for k in keys if k not in recurrent]
         for row_index, row_keys in enumerate((recurrent, head), start=1):
             if not row_keys:
                 continue
             sub = self.add_sublayout(self.page, row_index)
+            sub.layout.setHorizontalSpacing(3)
+            images, first = [], None
             for index, key in enumerate(row_keys):
-                self.views[key] = self._add_matrix(sub, index, key, first=index == 0)
-                weight = 3 if key == "W_hh" else (2 if key.startswith("W") else 1)
-                sub.layout.setColumnStretchFactor(index, weight)
-        self.page.ci.layout.setRowStretchFactor(1, 5)
-        self.page.ci.layout.setRowStretchFactor(2, 2)
+                view = self._add_matrix(sub, index, key, first)
+                first = first or view.plot
+                images.append(view.image)
+                self.views[key] = view
+            bar = self.add_colorbar(sub, 0, len(row_keys), images, colormaps.diverging(self.theme.diverging_map),
+                                    (-1.0, 1.0), "weight")
+            for key in row_keys:
+                self.views[key].bar = bar
+            self.bars.append(bar)
+            self._rows.append(row_keys)
+            self._subs.append(sub)
         self._layout_keys = keys
         self.restyle(self.theme)
 
-    def _add_matrix(self, sub: pg.GraphicsLayout, col: int, key: str, first: bool) -> MatrixView:
+    def _add_matrix(self, sub: pg.GraphicsLayout, col: int, key: str, first: pg.PlotItem | None) -> MatrixView:
         recurrent = key in RECURRENT_ORDER or key == BIASES
         x_label = X_LABELS.get(key, "hidden unit" if key.upper().startswith("W") else "bias")
-        labels = {"title": key, "bottom": x_label}
-        if first:
-            labels["left"] = "gate · unit" if recurrent else "output"
-        plot = self.add_plot(sub, 0, col, labels)
+        plot = self.add_plot(sub, 0, col, {"title": key, "bottom": x_label}, index_axes=("left", "bottom"))
+        if first is not None:  # the row shares one row axis, named on its first matrix
+            plot.setYLink(first)
+            plot.getAxis("left").setStyle(showValues=False)
+            plot.getAxis("left").setWidth(4)
         image = pg.ImageItem(axisOrder="col-major")
         plot.addItem(image)
-        # horizontal colour bars under each matrix: the panel is short of width, not of height
-        bar = self.add_colorbar(sub, 1, col, [image], colormaps.diverging(self.theme.diverging_map),
-                                (-1.0, 1.0), "", horizontal=True)
         plot.invertY(True)
         separators = []
         for _ in range(MAX_SEPARATORS if recurrent else 0):
@@ -165,7 +219,7 @@ class WeightsPanel(Panel):
             line.setZValue(10)
             plot.addItem(line, ignoreBounds=True)
             separators.append(line)
-        return MatrixView(key, plot, image, bar, separators, recurrent)
+        return MatrixView(key, plot, image, None, separators, recurrent)  # type: ignore[arg-type]
 
     def csv_rows(self) -> Rows:
         value_name = "gradient" if self.show_gradients.isChecked() else "weight"
