@@ -153,8 +153,11 @@ def export_svg(view: pg.GraphicsView | QGraphicsScene, path: str | Path) -> Path
     target = _target_path(path, ".svg")
     install_svg_fix()
     exporter = pg.exporters.SVGExporter(_scene_of(view))
+    svg = exporter.export(toBytes=True)
+    # heatmaps are images: keep one cell one block of colour instead of a viewer's smoothing
+    svg = svg.replace(b"<image ", b'<image style="image-rendering:pixelated" ')
     try:
-        exporter.export(str(target))
+        target.write_bytes(svg)
     except OSError as exc:
         raise ExportError(f"cannot write {target}: {exc.strerror}; pick another file") from None
     return target

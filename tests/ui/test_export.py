@@ -150,3 +150,16 @@ def test_never_shown_panel_still_exports_a_real_png(qtbot, tmp_path, make_snapsh
     panel.set_snapshot(make_snapshot())
     png = QImage(str(panel.export_png(tmp_path / "hidden-panel")))
     assert png.width() >= 1200 and distinct_colours(png) > 10
+
+
+def test_svg_heatmaps_are_not_smoothed(qtbot, tmp_path, make_snapshot):
+    from rnnviz.ui.panels.hidden import HiddenPanel
+
+    panel = HiddenPanel()
+    qtbot.addWidget(panel)
+    panel.resize(700, 500)
+    panel.show()
+    panel.set_snapshot(make_snapshot())
+    text = panel.export_svg(tmp_path / "hidden.svg").read_text()
+    assert "<image " in text
+    assert text.count("<image ") == text.count('image-rendering:pixelated')
