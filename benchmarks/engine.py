@@ -1,6 +1,6 @@
 """Forward + BPTT speed of the NumPy engine against PyTorch CPU (one thread), per cell mode.
 
-    python benchmarks/engine.py [--repeats 15] [--quick]
+    python benchmarks/engine.py [--repeats 20] [--quick] [--modes lstm gru ...]
 
 One timing = one forward and one backward with a random d_output (PyTorch: forward, then
 ``output.backward(d_output)``). rnnviz and PyTorch are timed in alternating rounds so that load
@@ -82,6 +82,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--quick", action="store_true", help="3 repeats, for a smoke run")
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES),
+                        help="cell modes to time (default: all)")
     args = parser.parse_args(argv)
     repeats = 3 if args.quick else args.repeats
     pin_blas_threads(1)
@@ -102,7 +104,7 @@ def main(argv=None) -> int:
     rows = []
     for shape in SHAPES:
         for dtype in DTYPES:
-            for mode in MODES:
+            for mode in args.modes:
                 runs = [rnnviz_run(mode, dtype, shape)]
                 if torch:
                     runs.append(torch_run(torch, mode, dtype, shape))

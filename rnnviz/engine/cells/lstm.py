@@ -1,20 +1,41 @@
-"""LSTM cell (PyTorch nn.LSTM), gate order i, f, g, o."""
+"""LSTM cell (PyTorch nn.LSTM), gate order i, f, g, o.
+
+Speed notes (measured here; at these sizes time is numpy call overhead, ~0.5-1 µs a call):
+- the time loops work feature-major, (features, B) per step, so that every gate block a ufunc
+  touches is contiguous (a strided (B, 3H) block costs 2-3x a contiguous one); the traces are
+  batch-major, so a few (T, B, 4H) arrays are transposed once after the loop (~0.15 ms each);
+- every per-step view is built before the loop (``list(array)`` makes T views in one C loop,
+  slicing inside the loop costs ~0.3 µs a view);
+- the forward step is one matmul and nine ufunc calls (eleven through exp), the backward step
+  one matmul and five ([dh, dc_in] ⊙ [from_hidden, forget] is one call);
+  everything that does not depend on the recurrence is computed for all timesteps at once.
+"""
 from __future__ import annotations
 
 import numpy as np
 
-from rnnviz.engine.cells.rnn import _start, trace_steps
+from rnnviz.engine.cells.rnn import _start
 from rnnviz.engine.trace import LayerGradTrace, LayerTrace, TimeLayout
 
 # Inside the forward loop the gates are kept in the order i, f, o, g so that the three sigmoids
-# are one contiguous block; the trace is put back into PyTorch's order i, f, g, o afterwards.
+# are one contiguous block; the named gate views of the trace pick the blocks back out.
 _LOOP_ORDER = (0, 1, 3, 2)
+_LOOP_BLOCK = {"i": 0, "f": 1, "o": 2, "g": 3}  # gate -> block of the loop order
 
 
 def use_exp_activations(batch: int, hidden: int, dtype) -> bool:
     """float64 np.tanh is 2-3x slower per element than np.exp (measured here); from ~128 units
     per step on, sigmoid/tanh through one exp call plus cheap calls wins. In float32 it does not."""
     return np.dtype(dtype) == np.float64 and batch * hidden >= 128
+
+
+def lstm_uses_exp(batch: int, hidden: int, dtype) -> bool:
+    """Whether the LSTM forward step computes its four gates through np.exp (five calls) rather
+    than np.tanh (three calls). Measured here per element: float64 tanh ~15 ns, exp ~6 ns;
+    float32 tanh ~5 ns, exp ~3 ns; the two extra calls cost ~1.5 µs, so exp wins from
+    4·B·H ≈ 512 gate values per step in float64 and ≈ 2048 in float32."""
+    size = batch * hidden
+    return size >= 128 if np.dtype(dtype) == np.float64 else size >= 512
 
 
 def activation_scale(size: int, sigmoid_size: int, use_exp: bool, dtype) -> np.ndarray:
@@ -26,6 +47,20 @@ def activation_scale(size: int, sigmoid_size: int, use_exp: bool, dtype) -> np.n
     scale[:sigmoid_size] = -1.0 if use_exp else 0.5
     scale[sigmoid_size:] = -2.0 if use_exp else 1.0
     return scale
+
+
+def _processing_order(views: list, layout: TimeLayout) -> tuple[list, list]:
+    """Split per-slot views of a (T + 1, ...) state buffer into (read, written) lists in
+    processing order: step k of the loop reads ``read[k]`` and writes ``written[k]``."""
+    T = layout.seq_len
+    if layout.reverse:
+        return views[T:0:-1], views[T - 1::-1]
+    return views[:T], views[1:]
+
+
+def _in_steps(views: list, layout: TimeLayout) -> list:
+    """Per-timestep views (index t) in processing order."""
+    return views[::-1] if layout.reverse else views
 
 
 class LSTMCell:
@@ -42,6 +77,8 @@ class LSTMCell:
         "h_t = o_t ⊙ tanh(c_t)",
     ]
 
+    # ----- forward ----------------------------------------------------------------------------
+
     def forward(
         self,
         inputs: np.ndarray,  # (T, B, I)
@@ -51,78 +88,101 @@ class LSTMCell:
         layout: TimeLayout,
         padded: np.ndarray | None,  # (T, B, 1) bool
     ) -> LayerTrace:
-        """The equations above. The loop works feature-major ((4H, B) per step, so every gate
-        block is contiguous) with the gates in the order i, f, o, g, and computes the activations
-        with one transcendental call for all four gates (see ``activation_scale``)."""
+        """The equations above. The loop keeps each step's gates in the order i, f, o, g, followed
+        by c_(t-1), in one block of ``work`` (T + 1, 5H, B), so that [i, f] ⊙ [g, c_(t-1)] is one
+        call and the sigmoids are one block; the activations take one transcendental call for
+        all four gates (see ``activation_scale``)."""
         W_ih, W_hh, b_ih, b_hh = weights
         T, B, I = inputs.shape
         H = W_hh.shape[1]
         dtype = inputs.dtype
-        H2, H3, H4 = 2 * H, 3 * H, 4 * H
-        rows = np.concatenate([np.arange(k * H, (k + 1) * H) for k in _LOOP_ORDER])
-        use_exp = use_exp_activations(B, H, dtype)
-        one, two, half = (np.array(v, dtype=dtype) for v in (1, 2, 0.5))  # 0-d: fastest operands
+        use_exp = lstm_uses_exp(B, H, dtype)
         scale = activation_scale(4 * H, 3 * H, use_exp, dtype)
-        W_x = W_ih[rows] * scale[:, None]  # (4H, I) loop order, scaled
-        W_h = np.ascontiguousarray(W_hh[rows] * scale[:, None])  # (4H, H)
-        bias = (b_ih + b_hh)[rows] * scale
-        projected = (inputs.reshape(T * B, I) @ W_x.T + bias).reshape(T, B, H4)
-        preact = np.ascontiguousarray(projected.transpose(0, 2, 1))  # (T, 4H, B)
-        # work block of each step: [i, f, o, g, c_prev] (5H, B); block previous_slot(t) belongs to
-        # step t, which writes its c_t into the c_prev rows of block state_slot(t).
-        work = np.empty((T + 1, 5 * H, B), dtype=dtype)
-        work[layout.initial_slot, H4:] = c0.T
-        states = np.empty((T + 1, H, B), dtype=dtype)  # h_t feature-major
+        rows = np.concatenate([np.arange(k * H, (k + 1) * H) for k in _LOOP_ORDER])
+        W_h = np.ascontiguousarray(W_hh[rows] * scale[:, None])  # (4H, H) loop order, scaled
+        preact = _input_projection(inputs, W_ih[rows] * scale[:, None], (b_ih + b_hh)[rows] * scale)
+        work = np.empty((T + 1, 5 * H, B), dtype=dtype)  # blocks [i, f, o, g, c_prev]
+        work[layout.initial_slot, 4 * H:] = c0.T
+        states = np.empty((T + 1, H, B), dtype=dtype)  # h feature-major, see TimeLayout
         states[layout.initial_slot] = h0.T
         tanh_cell = np.empty((T, H, B), dtype=dtype)
-        recurrent = np.empty((H4, B), dtype=dtype)
-        products = np.empty((H2, B), dtype=dtype)
-        pad = None if padded is None else padded.transpose(0, 2, 1)  # (T, 1, B)
-        with np.errstate(over="ignore"):
-            for t in layout.steps():
-                prev, slot = layout.previous_slot(t), layout.state_slot(t)
-                block, a, h_prev = work[prev], preact[t], states[prev]
-                np.dot(W_h, h_prev, out=recurrent)
-                np.add(a, recurrent, out=a)
-                gates = block[:H4]
-                if use_exp:  # σ(a) = 1 / (1 + exp(-a)); g = 2 σ(2 a_g) - 1
-                    np.exp(a, out=gates)
-                    np.add(gates, one, out=gates)
-                    np.reciprocal(gates, out=gates)
-                    g = block[H3:H4]
-                    np.multiply(g, two, out=g)
-                    np.subtract(g, one, out=g)
-                else:  # σ(a) = (1 + tanh(a / 2)) / 2
-                    np.tanh(a, out=gates)
-                    sig = block[:H3]
-                    np.multiply(sig, half, out=sig)
-                    np.add(sig, half, out=sig)
-                np.multiply(block[:H2], block[H3:], out=products)  # [i*g, f*c_prev]
-                c = work[slot, H4:]
-                np.add(products[:H], products[H:], out=c)
-                np.tanh(c, out=tanh_cell[t])
-                np.multiply(block[H2:H3], tanh_cell[t], out=states[slot])
-                if pad is not None:
-                    np.copyto(c, work[prev, H4:], where=pad[t])
-                    np.copyto(states[slot], h_prev, where=pad[t])
-        order = np.argsort(rows)  # loop order -> PyTorch order
-        steps = layout.previous(work)  # (T, 5H, B)
-        gates = steps[:, :H4][:, order].transpose(0, 2, 1)  # (T, B, 4H) view of a copy
-        preact = (preact / scale[:, None])[:, order].transpose(0, 2, 1)
-        cells = work[:, H4:].transpose(0, 2, 1)  # (T + 1, B, H)
-        hidden = states.transpose(0, 2, 1)
+        with np.errstate(over="ignore"):  # exp(-a) = inf gives σ = 0, as it should
+            self._forward_loop(preact, work, states, tanh_cell, W_h, layout, padded, use_exp)
+        return self._forward_trace(inputs, preact, scale, work, states, tanh_cell, layout)
+
+    def _forward_loop(self, preact, work, states, tanh_cell, W_h, layout, padded, use_exp):
+        """a_t = preact_t + W_h h_(t-1)  (scaled rows, loop order)
+        [i, f, o] = σ, g = tanh (one tanh or exp call, see ``activation_scale``)
+        c_t = [i, f] ⊙ [g, c_(t-1)] summed;  h_t = o ⊙ tanh(c_t)."""
+        H, B = states.shape[1:]
+        dtype = states.dtype
+        H2, H3, H4 = 2 * H, 3 * H, 4 * H
+        one, two, half = (np.array(v, dtype=dtype) for v in (1, 2, 0.5))  # 0-d: fastest operands
+        recurrent = np.empty((H4, B), dtype=dtype)  # W_h h_(t-1)
+        products = np.empty((H2, B), dtype=dtype)  # [i g, f c_(t-1)]
+        i_g, f_c = products[:H], products[H:]
+
+        def read(block: np.ndarray) -> list:  # the views of ``work`` that each step reads
+            return _processing_order(list(block), layout)[0]
+
+        read_c, write_c = _processing_order(list(work[:, H4:]), layout)
+        read_h, write_h = _processing_order(list(states), layout)
+        pads = [None] * len(read_h)
+        if padded is not None:
+            pads = _in_steps(list(padded.transpose(0, 2, 1)), layout)  # (1, B) each
+        steps = zip(read_h, write_h, _in_steps(list(preact), layout), read(work[:, :H4]),
+                    read(work[:, :H3]), read(work[:, H3:H4]), read(work[:, :H2]),
+                    read(work[:, H3:]), read_c, write_c, _in_steps(list(tanh_cell), layout),
+                    read(work[:, H2:H3]), pads)
+        for h_prev, h, a, gates, sig, g, i_f, g_c, c_prev, c, tanh_c, o, pad in steps:
+            np.dot(W_h, h_prev, out=recurrent)
+            np.add(a, recurrent, out=a)
+            if use_exp:  # σ(a) = 1 / (1 + exp(-a)); g = 2 σ(2 a_g) - 1
+                np.exp(a, out=gates)
+                np.add(gates, one, out=gates)
+                np.reciprocal(gates, out=gates)
+                np.multiply(g, two, out=g)
+                np.subtract(g, one, out=g)
+            else:  # σ(a) = (1 + tanh(a / 2)) / 2
+                np.tanh(a, out=gates)
+                np.multiply(sig, half, out=sig)
+                np.add(sig, half, out=sig)
+            np.multiply(i_f, g_c, out=products)
+            np.add(i_g, f_c, out=c)
+            np.tanh(c, out=tanh_c)
+            np.multiply(o, tanh_c, out=h)
+            if pad is not None:  # padding carries the state
+                np.copyto(c, c_prev, where=pad)
+                np.copyto(h, h_prev, where=pad)
+
+    def _forward_trace(self, inputs, preact, scale, work, states, tanh_cell, layout) -> LayerTrace:
+        """The trace in PyTorch's terms, batch-major: pre-activations unscaled (multiplying by
+        1/scale, a power of two, is exact) in gate order i, f, g, o; named (T, B, H) gate views."""
+        T, H4, B = preact.shape
+        H = H4 // 4
+        H2, H3 = 2 * H, 3 * H
+        unscale = (1 / scale)[:, None]  # (4H, 1)
+        preact_torch = np.empty((T, B, H4), dtype=preact.dtype)  # i, f, g, o
+        as_batch_major = preact_torch.transpose(0, 2, 1)  # (T, 4H, B) view
+        np.multiply(preact[:, :H2], unscale[:H2], out=as_batch_major[:, :H2])
+        np.multiply(preact[:, H3:], unscale[H3:], out=as_batch_major[:, H2:H3])
+        np.multiply(preact[:, H2:H3], unscale[H2:H3], out=as_batch_major[:, H3:])
+        steps = layout.previous(work)  # (T, 5H, B): block t holds the gates of step t
+        gates = {name: steps[:, k * H:(k + 1) * H].transpose(0, 2, 1)
+                 for name, k in _LOOP_BLOCK.items()}
+        hidden = np.ascontiguousarray(states.transpose(0, 2, 1))  # (T + 1, B, H)
+        cells = np.ascontiguousarray(work[:, H4:].transpose(0, 2, 1))  # (T + 1, B, H)
         return LayerTrace(
             layer=-1, direction=int(layout.reverse), mode=self.name, inputs=inputs,
-            preact=np.ascontiguousarray(preact),
-            gates={n: gates[:, :, k * H:(k + 1) * H] for k, n in enumerate(self.gate_names)},
-            hidden=np.ascontiguousarray(layout.states(hidden)),
-            prev_hidden=np.ascontiguousarray(layout.previous(hidden)),
-            h0=np.array(hidden[layout.initial_slot]),
-            cell_state=np.ascontiguousarray(layout.states(cells)),
-            prev_cell_state=np.ascontiguousarray(layout.previous(cells)),
-            c0=np.array(cells[layout.initial_slot]),
-            cache={"steps": steps, "tanh_cell": tanh_cell},  # feature-major, loop order
+            preact=preact_torch, gates={name: gates[name] for name in self.gate_names},
+            hidden=layout.states(hidden), prev_hidden=layout.previous(hidden),
+            h0=hidden[layout.initial_slot].copy(),
+            cell_state=layout.states(cells), prev_cell_state=layout.previous(cells),
+            c0=cells[layout.initial_slot].copy(),
+            cache={"gates": steps, "tanh_cell": tanh_cell},  # feature-major, loop order
         )
+
+    # ----- backward ---------------------------------------------------------------------------
 
     def backward(
         self,
@@ -133,65 +193,111 @@ class LSTMCell:
         d_c_last: np.ndarray | None,
         cut: np.ndarray,  # (T,) bool
     ) -> tuple[LayerGradTrace, np.ndarray, np.ndarray]:
-        """dc_t = dc_(t+1) * f_(t+1) + dh_t * o_t * (1 - tanh²c_t)
+        """dc_t = dh_t * o_t (1 - tanh²c_t) + dc_(t+1) * f_(t+1)
         d_a_i = dc_t g_t i_t(1-i_t), d_a_f = dc_t c_(t-1) f_t(1-f_t), d_a_g = dc_t i_t (1-g_t²),
         d_a_o = dh_t tanh(c_t) o_t(1-o_t);  dh_(t-1) = d_a_t @ W_hh  (padding carries dh, dc)."""
         T, B, H = trace.hidden.shape
         dtype = trace.hidden.dtype
-        steps, tanh_cell = trace.cache["steps"], trace.cache["tanh_cell"]  # feature-major
+        layout = TimeLayout(T, trace.reverse)
+        order = list(layout.steps())[::-1]  # backward processing order
+        local, from_hidden, forget, keep = self._local_derivatives(trace)
+        # pairs[q] = [dh, dc carried in] of the q-th processed step, (2, H, B); its dc goes to
+        # pairs[q + 1, 1]. multipliers[q] = [from_hidden, forget of the step processed before].
+        pairs = np.empty((T + 1, 2, H, B), dtype=dtype)
+        _start(pairs[0, 1], None if d_c_last is None else d_c_last.T)
+        multipliers = np.empty((T, 2, H, B), dtype=dtype)
+        multipliers[:, 0] = from_hidden[order]
+        multipliers[0, 1] = 1
+        multipliers[1:, 1] = forget[order[:-1]]
+        multipliers[1:, 1][cut[order[:-1]]] = 0  # a cut stops dc as well as dh
+        d_next = np.empty((T, H, B), dtype=dtype)
+        d_h0 = np.empty((H, B), dtype=dtype)
+        _start(d_next[order[0]], None if d_h_last is None else d_h_last.T)
+        d_preact = np.empty((T, 4 * H, B), dtype=dtype)  # i, f, g, o
+        d_output = np.ascontiguousarray(d_from_output.transpose(0, 2, 1))  # (T, H, B)
+        self._backward_loop(pairs, multipliers, local, d_output, d_next, d_h0, d_preact,
+                            np.ascontiguousarray(W_hh.T), layout, cut, keep)
+        d_c0 = pairs[T, 1] * forget[order[-1]]
+        position = np.argsort(order)  # processing index of each timestep
+        d_preact = np.ascontiguousarray(d_preact.transpose(0, 2, 1))  # (T, B, 4H)
+        grads = LayerGradTrace(
+            layer=trace.layer, direction=trace.direction,
+            d_hidden=_batch_major(pairs[position, 0]), d_hidden_from_output=d_from_output,
+            d_hidden_from_next=_batch_major(d_next), d_preact=d_preact, d_hidden_preact=d_preact,
+            inputs=trace.inputs, prev_hidden=trace.prev_hidden,
+            d_cell_state=_batch_major(pairs[position + 1, 1]),
+        )
+        return grads, _batch_major(d_h0), _batch_major(d_c0)
+
+    def _local_derivatives(self, trace: LayerTrace):
+        """All timesteps at once, feature-major: local (T, 4, H, B) with d_a_{i,f,g} = dc *
+        local[:, :3] and d_a_o = dh * local[:, 3]; from_hidden = o (1 - tanh²c) so that dc_t +=
+        dh_t from_hidden; forget (what dc_t passes on to dc_(t-1)); keep (padding: dh passes)."""
+        steps, tanh_cell = trace.cache["gates"], trace.cache["tanh_cell"]  # feature-major
+        T, H, B = tanh_cell.shape
         i, f, o, g, c_prev = (steps[:, k * H:(k + 1) * H] for k in range(5))  # (T, H, B)
-        from_hidden = o * (1 - tanh_cell * tanh_cell)  # dc_t += dh_t * from_hidden
-        local = np.empty((T, 4, H, B), dtype=dtype)  # d_a_{i,f,g} = dc * local[:3], d_a_o = dh * local[3]
+        from_hidden = o * (1 - tanh_cell * tanh_cell)
+        local = np.empty((T, 4, H, B), dtype=tanh_cell.dtype)
         np.multiply(g, i * (1 - i), out=local[:, 0])
         np.multiply(c_prev, f * (1 - f), out=local[:, 1])
         np.multiply(i, 1 - g * g, out=local[:, 2])
         np.multiply(tanh_cell, o * (1 - o), out=local[:, 3])
-        forget = f
-        keep = None
+        forget, keep = f, None
         if trace.mask is not None:
             real = trace.mask[:, None, :]  # (T, 1, B)
             keep = 1 - real
             from_hidden *= real
             local *= real[:, None]
             forget = f * real + keep
-        d_output = np.ascontiguousarray(d_from_output.transpose(0, 2, 1))  # (T, H, B)
-        d_next = np.empty((T, H, B), dtype=dtype)
-        d_hidden = np.empty((T, H, B), dtype=dtype)
-        d_cell = np.empty((T, H, B), dtype=dtype)
-        d_preact = np.empty((T, 4, H, B), dtype=dtype)
-        d_h0 = np.empty((H, B), dtype=dtype)
-        dc_carry = np.empty((H, B), dtype=dtype)
-        scratch = np.empty((H, B), dtype=dtype)
-        W_hh_T = np.ascontiguousarray(W_hh.T)  # (H, 4H)
-        order = list(reversed(trace_steps(trace)))
-        _start(d_next[order[0]], None if d_h_last is None else d_h_last.T)
-        _start(dc_carry, None if d_c_last is None else d_c_last.T)
-        flat = d_preact.reshape(T, 4 * H, B)
-        for q, t in enumerate(order):
-            dh, dc, da = d_hidden[t], d_cell[t], d_preact[t]
-            np.add(d_output[t], d_next[t], out=dh)
-            np.multiply(dh, from_hidden[t], out=scratch)
-            np.add(scratch, dc_carry, out=dc)
-            np.multiply(dc, local[t, :3], out=da[:3])
-            np.multiply(dh, local[t, 3], out=da[3])
-            target = d_next[order[q + 1]] if q + 1 < T else d_h0
-            if cut[t]:
+        return local, from_hidden, forget, keep
+
+    def _backward_loop(self, pairs, multipliers, local, d_output, d_next, d_h0, d_preact,
+                       W_hh_T, layout, cut, keep):
+        """Per processed step q (timestep t):  dh = d_output_t + d_next_t;
+        [dh m, dc_in f'] = pairs[q] ⊙ multipliers[q], summed: dc;  d_a_{i,f,g} = dc local_{i,f,g};
+        d_a_o = dh local_o;  d_next of the next processed step (or d_h0) = W_hh^T d_a_t."""
+        T, H, B = d_next.shape
+        scratch = np.empty((2, H, B), dtype=d_next.dtype)
+        dh_m, dc_f = scratch[0], scratch[1]
+        d_blocks = d_preact.reshape(T, 4, H, B)
+
+        def by_time(array: np.ndarray) -> list:  # per-timestep views in processing order
+            return _in_steps(list(array), layout)[::-1]
+
+        dc_list = list(pairs[1:, 1])
+        steps = zip(list(pairs[:, 0]), list(pairs), list(multipliers), dc_list,
+                    [dc[None] for dc in dc_list], by_time(d_output), by_time(d_next),
+                    by_time(d_blocks[:, :3]), by_time(d_blocks[:, 3]), by_time(local[:, :3]),
+                    by_time(local[:, 3]), by_time(d_preact), by_time(d_next)[1:] + [d_h0],
+                    _in_steps(cut.tolist(), layout)[::-1], [None] * T if keep is None else by_time(keep))
+        for (dh, pair, multiplier, dc, dc_3, d_out, d_in, d_ifg, d_o, local_ifg, local_o,
+             d_a, target, is_cut, keep_t) in steps:
+            np.add(d_out, d_in, out=dh)
+            np.multiply(pair, multiplier, out=scratch)
+            np.add(dh_m, dc_f, out=dc)
+            np.multiply(dc_3, local_ifg, out=d_ifg)
+            np.multiply(dh, local_o, out=d_o)
+            if is_cut:
                 target.fill(0)
-                dc_carry.fill(0)
                 continue
-            np.multiply(dc, forget[t], out=dc_carry)
-            np.dot(W_hh_T, flat[t], out=target)
-            if keep is not None:
-                np.multiply(dh, keep[t], out=scratch)
-                np.add(target, scratch, out=target)
-        d_preact = np.ascontiguousarray(flat.transpose(0, 2, 1))  # (T, B, 4H)
-        grads = LayerGradTrace(
-            layer=trace.layer, direction=trace.direction,
-            d_hidden=np.ascontiguousarray(d_hidden.transpose(0, 2, 1)),
-            d_hidden_from_output=d_from_output,
-            d_hidden_from_next=np.ascontiguousarray(d_next.transpose(0, 2, 1)),
-            d_preact=d_preact, d_hidden_preact=d_preact, inputs=trace.inputs,
-            prev_hidden=trace.prev_hidden,
-            d_cell_state=np.ascontiguousarray(d_cell.transpose(0, 2, 1)),
-        )
-        return grads, np.ascontiguousarray(d_h0.T), np.ascontiguousarray(dc_carry.T)
+            np.dot(W_hh_T, d_a, out=target)
+            if keep_t is not None:
+                np.multiply(dh, keep_t, out=dh_m)
+                np.add(target, dh_m, out=target)
+
+
+def _input_projection(inputs: np.ndarray, W_x: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """(T, 4H, B) W_x x_t + bias for all timesteps, feature-major: one matmul over time x batch.
+    (Folding the bias into a stacked matmul against [x_t; 1] was a little faster at B = 16 but
+    rounds differently in float32, which moved a borderline gradient-check test.)"""
+    T, B, I = inputs.shape
+    projected = np.dot(inputs.reshape(T * B, I), W_x.T)  # (T B, 4H)
+    projected += bias
+    if B == 1:  # (T, 4H) is already feature-major
+        return projected.reshape(T, -1, 1)
+    return np.ascontiguousarray(projected.reshape(T, B, -1).transpose(0, 2, 1))
+
+
+def _batch_major(array: np.ndarray) -> np.ndarray:
+    """A contiguous copy of a feature-major (..., H, B) array as (..., B, H)."""
+    return np.ascontiguousarray(np.swapaxes(array, -1, -2))
