@@ -1,4 +1,10 @@
-"""The explorer's main window: control docks on the left, live panels in the middle, status below."""
+"""The explorer's main window: control docks on the left, status below, and two pages in the middle:
+"Training" (the live panel grid) and "Step through time" (rnnviz.ui.stepthrough), Ctrl+1 / Ctrl+2.
+
+The step-through page's cursor (a timestep) is drawn as a vertical line on the training page's
+hidden-state, gate and gradient plots too. Presets (Presets menu, or the page's combo box) replace
+the session, asking first when training progress would be lost.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,12 +21,14 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSpinBox,
     QSplitter,
+    QTabWidget,
     QToolBar,
     QWidget,
 )
 
 from rnnviz.session.config import ConfigError, SessionConfig
 from rnnviz.session.files import load_session, save_session
+from rnnviz.session.rewind import attach_rewind, rewind_snapshot
 from rnnviz.session.session import VIEW_BATCH, Selection, Session
 from rnnviz.session.snapshot import Snapshot
 from rnnviz.session.storage import SessionFileError
@@ -31,9 +39,13 @@ from rnnviz.ui.controls.network import NetworkControls
 from rnnviz.ui.controls.task import TaskControls
 from rnnviz.ui.controls.training import TrainingControls
 from rnnviz.ui.export import ExportError, export_all
+from rnnviz.ui.gradcheck import GradientCheckDialog
 from rnnviz.ui.panels import PANELS, Panel
+from rnnviz.ui.rewind import RewindBar
+from rnnviz.ui.stepthrough import BackgroundJob, CursorLines, StepThroughPage, available_presets, frozen_copy
 
 PANEL_GRID = (("loss", "hidden", "gates"), ("gradients", "weights", "predictions"))
+TRAINING_TAB, STEP_TAB = 0, 1
 MAX_RECENT = 8
 USER_ERRORS = (ConfigError, TaskError, SessionFileError, ExportError, ValueError, OSError)
 
@@ -47,9 +59,16 @@ class MainWindow(QMainWindow):
         self.session_path: Path | None = None
         self.last_snapshot: Snapshot | None = None
         self.panels: dict[str, Panel] = {}
+        self.compare_window = None
+        self.rewound_snapshot: Snapshot | None = None
+        self.jobs = BackgroundJob(self)
+        self.jobs.done.connect(self._job_done)
+        self.jobs.failed.connect(lambda tag, text: self.show_message(f"The {tag} failed", text,
+                                                                     QMessageBox.Icon.Warning))
         self._build_panels()
         self._build_docks()
         self._build_view_bar()
+        self._build_rewind_bar()
         self._build_status_bar()
         self._build_actions()
         self._connect()
@@ -74,7 +93,33 @@ class MainWindow(QMainWindow):
                 row.addWidget(panel)
             rows.addWidget(row)
             self._splitters.append(row)
-        self.setCentralWidget(rows)
+        self.step_page = StepThroughPage(self.controller)
+        self._splitters += self.step_page.splitters
+        self.panels.update(self.step_page.panels)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("pages")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(rows, "Training")
+        self.tabs.addTab(self.step_page, "Step through time")
+        self.tabs.setTabToolTip(TRAINING_TAB, "Live panels while the network trains (Ctrl+1)")
+        self.tabs.setTabToolTip(STEP_TAB, "The forward pass and BPTT one timestep at a time (Ctrl+2)")
+        self.tabs.currentChanged.connect(self._page_changed)
+        self.training_panels = {name: self.panels[name] for row in PANEL_GRID for name in row}
+        self.cursor_lines = CursorLines()
+        self._attach_cursor_lines()
+        self.setCentralWidget(self.tabs)
+
+    def _page_changed(self, index: int) -> None:
+        if index == TRAINING_TAB and self.last_snapshot is not None:
+            self.show_snapshot(self.rewound_snapshot or self.last_snapshot)
+
+    def _attach_cursor_lines(self) -> None:
+        """The shared timestep cursor on the training page's time-axis plots (added from outside)."""
+        hidden, gates, gradients = (self.panels[n] for n in ("hidden", "gates", "gradients"))
+        plots = [hidden.heat_plot, hidden.input_plot, gradients.plot]
+        plots += [plot for kind_plots in gates.plots.values() for plot in kind_plots]
+        for plot in plots:
+            self.cursor_lines.attach(plot)
 
     def _dock(self, title: str, widget: QWidget, name: str) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -114,6 +159,10 @@ class MainWindow(QMainWindow):
             bar.addWidget(box)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
         self.view_bar = bar
+
+    def _build_rewind_bar(self) -> None:
+        self.rewind_bar = RewindBar(self)
+        self.addToolBar(Qt.ToolBarArea.BottomToolBarArea, self.rewind_bar)
 
     def _view_spin(self, name: str, maximum: int, tooltip: str) -> QSpinBox:
         box = QSpinBox()
@@ -161,6 +210,18 @@ class MainWindow(QMainWindow):
             name: self._action(f"{name.title()} theme", lambda n=name: self.set_theme(n)) for name in theming.THEMES
         }
         self.reset_layout_action = self._action("Reset window layout", self.reset_layout)
+        self.training_tab_action = self._action("&Training page", lambda: self.tabs.setCurrentIndex(TRAINING_TAB),
+                                                "Ctrl+1", "The live panels")
+        self.step_tab_action = self._action("&Step through time page", lambda: self.tabs.setCurrentIndex(STEP_TAB),
+                                            "Ctrl+2", "The forward pass and BPTT one timestep at a time")
+        self.gradcheck_action = self._action("&Gradient check…", self.gradient_check, "Ctrl+G",
+                                             "Finite differences against BPTT for every weight matrix")
+        self.compare_action = self._action("&Compare RNN, LSTM and GRU…", self.open_compare, "Ctrl+K",
+                                           "Train the three cell kinds side by side on the same task and data")
+        self.preset_actions = {
+            name: self._action(preset.title, lambda n=name: self.apply_preset(n), tip=preset.description)
+            for name, preset in available_presets().items()
+        }
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
         for action in (self.open_action, self.save_action, self.save_as_action):
@@ -174,7 +235,20 @@ class MainWindow(QMainWindow):
         train_menu = menu.addMenu("&Training")
         for action in (self.play_action, self.step_action, self.reset_action):
             train_menu.addAction(action)
+        train_menu.addSeparator()
+        train_menu.addAction(self.gradcheck_action)
+        train_menu.addAction(self.compare_action)
+        train_menu.addAction(self.rewind_bar.toggleViewAction())
+        preset_menu = menu.addMenu("&Presets")
+        preset_menu.setToolTipsVisible(True)
+        for action in self.preset_actions.values():
+            preset_menu.addAction(action)
+        preset_menu.setEnabled(bool(self.preset_actions))
+        self.preset_menu = preset_menu
         view_menu = menu.addMenu("&View")
+        view_menu.addAction(self.training_tab_action)
+        view_menu.addAction(self.step_tab_action)
+        view_menu.addSeparator()
         for action in self.theme_actions.values():
             view_menu.addAction(action)
         view_menu.addSeparator()
@@ -200,12 +274,23 @@ class MainWindow(QMainWindow):
         t.reseed.connect(lambda seed: self.change_architecture({"seed": seed}))
         t.speed_changed.connect(lambda rate: setattr(c, "speed", rate))
         self.network_controls.changed.connect(self.change_architecture)
+        page = self.step_page
+        page.timestep_changed.connect(self.cursor_lines.move)
+        page.preset_chosen.connect(self.apply_preset)
+        page.gradient_check_requested.connect(self.gradient_check)
+        page.selection_requested.connect(self._select_row)
+        self.rewind_bar.scrubbed.connect(self.rewind_to)
+        self.rewind_bar.live_requested.connect(self.back_to_live)
         self.task_controls.changed.connect(
             lambda name, params: self.change_architecture({"task": name, "task_params": params}))
 
     # ------------------------------------------------------------------ session changes
 
     def _show_session(self, session: Session) -> None:
+        if getattr(session, "rewind", None) is None:  # record weights for the rewind slider
+            attach_rewind(session)
+        if self.rewind_bar.rewound_to is not None:
+            self.rewind_bar.back_to_live()
         config = session.config
         self.network_controls.show_config(config, session.model.num_params())
         self.training_controls.show_config(config)
@@ -255,13 +340,85 @@ class MainWindow(QMainWindow):
     def _selection_edited(self) -> None:
         self.controller.set_selection(
             Selection(self.sample_box.value(), self.layer_box.value(), self.direction_box.value()))
+        self.step_page.mark_stale()
+
+    def _select_row(self, layer: int, direction: int) -> None:
+        """A box of another layer or direction was clicked in the unrolled diagram."""
+        for box, value in ((self.layer_box, layer), (self.direction_box, direction)):
+            box.blockSignals(True)
+            box.setValue(value)
+            box.blockSignals(False)
+        self._selection_edited()
+
+    def apply_preset(self, name: str) -> None:
+        """Replace the session with preset ``name`` (asks first when training progress would be lost)."""
+        preset = available_presets()[name]
+
+        def go() -> None:
+            self.controller.replace_session(preset.build())  # build() sets the preset's gate biases
+            self.statusBar().showMessage(f"Preset: {preset.title} — {preset.description}", 15000)
+
+        if self.controller.session.step == 0:
+            go()
+            return
+        self.confirm("Open the preset?",
+                     f"“{preset.title}” builds a new network: the {self.controller.session.step} training steps "
+                     "so far will be lost (save the session first to keep them).", on_yes=go)
+
+    def gradient_check(self) -> GradientCheckDialog:
+        dialog = GradientCheckDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.start(frozen_copy(self.controller.session))
+        dialog.open()
+        self.gradcheck_dialog = dialog
+        return dialog
+
+    def open_compare(self):
+        from rnnviz.ui.compare import CompareWindow
+
+        if self.compare_window is not None:
+            self.compare_window.raise_()
+            return self.compare_window
+        window = CompareWindow(self.controller.config)
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        window.closed.connect(lambda: setattr(self, "compare_window", None))
+        window.show()
+        self.compare_window = window
+        return window
+
+    # ------------------------------------------------------------------ rewind
+
+    def rewind_to(self, step: int) -> None:
+        """Show the panels at recorded training step ``step`` (computed off the UI thread)."""
+        self.jobs.submit("rewind", rewind_snapshot, self.controller.session, step, self.controller.selection)
+
+    def back_to_live(self) -> None:
+        self.rewound_snapshot = None
+        if self.last_snapshot is not None:
+            self.show_snapshot(self.last_snapshot)
+        self.controller.refresh()
+
+    def _job_done(self, tag: str, result) -> None:
+        if tag == "rewind" and self.rewind_bar.rewound_to is not None:
+            self.rewound_snapshot = result
+            for panel in self.training_panels.values():
+                panel.set_snapshot(result)
+            self.status_labels["step"].setText(f"Rewound to step {result.step:,}")
+
+    def _update_rewind(self) -> None:
+        rewind = getattr(self.controller.session, "rewind", None)
+        self.rewind_bar.set_steps(list(rewind.steps()) if rewind is not None else [])
 
     # ------------------------------------------------------------------ drawing
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         self.last_snapshot = snapshot
-        for panel in self.panels.values():
-            panel.set_snapshot(snapshot)
+        self._update_rewind()
+        if self.rewind_bar.rewound_to is not None:  # scrubbed back: the training panels keep that step
+            return
+        if self.tabs.currentIndex() == TRAINING_TAB or not self.isVisible():
+            for panel in self.training_panels.values():
+                panel.set_snapshot(snapshot)
         loss = "—" if snapshot.loss != snapshot.loss else f"{snapshot.loss:.4g}"
         self.status_labels["step"].setText(f"Step {snapshot.step:,}")
         self.status_labels["loss"].setText(f"Loss {loss}")
@@ -332,6 +489,7 @@ class MainWindow(QMainWindow):
             self.export_all_to(folder)
 
     def export_all_to(self, folder: str | Path) -> bool:
+        self.step_page.ensure_drawn()
         try:
             written = export_all(self.panels, folder)
         except USER_ERRORS as exc:
@@ -385,8 +543,9 @@ class MainWindow(QMainWindow):
         return box
 
     def show_shortcuts(self) -> None:
+        actions = [*self.actions(), *self.step_page.actions()]
         lines = [f"{a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)}: {a.text().replace('&', '')}"
-                 for a in self.actions() if not a.shortcut().isEmpty()]
+                 for a in actions if not a.shortcut().isEmpty()]
         self.show_message("Keyboard shortcuts", "\n".join(lines))
 
     # ------------------------------------------------------------------ theme, layout, closing
@@ -420,6 +579,10 @@ class MainWindow(QMainWindow):
             splitter.restoreState(state)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.compare_window is not None:
+            self.compare_window.close()
+        self.step_page.shutdown()
+        self.jobs.shutdown()
         self.controller.shutdown()
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("window_state", self.saveState())

@@ -192,3 +192,51 @@ def test_layout_and_theme_are_remembered(qtbot, tmp_path):
     assert again.training_dock.isVisible()
     again.set_theme("light")
     again.controller.shutdown()
+
+
+def test_presets_menu_lists_the_presets_and_asks_before_losing_training(qtbot, window):
+    from rnnviz.session.presets import PRESETS
+
+    titles = [a.text() for a in window.preset_menu.actions()]
+    assert titles == [p.title for p in PRESETS.values()]
+    assert window.preset_actions["vanishing"].statusTip() == PRESETS["vanishing"].description
+    window.controller.step(2)
+    qtbot.waitUntil(lambda: window.last_snapshot.step == 2, timeout=5000)
+    session = window.controller.session
+    window.preset_actions["vanishing"].trigger()
+    box = message_box(window, "confirm")
+    assert box is not None and "2 training steps" in box.text()
+    click_answer(qtbot, box, QMessageBox.StandardButton.No)
+    assert window.controller.session is session
+    window.preset_actions["gru_fixed"].trigger()
+    click_answer(qtbot, message_box(window, "confirm"), QMessageBox.StandardButton.Yes)
+    assert window.controller.config == PRESETS["gru_fixed"].config
+    qtbot.waitUntil(lambda: window.last_snapshot.cell == "gru", timeout=5000)
+    assert window.network_controls.cell.currentData() == "gru"
+    # the preset's update-gate bias (σ(4) ≈ 0.98) is in the weights, not only the settings
+    H = PRESETS["gru_fixed"].config.hidden_size
+    assert np.allclose(window.controller.session.model.parameters()["bias_ih_l0"][H:2 * H], 4.0)
+
+
+def test_the_step_page_preset_box_applies_a_preset(qtbot, window):
+    page = window.step_page
+    box = page.preset_box
+    index = box.findData("lstm_fixed")
+    assert index > 0 and "forget gate" in box.itemData(index, Qt.ItemDataRole.ToolTipRole)
+    box.setCurrentIndex(index)
+    box.activated.emit(index)  # what choosing it with the mouse does
+    assert window.controller.config.cell == "lstm"
+    assert box.currentIndex() == 0  # back to the "Presets…" prompt
+
+
+def test_compare_window_opens_from_the_training_menu_and_closes_with_the_window(qtbot, window):
+    window.compare_action.trigger()
+    compare = window.compare_window
+    assert compare is not None and compare.isVisible()
+    assert compare.comparison.base_config.task == window.controller.config.task
+    window.compare_action.trigger()  # a second time: the same window comes forward
+    assert window.compare_window is compare
+    compare.toggle()
+    qtbot.waitUntil(lambda: compare.comparison.step_count >= 1, timeout=10000)
+    window.close()
+    assert not compare.worker.is_alive()

@@ -1,0 +1,77 @@
+"""The gradient check, opened like a person would: the button on the step-through page, the menu."""
+from __future__ import annotations
+
+import gc
+
+import pytest
+from PySide6.QtCore import QEvent, QSettings, Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QApplication
+
+from rnnviz.session.config import SessionConfig
+from rnnviz.ui.gradcheck import FAIL_COLOUR, PASS_COLOUR, GradientCheckDialog
+from rnnviz.ui.main_window import STEP_TAB, MainWindow
+
+SMALL = dict(task="adding", task_params={"seq_len": 7}, cell="gru", hidden_size=4, batch_size=4)
+
+
+@pytest.fixture(scope="module")
+def shared(qapp, tmp_path_factory):
+    """One window for the module (building one takes seconds), dropped completely at the end (see
+    test_stepthrough.shared)."""
+    path = tmp_path_factory.mktemp("gradcheck") / "s.ini"
+    state = {"window": MainWindow(SessionConfig(**SMALL), QSettings(str(path), QSettings.Format.IniFormat))}
+    state["window"].show()
+    yield state
+    state["window"].close()
+    state["window"].deleteLater()
+    state.clear()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
+
+
+def open_dialogs(win) -> list[GradientCheckDialog]:
+    return [d for d in win.findChildren(GradientCheckDialog) if d.isVisible()]
+
+
+def test_the_button_on_the_step_page_shows_every_parameter_passing_in_green(qtbot, shared):
+    window = shared["window"]
+    window.tabs.setCurrentIndex(STEP_TAB)
+    qtbot.mouseClick(window.step_page.check_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(open_dialogs(window)) == 1, timeout=3000)
+    dialog = open_dialogs(window)[0]
+    qtbot.waitUntil(lambda: dialog.rows is not None, timeout=10000)
+    table = dialog.table
+    names = {table.item(r, 0).text() for r in range(table.rowCount())}
+    assert {"weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0", "head.weight", "head.bias"} <= names
+    for r in range(table.rowCount()):
+        assert table.item(r, 5).text() == "pass ✓"
+        assert table.item(r, 5).background().color() == QColor(PASS_COLOUR)
+        assert float(table.item(r, 4).text()) < 1e-5  # relative error
+        assert int(table.item(r, 2).text()) >= 1  # entries checked
+    assert dialog.all_passed()
+    assert f"{table.rowCount()} of {table.rowCount()} parameters pass" in dialog.summary.text()
+    dialog.reject()
+
+
+def test_a_failing_row_is_shown_red(qtbot):
+    from rnnviz.session.checks import CheckRow
+
+    dialog = GradientCheckDialog()
+    qtbot.addWidget(dialog)
+    dialog.show_rows([CheckRow("weight_hh_l0", (4, 4), 16, 0.5, 0.3, False),
+                      CheckRow("bias_hh_l0", (4,), 4, 1e-12, 1e-10, True)])
+    assert dialog.table.item(0, 5).text() == "FAIL ✗"
+    assert dialog.table.item(0, 5).background().color() == QColor(FAIL_COLOUR)
+    assert not dialog.all_passed()
+    assert "1 of 2 parameters pass" in dialog.summary.text()
+
+
+def test_the_training_menu_opens_it_too(qtbot, shared):
+    window = shared["window"]
+    window.gradcheck_action.trigger()
+    qtbot.waitUntil(lambda: len(open_dialogs(window)) == 1, timeout=3000)
+    dialog = open_dialogs(window)[0]
+    qtbot.waitUntil(lambda: dialog.rows is not None, timeout=10000)
+    assert dialog.all_passed()
+    dialog.reject()
