@@ -3,7 +3,7 @@ views show. Qt-free; the window's controller and the CLI drive the same object."
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -171,6 +171,15 @@ class Session:
             weights=self._layer_arrays(self.model.parameters(), layer, direction),
             weight_grads=self._layer_arrays(result.grads, layer, direction),
             loss_kind=self.task.loss, token_inputs=self.task.info().token_inputs,
+            loss=float(self.history.train[-1, 1]) if len(self.history) else float("nan"),
+            steps_per_second=self._rate.rate(), clip_count=self.history.clip_count,
+        )
+
+    def refresh_snapshot(self, snapshot: Snapshot) -> Snapshot:
+        """``snapshot`` with the training history and counters brought up to date, without a new
+        inspection of the view batch (its arrays are shared, not copied: views can tell it by them)."""
+        return replace(
+            snapshot, step=self.step, history=self.history.to_snapshot(),
             loss=float(self.history.train[-1, 1]) if len(self.history) else float("nan"),
             steps_per_second=self._rate.rate(), clip_count=self.history.clip_count,
         )

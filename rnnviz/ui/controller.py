@@ -21,7 +21,7 @@ from rnnviz.session.session import Selection, Session, StepOutcome
 from rnnviz.session.snapshot import Snapshot
 
 FRAME_INTERVAL_MS = 33  # <= 30 redraws per second
-SNAPSHOT_BUDGET = 0.2  # at most this share of the worker's time goes to computing snapshots
+SNAPSHOT_BUDGET = 0.1  # at most this share of the worker's time goes to inspecting the view batch
 
 
 @dataclass
@@ -51,7 +51,11 @@ class TrainingWorker(QThread):
             self.error = f"{type(exc).__name__}: {exc}"
 
     def _train(self) -> None:
-        done, last_frame, snapshot_cost = 0, 0.0, 0.0
+        """Train, and keep a fresh snapshot for the UI: the loss curve and counters at up to 30 Hz
+        (cheap: the history), the inspection of the view batch (a forward and backward pass) only as
+        often as ``SNAPSHOT_BUDGET`` of the worker's time allows."""
+        done, last_frame, last_full, full_cost = 0, 0.0, 0.0, 0.0
+        full: Snapshot | None = None
         while not self.stop_requested.is_set() and (self.steps is None or done < self.steps):
             started = time.perf_counter()
             outcome = self.session.train_step()
@@ -59,13 +63,15 @@ class TrainingWorker(QThread):
                 self.diverged = outcome
                 break
             done += 1
-            # a snapshot costs about one forward+backward pass: space them out so that training
-            # keeps most of the time, and never more often than the screen redraws
-            interval = max(FRAME_INTERVAL_MS / 1000, snapshot_cost / SNAPSHOT_BUDGET)
-            if started - last_frame >= interval:
+            now = time.perf_counter()
+            if now - last_frame >= FRAME_INTERVAL_MS / 1000:
+                if full is None or now - last_full >= full_cost / SNAPSHOT_BUDGET:
+                    last_full = time.perf_counter()
+                    full = self._publish()
+                    full_cost = time.perf_counter() - last_full
+                else:
+                    self._offer(self.session.refresh_snapshot(full))
                 last_frame = time.perf_counter()
-                self._publish()
-                snapshot_cost = time.perf_counter() - last_frame
             self._throttle(started)
         self._publish()
 
@@ -76,8 +82,12 @@ class TrainingWorker(QThread):
             if remaining > 0:
                 self.stop_requested.wait(remaining)
 
-    def _publish(self) -> None:
+    def _publish(self) -> Snapshot:
         snapshot = self.session.snapshot(self.controller.selection)
+        self._offer(snapshot)
+        return snapshot
+
+    def _offer(self, snapshot: Snapshot) -> None:
         self.controller._offer(_Frame(self.generation, snapshot))
 
 

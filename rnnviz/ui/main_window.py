@@ -47,6 +47,7 @@ from rnnviz.ui.stepthrough import BackgroundJob, CursorLines, StepThroughPage, a
 PANEL_GRID = (("loss", "hidden", "gates"), ("gradients", "weights", "predictions"))
 TRAINING_TAB, STEP_TAB = 0, 1
 MAX_RECENT = 8
+HISTORY_PANELS = ("loss",)  # panels drawn from the training history alone
 USER_ERRORS = (ConfigError, TaskError, SessionFileError, ExportError, ValueError, OSError)
 
 
@@ -412,13 +413,16 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ drawing
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
-        self.last_snapshot = snapshot
+        previous, self.last_snapshot = self.last_snapshot, snapshot
         self._update_rewind()
         if self.rewind_bar.rewound_to is not None:  # scrubbed back: the training panels keep that step
             return
+        # a refreshed snapshot shares the inspection's arrays: only the history-based panels change
+        refreshed = previous is not None and snapshot.hidden is previous.hidden
         if self.tabs.currentIndex() == TRAINING_TAB or not self.isVisible():
-            for panel in self.training_panels.values():
-                panel.set_snapshot(snapshot)
+            for name, panel in self.training_panels.items():
+                if not refreshed or name in HISTORY_PANELS:
+                    panel.set_snapshot(snapshot)
         loss = "—" if snapshot.loss != snapshot.loss else f"{snapshot.loss:.4g}"
         self.status_labels["step"].setText(f"Step {snapshot.step:,}")
         self.status_labels["loss"].setText(f"Loss {loss}")

@@ -201,3 +201,15 @@ def test_resaving_keeps_the_cli_outputs_and_refuses_foreign_files(tmp_path):
     with pytest.raises(SessionFileError, match="notes.txt"):
         save_session(session, folder)
     assert (folder / "notes.txt").read_text() == "mine"
+
+
+def test_refresh_snapshot_updates_history_and_keeps_the_inspection():
+    session = Session(small())
+    session.train(2)
+    full = session.snapshot()
+    session.train(3)
+    refreshed = session.refresh_snapshot(full)
+    assert refreshed.step == 5 and len(refreshed.history.train_loss) == 5
+    assert refreshed.loss == session.history.train[-1, 1]
+    assert refreshed.hidden is full.hidden and refreshed.weights is full.weights
+    assert full.step == 2 and len(full.history.train_loss) == 2  # the original is untouched
