@@ -37,7 +37,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/engine.py
 
 screenshot: $(VENV)/.installed
-	QT_QPA_PLATFORM=offscreen $(BIN)/rnnviz --screenshot resources/screenshots/window.png --task adding --cell lstm --train-steps 300
+	QT_QPA_PLATFORM=offscreen $(BIN)/python resources/screenshots/make_screenshots.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
+import platformdirs
 from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -48,6 +49,12 @@ PANEL_GRID = (("loss", "hidden", "gates"), ("gradients", "weights", "predictions
 TRAINING_TAB, STEP_TAB = 0, 1
 MAX_RECENT = 8
 HISTORY_PANELS = ("loss",)  # panels drawn from the training history alone
+
+
+def work_folder() -> Path:
+    """Where file dialogs start: the person's documents folder (platformdirs knows it per OS)."""
+    documents = Path(platformdirs.user_documents_dir())
+    return documents if documents.is_dir() else Path.home()
 USER_ERRORS = (ConfigError, TaskError, SessionFileError, ExportError, ValueError, OSError)
 
 
@@ -129,6 +136,7 @@ class MainWindow(QMainWindow):
         scroll.setWidgetResizable(True)
         scroll.setWidget(widget)
         scroll.setMinimumWidth(300)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # wrap, never scroll sideways
         dock.setWidget(scroll)
         feature = QDockWidget.DockWidgetFeature
         dock.setFeatures(feature.DockWidgetMovable | feature.DockWidgetClosable | feature.DockWidgetFloatable)
@@ -432,7 +440,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ files
 
     def open_session_dialog(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open session folder")
+        path = QFileDialog.getExistingDirectory(self, "Open session folder", str(work_folder()))
         if path:
             self.open_session(path)
 
@@ -454,7 +462,8 @@ class MainWindow(QMainWindow):
         return self.save_session_to(self.session_path)
 
     def save_session_as(self) -> bool:
-        path, _ = QFileDialog.getSaveFileName(self, "Save session as folder", "rnnviz-session")
+        path, _ = QFileDialog.getSaveFileName(self, "Save session as folder",
+                                              str(work_folder() / "rnnviz-session"))
         return bool(path) and self.save_session_to(path)
 
     def save_session_to(self, path: str | Path) -> bool:
@@ -488,7 +497,7 @@ class MainWindow(QMainWindow):
         return True
 
     def export_all_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export all plots to folder")
+        folder = QFileDialog.getExistingDirectory(self, "Export all plots to folder", str(work_folder()))
         if folder:
             self.export_all_to(folder)
 

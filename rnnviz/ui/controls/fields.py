@@ -43,6 +43,9 @@ def combo(name: str, items: dict[str, str], current: str, tooltip: str) -> QComb
     box.setCurrentIndex(max(0, box.findData(current)))
     box.setToolTip(tooltip)
     box.setObjectName(name)
+    # long titles must not make the dock wider than the screen allows: elide instead
+    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    box.setMinimumContentsLength(10)
     return box
 
 

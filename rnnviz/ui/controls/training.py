@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QPushButton, QStyle, QVBoxLayout, QWidget
 
 from rnnviz.session.config import SessionConfig
 from rnnviz.ui.controls.fields import combo, real_spin, select, set_quietly, spin
@@ -35,7 +35,7 @@ class TrainingControls(QWidget):
         self.speed.setObjectName("speed")
         self.speed.addItems(list(SPEEDS))
         self.speed.setToolTip("How fast to train: slow it down to watch each step")
-        self.play_button = QPushButton("▶ Play")
+        self.play_button = QPushButton("Play")
         self.play_button.setObjectName("play")
         self.play_button.setToolTip("Train until paused (Space)")
         self.step_button = QPushButton("Step")
@@ -60,6 +60,8 @@ class TrainingControls(QWidget):
         layout.addLayout(form)
         layout.addLayout(buttons)
         layout.addStretch(1)
+        self.show_running(False)
+        self.step_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaSkipForward))
         self.optimizer.currentIndexChanged.connect(lambda: self.changed.emit({"optimizer": self.optimizer.currentData()}))
         self.lr.valueChanged.connect(lambda v: self.changed.emit({"lr": float(v)}))
         self.batch.valueChanged.connect(lambda v: self.changed.emit({"batch_size": int(v)}))
@@ -76,6 +78,8 @@ class TrainingControls(QWidget):
             set_quietly(box, value)
 
     def show_running(self, running: bool) -> None:
-        self.play_button.setText("⏸ Pause" if running else "▶ Play")
+        icon = QStyle.StandardPixmap.SP_MediaPause if running else QStyle.StandardPixmap.SP_MediaPlay
+        self.play_button.setIcon(self.style().standardIcon(icon))
+        self.play_button.setText("Pause" if running else "Play")
         self.play_button.setToolTip(("Pause training" if running else "Train until paused") + " (Space)")
         self.step_button.setEnabled(not running)

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QCheckBox
 
 from rnnviz.session.snapshot import Snapshot
 from rnnviz.ui import colormaps
-from rnnviz.ui.panels.base import IndexAxis, Panel, Rows, nice_ceiling
+from rnnviz.ui.panels.base import Panel, Rows, nice_ceiling
 from rnnviz.ui.theme import Theme
 
 GATE_NAMES = {"lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}
