@@ -4,9 +4,10 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-# PyTorch is only used by the parity tests; it is installed when a local wheel is on this machine
-# (pip's find-links), never downloaded. Without it the parity tests are skipped.
-TORCH  ?= torch==2.13.0
+# PyTorch is only used by the parity tests. The CPU build (local version "+cpu") is not on PyPI: it
+# installs where a wheel of it is on the machine (pip's find-links), and is never the multi-GB CUDA
+# build downloaded instead. Without it the parity tests are skipped.
+TORCH  ?= torch==2.13.0+cpu
 
 .PHONY: run test lint bench screenshot clean
 
@@ -21,7 +22,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 
 $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[test]'
-	-$(BIN)/pip install --quiet --no-index $(TORCH) 2>/dev/null || echo "PyTorch not available offline: parity tests will be skipped"
+	-$(BIN)/pip install --quiet --only-binary=:all: '$(TORCH)' 2>/dev/null || echo "no local PyTorch CPU wheel: the parity tests will be skipped"
 	@touch $@
 
 run: $(VENV)/.installed
