@@ -73,6 +73,22 @@ def _entries(size: int, max_entries: int | None, rng: np.random.Generator) -> np
     return np.sort(rng.choice(size, size=max_entries, replace=False))
 
 
+def central_differences(loss_fn: Callable[[], float], array: np.ndarray, indices, eps: float = 1e-6) -> np.ndarray:
+    """(L(w + eps e_k) - L(w - eps e_k)) / (2 eps) for each flat index k of ``array``, which is
+    perturbed in place (``loss_fn()`` must read it) and restored exactly after each entry."""
+    flat = array.reshape(-1)
+    numeric = np.empty(len(indices))
+    for k, index in enumerate(indices):
+        original = flat[index]
+        flat[index] = original + eps
+        loss_plus = loss_fn()
+        flat[index] = original - eps
+        loss_minus = loss_fn()
+        flat[index] = original
+        numeric[k] = (loss_plus - loss_minus) / (2 * eps)
+    return numeric
+
+
 def compare_gradients(
     params: dict[str, np.ndarray],
     loss_fn: Callable[[], float],
@@ -101,15 +117,7 @@ def compare_gradients(
         if not np.shares_memory(flat, param):
             raise GradCheckError(f"parameter {name!r} is not contiguous; cannot perturb it in place")
         indices = _entries(flat.size, max_entries, rng)
-        numeric = np.empty(indices.size)
-        for k, index in enumerate(indices):
-            original = flat[index]
-            flat[index] = original + eps
-            loss_plus = loss_fn()
-            flat[index] = original - eps
-            loss_minus = loss_fn()
-            flat[index] = original
-            numeric[k] = (loss_plus - loss_minus) / (2 * eps)
+        numeric = central_differences(loss_fn, flat, indices, eps)
         checks.append(_param_check(name, param.shape, grad[indices], numeric))
     return GradCheckResult(tuple(checks), eps)
 

@@ -54,6 +54,15 @@ def _choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
     return value
 
 
+def from_known_fields(cls: type, values: dict[str, Any], error: type[Exception], what: str) -> Any:
+    """``cls(**values)`` for a dataclass, naming any key it does not know in ``error``."""
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise error(f"unknown {what} {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    return cls(**values)
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     mode: str  # "rnn_tanh" | "rnn_relu" | "lstm" | "gru"
@@ -106,11 +115,7 @@ class ModelConfig:
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "ModelConfig":
         """Build from a saved dict; unknown keys raise ModelConfigError."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ModelConfigError(f"unknown model setting {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-        return cls(**values)
+        return from_known_fields(cls, values, ModelConfigError, "model setting")
 
 
 def _init_names() -> tuple[str, ...]:

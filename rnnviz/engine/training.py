@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from rnnviz.engine.clipping import clip_grad_norm, clip_grad_value, global_norm
-from rnnviz.engine.model import SequenceModel, StepResult
+from rnnviz.engine.model import SequenceModel, StepResult, from_known_fields
 from rnnviz.engine.optim import OPTIMIZERS, Optimizer, make_optimizer
 
 MAX_BATCH_SIZE = 4096
@@ -94,11 +94,7 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "TrainConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise TrainConfigError(f"unknown training setting {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-        return cls(**values)
+        return from_known_fields(cls, values, TrainConfigError, "training setting")
 
 
 @dataclass

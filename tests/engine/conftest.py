@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from rnnviz.engine import Recurrent
+from rnnviz.engine.gradcheck import central_differences
 
 MODE_LIST = ("rnn_tanh", "rnn_relu", "lstm", "gru")
 
@@ -33,19 +34,8 @@ def scalar_loss(core: Recurrent, x, h0, mask, d_output, d_h_n, d_c_n) -> float:
 
 
 def finite_difference(loss, array: np.ndarray, indices, eps: float = 1e-6) -> np.ndarray:
-    """Central differences of ``loss()`` with respect to ``array`` (changed in place and restored)
-    at the flat ``indices``."""
-    flat = array.reshape(-1)
-    result = np.empty(len(indices))
-    for k, index in enumerate(indices):
-        original = flat[index]
-        flat[index] = original + eps
-        plus = loss()
-        flat[index] = original - eps
-        minus = loss()
-        flat[index] = original
-        result[k] = (plus - minus) / (2 * eps)
-    return result
+    """Central differences of ``loss()`` with respect to ``array`` at the flat ``indices``."""
+    return central_differences(loss, array, indices, eps)
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Fixtures for the panel tests: snapshots built from plain arrays of the documented shapes."""
 from __future__ import annotations
 
+import contextlib
 import csv
 import gc
 from pathlib import Path
@@ -140,3 +141,27 @@ def delete_closed_widgets(qapp):
     QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     gc.collect()  # pyqtgraph's parentless plot menus are top-level widgets until their plots are collected
     yield
+
+
+@contextlib.contextmanager
+def module_window(tmp_path_factory, config, name: str):
+    """One main window for a whole test module (building one takes seconds), dropped completely at
+    the end. It sits in a dict that teardown empties: pyqtgraph's parentless menus live as long as
+    the Python objects do, and the next module counts top-level widgets."""
+    from PySide6.QtCore import QEvent, QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from rnnviz.ui.main_window import MainWindow
+
+    settings = QSettings(str(tmp_path_factory.mktemp(name) / "settings.ini"), QSettings.Format.IniFormat)
+    state = {"window": MainWindow(config, settings)}
+    state["window"].resize(1440, 900)
+    state["window"].show()
+    try:
+        yield state
+    finally:
+        state["window"].close()
+        state["window"].deleteLater()
+        state.clear()
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        gc.collect()

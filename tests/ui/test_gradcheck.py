@@ -1,33 +1,23 @@
 """The gradient check, opened like a person would: the button on the step-through page, the menu."""
 from __future__ import annotations
 
-import gc
-
 import pytest
-from PySide6.QtCore import QEvent, QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QApplication
 
 from rnnviz.session.config import SessionConfig
+from tests.ui.conftest import module_window
 from rnnviz.ui.gradcheck import FAIL_COLOUR, PASS_COLOUR, GradientCheckDialog
-from rnnviz.ui.main_window import STEP_TAB, MainWindow
+from rnnviz.ui.main_window import STEP_TAB
 
 SMALL = dict(task="adding", task_params={"seq_len": 7}, cell="gru", hidden_size=4, batch_size=4)
 
 
 @pytest.fixture(scope="module")
 def shared(qapp, tmp_path_factory):
-    """One window for the module (building one takes seconds), dropped completely at the end (see
-    test_stepthrough.shared)."""
-    path = tmp_path_factory.mktemp("gradcheck") / "s.ini"
-    state = {"window": MainWindow(SessionConfig(**SMALL), QSettings(str(path), QSettings.Format.IniFormat))}
-    state["window"].show()
-    yield state
-    state["window"].close()
-    state["window"].deleteLater()
-    state.clear()
-    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    gc.collect()
+    """One window for the module; each test starts from SMALL."""
+    with module_window(tmp_path_factory, SessionConfig(**SMALL), "gradcheck") as state:
+        yield state
 
 
 def open_dialogs(win) -> list[GradientCheckDialog]:

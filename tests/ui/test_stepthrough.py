@@ -1,39 +1,24 @@
 """The "Step through time" page driven like a person: keys, buttons, clicks on the unrolled network."""
 from __future__ import annotations
 
-import gc
-
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QPoint, QSettings, Qt
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QMessageBox
 
 from rnnviz.session.config import SessionConfig
+from tests.ui.conftest import module_window
 from rnnviz.session.session import Session
-from rnnviz.ui.main_window import STEP_TAB, TRAINING_TAB, MainWindow
+from rnnviz.ui.main_window import STEP_TAB, TRAINING_TAB
 
 SMALL = dict(task="adding", task_params={"seq_len": 9}, cell="lstm", hidden_size=6, batch_size=8)
 
 
 @pytest.fixture(scope="module")
 def shared(qapp, tmp_path_factory):
-    """One window for the module (building one takes seconds); each test starts from SMALL at t = 0.
-
-    The window sits in a dict that teardown empties: pyqtgraph's parentless menus live as long as
-    the Python objects do, and the next module counts top-level widgets.
-    """
-    settings = QSettings(str(tmp_path_factory.mktemp("step") / "settings.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(SessionConfig(**SMALL), settings)
-    win.resize(1440, 900)
-    win.show()
-    state = {"window": win}
-    del win
-    yield state
-    state["window"].close()
-    state["window"].deleteLater()
-    state.clear()
-    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    gc.collect()
+    """One window for the module; each test starts from SMALL."""
+    with module_window(tmp_path_factory, SessionConfig(**SMALL), "step") as state:
+        yield state
 
 
 @pytest.fixture
