@@ -42,9 +42,10 @@ WEIGHT_LABELS = {"weight_ih": "W_ih", "weight_hh": "W_hh", "bias_ih": "b_ih", "b
 
 
 class Session:
-    def __init__(self, config: SessionConfig) -> None:
+    def __init__(self, config: SessionConfig, task: Task | None = None) -> None:
+        """``task``: an already built task for ``config`` (saves re-reading a data file)."""
         self.config = config
-        self.task: Task = make_task(config.task, **config.task_params)
+        self.task: Task = task if task is not None else make_task(config.task, **config.task_params)
         self.model = SequenceModel(self._model_config())
         if config.carry_bias and config.cell in CARRY_GATE:
             set_carry_gate_bias(self.model.core, config.carry_bias)
@@ -86,6 +87,15 @@ class Session:
     @property
     def step(self) -> int:
         return self.trainer.steps
+
+    def frozen_copy(self) -> "Session":
+        """A private Session with the same settings, task, view batch and a copy of the weights: safe
+        to inspect or step while this one trains in another thread. (Copied while a step is being
+        applied, the weights may mix two consecutive steps; a picture can afford that.)"""
+        copy = Session(self.config, task=self.task)
+        copy.model.load_state_dict(self.model.state_dict())
+        copy.trainer.steps = self.step
+        return copy
 
     # ------------------------------------------------------------------ training
 

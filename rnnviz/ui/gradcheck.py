@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from rnnviz.session.checks import gradient_check
 from rnnviz.session.session import Session
-from rnnviz.ui.stepthrough import BackgroundJob
+from rnnviz.ui.jobs import BackgroundJob
 
 COLUMNS = ("parameter", "shape", "entries checked", "max abs error", "relative error", "result")
 PASS_COLOUR, FAIL_COLOUR = "#009e73", "#d55e00"

@@ -43,7 +43,9 @@ from rnnviz.ui.export import ExportError, export_all
 from rnnviz.ui.gradcheck import GradientCheckDialog
 from rnnviz.ui.panels import PANELS, Panel
 from rnnviz.ui.rewind import RewindBar
-from rnnviz.ui.stepthrough import BackgroundJob, CursorLines, StepThroughPage, available_presets, frozen_copy
+from rnnviz.ui.cursor import CursorLines
+from rnnviz.ui.jobs import BackgroundJob
+from rnnviz.ui.stepthrough import StepThroughPage, available_presets
 
 PANEL_GRID = (("loss", "hidden", "gates"), ("gradients", "weights", "predictions"))
 TRAINING_TAB, STEP_TAB = 0, 1
@@ -377,7 +379,7 @@ class MainWindow(QMainWindow):
     def gradient_check(self) -> GradientCheckDialog:
         dialog = GradientCheckDialog(self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.start(frozen_copy(self.controller.session))
+        dialog.start(self.controller.session.frozen_copy())
         dialog.open()
         self.gradcheck_dialog = dialog
         return dialog

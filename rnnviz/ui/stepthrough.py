@@ -15,13 +15,10 @@ it recomputes from the controller's newest snapshot (immutable) in a background 
 from __future__ import annotations
 
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import wait as wait_for
 from typing import Any, Callable
 
 import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -39,6 +36,8 @@ from rnnviz.session.presets import PRESETS, Preset
 from rnnviz.session.session import Selection, Session
 from rnnviz.session.snapshot import Snapshot
 from rnnviz.session.stepper import StepThrough, vanishing_view
+from rnnviz.ui.cursor import CursorLines
+from rnnviz.ui.jobs import BackgroundJob
 from rnnviz.ui.panels.bptt import BpttPanel, BpttState, matches_full
 from rnnviz.ui.panels.equations import EquationsPanel
 from rnnviz.ui.panels.unrolled import DiagramState, UnrolledPanel
@@ -47,118 +46,6 @@ from rnnviz.ui.panels.vanishing import VanishingData, VanishingPanel
 PLAY_SPEEDS = {"1 step/s": 1.0, "2 steps/s": 2.0, "5 steps/s": 5.0, "15 steps/s": 15.0}
 VANISHING_HZ = 2.0
 MATCH_TOLERANCE = {"float32": 1e-4, "float64": 1e-9}  # the reference pass runs in the session's dtype
-
-
-class BackgroundJob(QObject):
-    """One function at a time on a worker thread; the result comes back through ``done`` in the GUI thread.
-
-    The worker never touches Qt: a GUI-thread timer polls the future. A request made while one runs
-    replaces any request still waiting (only the newest matters for a view).
-    """
-
-    done = Signal(str, object)  # (tag, result)
-    failed = Signal(str, str)  # (tag, message)
-
-    def __init__(self, parent: QObject | None = None, poll_ms: int = 15) -> None:
-        super().__init__(parent)
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rnnviz-job")
-        self._running: tuple[str, Future] | None = None
-        self._waiting: tuple[str, Callable[..., Any], tuple] | None = None
-        self._timer = QTimer(self)
-        self._timer.setInterval(poll_ms)
-        self._timer.timeout.connect(self._poll)
-        self.seconds: dict[str, float] = {}  # last run time per tag (measured in the worker)
-
-    @property
-    def busy(self) -> bool:
-        return self._running is not None or self._waiting is not None
-
-    def submit(self, tag: str, function: Callable[..., Any], *args: Any) -> None:
-        if self._running is not None:
-            self._waiting = (tag, function, args)
-            return
-        self._start(tag, function, args)
-
-    def _start(self, tag: str, function: Callable[..., Any], args: tuple) -> None:
-        def timed() -> Any:
-            started = time.perf_counter()
-            try:
-                return function(*args)
-            finally:
-                self.seconds[tag] = time.perf_counter() - started
-
-        self._running = (tag, self._executor.submit(timed))
-        self._timer.start()
-
-    def _poll(self) -> None:
-        if self._running is None:
-            self._timer.stop()
-            return
-        tag, future = self._running
-        if not future.done():
-            return
-        self._running = None
-        waiting, self._waiting = self._waiting, None
-        if waiting is not None:
-            self._start(*waiting)
-        else:
-            self._timer.stop()
-        try:
-            result = future.result()
-        except Exception as exc:  # shown to the person; the app carries on
-            self.failed.emit(tag, f"{type(exc).__name__}: {exc}")
-            return
-        self.done.emit(tag, result)
-
-    def wait(self) -> None:
-        """Block until the queued work is done and delivered (for exports; never in normal use)."""
-        while self.busy:
-            if self._running is not None:
-                wait_for([self._running[1]])
-            self._poll()
-
-    def shutdown(self) -> None:
-        self._timer.stop()
-        self._waiting = None
-        self._executor.shutdown(wait=True, cancel_futures=True)
-
-
-def frozen_copy(session: Session) -> Session:
-    """A private Session with the same settings, view batch and (copied) weights: safe to step while
-    the original trains in another thread."""
-    copy = Session(session.config)
-    copy.model.load_state_dict(session.model.state_dict())
-    return copy
-
-
-class CursorLines:
-    """A vertical line at the cursor's timestep in each of some plots (added from outside the panels)."""
-
-    def __init__(self, color: str = "#d55e00") -> None:
-        self.lines: list[pg.InfiniteLine] = []
-        self.color = color
-        self.timestep: int | None = None
-
-    def attach(self, plot: pg.PlotItem) -> pg.InfiniteLine:
-        line = pg.InfiniteLine(angle=90, movable=False,
-                               pen=pg.mkPen(self.color, width=1, style=Qt.PenStyle.DashLine))
-        line.setZValue(50)
-        line.setVisible(self.timestep is not None)
-        if self.timestep is not None:
-            line.setPos(self.timestep)
-        plot.addItem(line, ignoreBounds=True)
-        self.lines.append(line)
-        return line
-
-    def move(self, timestep: int | None) -> None:
-        self.timestep = timestep
-        for line in self.lines:
-            line.setVisible(timestep is not None)
-            if timestep is not None:
-                line.setPos(float(timestep))
-
-    def positions(self) -> list[float]:
-        return [line.value() for line in self.lines if line.isVisible()]
 
 
 class StepThroughPage(QWidget):
@@ -348,7 +235,7 @@ class StepThroughPage(QWidget):
         session = self.controller.session
         old = self.stepper
         position = (old.forward_done, old.backward_done) if old is not None and keep_position else (0, 0)
-        frozen = frozen_copy(session)  # copied here, in the GUI thread, while the controller is idle
+        frozen = session.frozen_copy()  # copied here, in the GUI thread, while the controller is idle
         self._stale = False
         self._set_busy(True)
         self.stepper_job.submit("build", build_stepper, frozen, self.controller.selection, position,
@@ -638,12 +525,12 @@ def available_presets() -> dict[str, Preset]:
 def live_vanishing(session: Session, selection: Selection) -> VanishingData:
     """The vanishing/exploding view of the session's current weights, for a background thread.
 
-    The weights are copied first (``frozen_copy``); while training runs in another thread that copy
+    The weights are copied first (``Session.frozen_copy``); while training runs in another thread that copy
     can mix two consecutive steps' values, which a live picture can afford (stepping never can: the
     stepper is rebuilt only from a paused session or on request).
     """
     step = session.step
-    view = vanishing_view(frozen_copy(session), selection)
+    view = vanishing_view(session.frozen_copy(), selection)
     return VanishingData(lags=view.lags, lag_norms=view.lag_norms, eigenvalues=dict(view.eigenvalues),
                          spectral_radius=dict(view.spectral_radius), ratio_first_last=view.ratio_first_last,
                          step=step)

@@ -213,3 +213,13 @@ def test_refresh_snapshot_updates_history_and_keeps_the_inspection():
     assert refreshed.loss == session.history.train[-1, 1]
     assert refreshed.hidden is full.hidden and refreshed.weights is full.weights
     assert full.step == 2 and len(full.history.train_loss) == 2  # the original is untouched
+
+
+def test_a_frozen_copy_shares_the_task_and_is_independent_of_training():
+    session = Session(small(cell="gru"))
+    session.train(2)
+    copy = session.frozen_copy()
+    assert copy.task is session.task and copy.step == session.step
+    np.testing.assert_array_equal(copy.inspect().trace.output, session.inspect().trace.output)
+    session.train(2)
+    assert not np.array_equal(copy.inspect().trace.output, session.inspect().trace.output)

@@ -156,25 +156,26 @@ class LSTMCell:
                 np.copyto(h, h_prev, where=pad)
 
     def _forward_trace(self, inputs, preact, scale, work, states, tanh_cell, layout) -> LayerTrace:
-        """The trace in PyTorch's terms, batch-major: pre-activations unscaled (multiplying by
-        1/scale, a power of two, is exact) in gate order i, f, g, o; named (T, B, H) gate views."""
+        """The trace in PyTorch's terms, batch-major (T, B, ...) views of the loop's feature-major
+        buffers (fresh per call, so a later call cannot change them): pre-activations unscaled
+        (multiplying by 1/scale, a power of two, is exact) in gate order i, f, g, o; named
+        (T, B, H) gate views; hidden and cell states."""
         T, H4, B = preact.shape
         H = H4 // 4
         H2, H3 = 2 * H, 3 * H
         unscale = (1 / scale)[:, None]  # (4H, 1)
-        preact_torch = np.empty((T, B, H4), dtype=preact.dtype)  # i, f, g, o
-        as_batch_major = preact_torch.transpose(0, 2, 1)  # (T, 4H, B) view
-        np.multiply(preact[:, :H2], unscale[:H2], out=as_batch_major[:, :H2])
-        np.multiply(preact[:, H3:], unscale[H3:], out=as_batch_major[:, H2:H3])
-        np.multiply(preact[:, H2:H3], unscale[H2:H3], out=as_batch_major[:, H3:])
+        preact_torch = np.empty((T, H4, B), dtype=preact.dtype)  # i, f, g, o; contiguous writes
+        np.multiply(preact[:, :H2], unscale[:H2], out=preact_torch[:, :H2])
+        np.multiply(preact[:, H3:], unscale[H3:], out=preact_torch[:, H2:H3])
+        np.multiply(preact[:, H2:H3], unscale[H2:H3], out=preact_torch[:, H3:])
         steps = layout.previous(work)  # (T, 5H, B): block t holds the gates of step t
         gates = {name: steps[:, k * H:(k + 1) * H].transpose(0, 2, 1)
                  for name, k in _LOOP_BLOCK.items()}
-        hidden = np.ascontiguousarray(states.transpose(0, 2, 1))  # (T + 1, B, H)
-        cells = np.ascontiguousarray(work[:, H4:].transpose(0, 2, 1))  # (T + 1, B, H)
+        hidden = states.transpose(0, 2, 1)  # (T + 1, B, H) view
+        cells = work[:, H4:].transpose(0, 2, 1)  # (T + 1, B, H) view
         return LayerTrace(
             layer=-1, direction=int(layout.reverse), mode=self.name, inputs=inputs,
-            preact=preact_torch, gates={name: gates[name] for name in self.gate_names},
+            preact=preact_torch.transpose(0, 2, 1), gates={name: gates[name] for name in self.gate_names},
             hidden=layout.states(hidden), prev_hidden=layout.previous(hidden),
             h0=hidden[layout.initial_slot].copy(),
             cell_state=layout.states(cells), prev_cell_state=layout.previous(cells),
@@ -195,65 +196,80 @@ class LSTMCell:
     ) -> tuple[LayerGradTrace, np.ndarray, np.ndarray]:
         """dc_t = dh_t * o_t (1 - tanh²c_t) + dc_(t+1) * f_(t+1)
         d_a_i = dc_t g_t i_t(1-i_t), d_a_f = dc_t c_(t-1) f_t(1-f_t), d_a_g = dc_t i_t (1-g_t²),
-        d_a_o = dh_t tanh(c_t) o_t(1-o_t);  dh_(t-1) = d_a_t @ W_hh  (padding carries dh, dc)."""
+        d_a_o = dh_t tanh(c_t) o_t(1-o_t);  dh_(t-1) = d_a_t @ W_hh  (padding carries dh, dc).
+
+        Arrays indexed by processing step q are time-ordered arrays read through
+        ``_processed`` (a reversed view for the forward direction), so nothing is gathered."""
         T, B, H = trace.hidden.shape
         dtype = trace.hidden.dtype
-        layout = TimeLayout(T, trace.reverse)
-        order = list(layout.steps())[::-1]  # backward processing order
-        local, from_hidden, forget, keep = self._local_derivatives(trace)
+        reverse = trace.reverse
         # pairs[q] = [dh, dc carried in] of the q-th processed step, (2, H, B); its dc goes to
         # pairs[q + 1, 1]. multipliers[q] = [from_hidden, forget of the step processed before].
         pairs = np.empty((T + 1, 2, H, B), dtype=dtype)
         _start(pairs[0, 1], None if d_c_last is None else d_c_last.T)
+        np.copyto(pairs[:T, 0], _processed(d_from_output, reverse).transpose(0, 2, 1))
         multipliers = np.empty((T, 2, H, B), dtype=dtype)
-        multipliers[:, 0] = from_hidden[order]
-        multipliers[0, 1] = 1
-        multipliers[1:, 1] = forget[order[:-1]]
-        multipliers[1:, 1][cut[order[:-1]]] = 0  # a cut stops dc as well as dh
+        local, forget, keep = self._local_derivatives(trace, multipliers)
+        cut_processed = _processed(cut, reverse)
+        if cut_processed[:-1].any():
+            multipliers[1:, 1][cut_processed[:-1]] = 0  # a cut stops dc as well as dh
         d_next = np.empty((T, H, B), dtype=dtype)
         d_h0 = np.empty((H, B), dtype=dtype)
-        _start(d_next[order[0]], None if d_h_last is None else d_h_last.T)
+        _start(d_next[T - 1 if not reverse else 0], None if d_h_last is None else d_h_last.T)
         d_preact = np.empty((T, 4 * H, B), dtype=dtype)  # i, f, g, o
-        d_output = np.ascontiguousarray(d_from_output.transpose(0, 2, 1))  # (T, H, B)
-        self._backward_loop(pairs, multipliers, local, d_output, d_next, d_h0, d_preact,
-                            np.ascontiguousarray(W_hh.T), layout, cut, keep)
-        d_c0 = pairs[T, 1] * forget[order[-1]]
-        position = np.argsort(order)  # processing index of each timestep
+        self._backward_loop(pairs, multipliers, local, d_next, d_h0, d_preact,
+                            np.ascontiguousarray(W_hh.T), TimeLayout(T, reverse), cut, keep)
+        d_c0 = pairs[T, 1] * forget[0 if not reverse else T - 1]  # (H, B)
         d_preact = np.ascontiguousarray(d_preact.transpose(0, 2, 1))  # (T, B, 4H)
         grads = LayerGradTrace(
             layer=trace.layer, direction=trace.direction,
-            d_hidden=_batch_major(pairs[position, 0]), d_hidden_from_output=d_from_output,
-            d_hidden_from_next=_batch_major(d_next), d_preact=d_preact, d_hidden_preact=d_preact,
-            inputs=trace.inputs, prev_hidden=trace.prev_hidden,
-            d_cell_state=_batch_major(pairs[position + 1, 1]),
+            d_hidden=_processed(pairs[:T, 0], reverse).transpose(0, 2, 1),
+            d_hidden_from_output=d_from_output,
+            d_hidden_from_next=d_next.transpose(0, 2, 1), d_preact=d_preact,
+            d_hidden_preact=d_preact, inputs=trace.inputs, prev_hidden=trace.prev_hidden,
+            d_cell_state=_processed(pairs[1:, 1], reverse).transpose(0, 2, 1),
         )
-        return grads, _batch_major(d_h0), _batch_major(d_c0)
+        return grads, d_h0.T.copy(), d_c0.T.copy()
 
-    def _local_derivatives(self, trace: LayerTrace):
-        """All timesteps at once, feature-major: local (T, 4, H, B) with d_a_{i,f,g} = dc *
-        local[:, :3] and d_a_o = dh * local[:, 3]; from_hidden = o (1 - tanh²c) so that dc_t +=
-        dh_t from_hidden; forget (what dc_t passes on to dc_(t-1)); keep (padding: dh passes)."""
+    def _local_derivatives(self, trace: LayerTrace, multipliers: np.ndarray):
+        """All timesteps at once, feature-major, without temporaries:
+        local (T, 4, H, B) time order, d_a_{i,f,g} = dc * local[:, :3], d_a_o = dh * local[:, 3];
+        into ``multipliers`` (T, 2, H, B) in processing order: [:, 0] from_hidden = o (1 - tanh²c)
+        so that dc_t += dh_t from_hidden, [1:, 1] forget of the previously processed step (what
+        dc passes on; [0, 1] = 1). Returns local, forget (time order, for d_c0), keep (padding:
+        dh passes, or None)."""
         steps, tanh_cell = trace.cache["gates"], trace.cache["tanh_cell"]  # feature-major
         T, H, B = tanh_cell.shape
+        reverse = trace.reverse
         i, f, o, g, c_prev = (steps[:, k * H:(k + 1) * H] for k in range(5))  # (T, H, B)
-        from_hidden = o * (1 - tanh_cell * tanh_cell)
         local = np.empty((T, 4, H, B), dtype=tanh_cell.dtype)
-        np.multiply(g, i * (1 - i), out=local[:, 0])
-        np.multiply(c_prev, f * (1 - f), out=local[:, 1])
-        np.multiply(i, 1 - g * g, out=local[:, 2])
-        np.multiply(tanh_cell, o * (1 - o), out=local[:, 3])
+        for out, gate, factor in ((local[:, 0], i, g), (local[:, 1], f, c_prev),
+                                  (local[:, 3], o, tanh_cell)):
+            np.subtract(1, gate, out=out)  # σ' = σ (1 - σ), times the factor
+            np.multiply(out, gate, out=out)
+            np.multiply(out, factor, out=out)
+        np.multiply(g, g, out=local[:, 2])  # i (1 - g²)
+        np.subtract(1, local[:, 2], out=local[:, 2])
+        np.multiply(local[:, 2], i, out=local[:, 2])
+        from_hidden = multipliers[:, 0]  # processing order
+        tanh_processed = _processed(tanh_cell, reverse)
+        np.multiply(tanh_processed, tanh_processed, out=from_hidden)
+        np.subtract(1, from_hidden, out=from_hidden)
+        np.multiply(from_hidden, _processed(o, reverse), out=from_hidden)
+        multipliers[0, 1] = 1
         forget, keep = f, None
         if trace.mask is not None:
             real = trace.mask[:, None, :]  # (T, 1, B)
             keep = 1 - real
-            from_hidden *= real
+            from_hidden *= _processed(real, reverse)
             local *= real[:, None]
             forget = f * real + keep
-        return local, from_hidden, forget, keep
+        np.copyto(multipliers[1:, 1], _processed(forget, reverse)[:-1])
+        return local, forget, keep
 
-    def _backward_loop(self, pairs, multipliers, local, d_output, d_next, d_h0, d_preact,
+    def _backward_loop(self, pairs, multipliers, local, d_next, d_h0, d_preact,
                        W_hh_T, layout, cut, keep):
-        """Per processed step q (timestep t):  dh = d_output_t + d_next_t;
+        """Per processed step q (timestep t):  dh = d_output_t (already in pairs[q, 0]) + d_next_t;
         [dh m, dc_in f'] = pairs[q] ⊙ multipliers[q], summed: dc;  d_a_{i,f,g} = dc local_{i,f,g};
         d_a_o = dh local_o;  d_next of the next processed step (or d_h0) = W_hh^T d_a_t."""
         T, H, B = d_next.shape
@@ -266,13 +282,13 @@ class LSTMCell:
 
         dc_list = list(pairs[1:, 1])
         steps = zip(list(pairs[:, 0]), list(pairs), list(multipliers), dc_list,
-                    [dc[None] for dc in dc_list], by_time(d_output), by_time(d_next),
+                    [dc[None] for dc in dc_list], by_time(d_next),
                     by_time(d_blocks[:, :3]), by_time(d_blocks[:, 3]), by_time(local[:, :3]),
                     by_time(local[:, 3]), by_time(d_preact), by_time(d_next)[1:] + [d_h0],
                     _in_steps(cut.tolist(), layout)[::-1], [None] * T if keep is None else by_time(keep))
-        for (dh, pair, multiplier, dc, dc_3, d_out, d_in, d_ifg, d_o, local_ifg, local_o,
+        for (dh, pair, multiplier, dc, dc_3, d_in, d_ifg, d_o, local_ifg, local_o,
              d_a, target, is_cut, keep_t) in steps:
-            np.add(d_out, d_in, out=dh)
+            np.add(dh, d_in, out=dh)
             np.multiply(pair, multiplier, out=scratch)
             np.add(dh_m, dc_f, out=dc)
             np.multiply(dc_3, local_ifg, out=d_ifg)
@@ -298,6 +314,7 @@ def _input_projection(inputs: np.ndarray, W_x: np.ndarray, bias: np.ndarray) -> 
     return np.ascontiguousarray(projected.reshape(T, B, -1).transpose(0, 2, 1))
 
 
-def _batch_major(array: np.ndarray) -> np.ndarray:
-    """A contiguous copy of a feature-major (..., H, B) array as (..., B, H)."""
-    return np.ascontiguousarray(np.swapaxes(array, -1, -2))
+def _processed(array: np.ndarray, reverse: bool) -> np.ndarray:
+    """A time-ordered (T, ...) array as a view in backward processing order (t = T-1 .. 0 for
+    the forward direction, 0 .. T-1 for the reverse one)."""
+    return array if reverse else array[::-1]
