@@ -5,6 +5,7 @@ import numpy as np
 
 from rnnviz.engine.cells.lstm import use_exp_activations
 from rnnviz.engine.cells.rnn import _start, trace_steps
+from rnnviz.engine.scratch import work_buffers
 from rnnviz.engine.trace import LayerGradTrace, LayerTrace, TimeLayout
 
 
@@ -103,11 +104,22 @@ class GRUCell:
         r, z, n = (trace.gates[k] for k in self.gate_names)
         hidden_n = trace.cache["hidden_n"]
         # d = dh * local, local in the order [n, r, z, hn] so that [r, z, hn] is contiguous
-        local = np.empty((T, B, 4, H), dtype=dtype)
-        np.multiply(1 - z, 1 - n * n, out=local[:, :, 0])
-        np.multiply(local[:, :, 0] * hidden_n, r * (1 - r), out=local[:, :, 1])
-        np.multiply(trace.prev_hidden - n, z * (1 - z), out=local[:, :, 2])
-        np.multiply(local[:, :, 0], r, out=local[:, :, 3])
+        # reused buffers (see rnnviz.engine.scratch), filled with out= and no temporaries
+        local = work_buffers.get("gru_local", (T, B, 4, H), dtype)
+        local_n, local_r, local_z, local_hn = (local[:, :, k] for k in range(4))  # (T, B, H)
+        one_minus_z = work_buffers.get("gru_one_minus_z", (T, B, H), dtype)
+        np.subtract(1, z, out=one_minus_z)
+        np.multiply(n, n, out=local_n)  # (1 - z)(1 - n²)
+        np.subtract(1, local_n, out=local_n)
+        np.multiply(local_n, one_minus_z, out=local_n)
+        np.subtract(1, r, out=local_r)  # (1 - z)(1 - n²) hn r(1 - r)
+        np.multiply(local_r, r, out=local_r)
+        np.multiply(local_r, hidden_n, out=local_r)
+        np.multiply(local_r, local_n, out=local_r)
+        np.subtract(trace.prev_hidden, n, out=local_z)  # (h_(t-1) - n) z(1 - z)
+        np.multiply(local_z, one_minus_z, out=local_z)
+        np.multiply(local_z, z, out=local_z)
+        np.multiply(local_n, r, out=local_hn)  # (1 - z)(1 - n²) r
         through_z = z
         if trace.mask is not None:
             real = trace.mask[:, :, None]

@@ -3,7 +3,11 @@
 Speed notes (measured here; at these sizes time is numpy call overhead, ~0.5-1 µs a call):
 - the time loops work feature-major, (features, B) per step, so that every gate block a ufunc
   touches is contiguous (a strided (B, 3H) block costs 2-3x a contiguous one); the traces are
-  batch-major, so a few (T, B, 4H) arrays are transposed once after the loop (~0.15 ms each);
+  batch-major (T, B, ...) *views* of the feature-major buffers (strided writes cost ~10x
+  contiguous ones), only d_preact is copied batch-major, for the weight-gradient matmuls;
+- the backward reads time-ordered arrays in processing order through reversed views (no
+  gathers), and the buffers a call drops are reused (``Scratch``): fresh multi-MB arrays cost
+  their page faults on every call, which was about half of float64 B = 16 forward + BPTT;
 - every per-step view is built before the loop (``list(array)`` makes T views in one C loop,
   slicing inside the loop costs ~0.3 µs a view);
 - the forward step is one matmul and nine ufunc calls (eleven through exp), the backward step
@@ -12,11 +16,10 @@ Speed notes (measured here; at these sizes time is numpy call overhead, ~0.5-1 �
 """
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 
 from rnnviz.engine.cells.rnn import _start
+from rnnviz.engine.scratch import work_buffers
 from rnnviz.engine.trace import LayerGradTrace, LayerTrace, TimeLayout
 
 # Inside the forward loop the gates are kept in the order i, f, o, g so that the three sigmoids
@@ -25,23 +28,6 @@ _LOOP_ORDER = (0, 1, 3, 2)
 _LOOP_BLOCK = {"i": 0, "f": 1, "o": 2, "g": 3}  # gate -> block of the loop order
 
 
-class Scratch(threading.local):
-    """Per-thread buffers reused from call to call, for arrays a call fills and drops (never one
-    a trace keeps). A fresh multi-MB array pays its page faults on every call: measured here, at
-    B = 16, T = 100, H = 32 float64 the faults of fresh buffers were ~40% of an LSTM
-    forward + BPTT. One buffer per name; a new shape or dtype replaces it."""
-
-    def __init__(self) -> None:
-        self.buffers: dict[str, np.ndarray] = {}
-
-    def get(self, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
-        buffer = self.buffers.get(name)
-        if buffer is None or buffer.shape != shape or buffer.dtype != dtype:
-            buffer = self.buffers[name] = np.empty(shape, dtype=dtype)
-        return buffer
-
-
-_scratch = Scratch()
 
 
 def use_exp_activations(batch: int, hidden: int, dtype) -> bool:
@@ -122,7 +108,7 @@ class LSTMCell:
         rows = np.concatenate([np.arange(k * H, (k + 1) * H) for k in _LOOP_ORDER])
         W_h = np.ascontiguousarray(W_hh[rows] * scale[:, None])  # (4H, H) loop order, scaled
         preact = _input_projection(inputs, W_ih[rows] * scale[:, None], (b_ih + b_hh)[rows] * scale,
-                                   _scratch.get("lstm_preact", (T, 4 * H, B), dtype))
+                                   work_buffers.get("lstm_preact", (T, 4 * H, B), dtype))
         work = np.empty((T + 1, 5 * H, B), dtype=dtype)  # blocks [i, f, o, g, c_prev]
         work[layout.initial_slot, 4 * H:] = c0.T
         states = np.empty((T + 1, H, B), dtype=dtype)  # h feature-major, see TimeLayout
@@ -230,7 +216,7 @@ class LSTMCell:
         pairs = np.empty((T + 1, 2, H, B), dtype=dtype)
         _start(pairs[0, 1], None if d_c_last is None else d_c_last.T)
         np.copyto(pairs[:T, 0], _processed(d_from_output, reverse).transpose(0, 2, 1))
-        multipliers = _scratch.get("lstm_multipliers", (T, 2, H, B), dtype)
+        multipliers = work_buffers.get("lstm_multipliers", (T, 2, H, B), dtype)
         local, forget, keep = self._local_derivatives(trace, multipliers)
         cut_processed = _processed(cut, reverse)
         if cut_processed[:-1].any():
@@ -238,7 +224,7 @@ class LSTMCell:
         d_next = np.empty((T, H, B), dtype=dtype)
         d_h0 = np.empty((H, B), dtype=dtype)
         _start(d_next[T - 1 if not reverse else 0], None if d_h_last is None else d_h_last.T)
-        d_preact = _scratch.get("lstm_d_preact", (T, 4 * H, B), dtype)  # i, f, g, o
+        d_preact = work_buffers.get("lstm_d_preact", (T, 4 * H, B), dtype)  # i, f, g, o
         self._backward_loop(pairs, multipliers, local, d_next, d_h0, d_preact,
                             np.ascontiguousarray(W_hh.T), TimeLayout(T, reverse), cut, keep)
         d_c0 = pairs[T, 1] * forget[0 if not reverse else T - 1]  # (H, B)
@@ -264,7 +250,7 @@ class LSTMCell:
         T, H, B = tanh_cell.shape
         reverse = trace.reverse
         i, f, o, g, c_prev = (steps[:, k * H:(k + 1) * H] for k in range(5))  # (T, H, B)
-        local = _scratch.get("lstm_local", (T, 4, H, B), tanh_cell.dtype)
+        local = work_buffers.get("lstm_local", (T, 4, H, B), tanh_cell.dtype)
         for out, gate, factor in ((local[:, 0], i, g), (local[:, 1], f, c_prev),
                                   (local[:, 3], o, tanh_cell)):
             np.subtract(1, gate, out=out)  # σ' = σ (1 - σ), times the factor
