@@ -29,17 +29,15 @@ def log_range(values: np.ndarray) -> tuple[float, float]:
 
 
 def decade_ticks(low: float, high: float, most: int = 7) -> list[list[tuple[float, str]]]:
-    """Ticks at powers of ten labelled 1e-6, ..., 1e0 (positions are exponents on a log axis); over
-    three decades or fewer, 2 and 5 times each power are labelled too, so a short axis still reads."""
+    """Ticks at powers of ten labelled 1e-6, ..., 1e0 (positions are exponents on a log axis). A short
+    axis labels more so it still reads: 2 and 5 times each power over one decade, 3 times over two."""
     exponents = range(int(low), int(high) + 1)
     stride = max(1, math.ceil(len(exponents) / most))
     major = [(float(e), f"1e{e}") for e in exponents[::stride]]
     minor = [(float(e), "") for e in exponents]
-    if high - low <= 3:
-        between = [(e + math.log10(m), f"{m}e{e}") for e in exponents for m in (2, 5)
-                   if e + math.log10(m) < high]
-        major = sorted(major + between)
-    return [major, minor]
+    multiples = {1: (2, 5), 2: (3,)}.get(int(round(high - low)), ())
+    between = [(e + math.log10(m), f"{m}e{e}") for e in exponents for m in multiples if e + math.log10(m) < high]
+    return [sorted(major + between), minor]
 
 
 class GradientsPanel(Panel):
