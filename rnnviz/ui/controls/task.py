@@ -90,24 +90,8 @@ class TaskControls(QWidget):
             self.form.addRow(param.name.replace("_", " "), editor)
 
     def _editor(self, param: Param, value: Any) -> QWidget:
-        if param.kind == "int":
-            box = QSpinBox()
-            box.setRange(int(param.minimum if param.minimum is not None else -10**9),
-                         int(param.maximum if param.maximum is not None else 10**9))
-            box.setValue(int(value))
-            box.setKeyboardTracking(False)
-            box.valueChanged.connect(self._params_edited)
-            return box
-        if param.kind == "float":
-            box = QDoubleSpinBox()
-            box.setDecimals(3)
-            box.setSingleStep(0.05)
-            box.setRange(param.minimum if param.minimum is not None else -1e9,
-                         param.maximum if param.maximum is not None else 1e9)
-            box.setValue(float(value))
-            box.setKeyboardTracking(False)
-            box.valueChanged.connect(self._params_edited)
-            return box
+        if param.kind in ("int", "float"):
+            return self._number_editor(param, value)
         if param.kind == "choice":
             box = QComboBox()
             box.addItems(list(param.choices))
@@ -128,6 +112,20 @@ class TaskControls(QWidget):
         layout.addWidget(line, 1)
         layout.addWidget(browse)
         return row
+
+    def _number_editor(self, param: Param, value: Any) -> QSpinBox | QDoubleSpinBox:
+        whole = param.kind == "int"
+        box = QSpinBox() if whole else QDoubleSpinBox()
+        if not whole:
+            box.setDecimals(3)
+            box.setSingleStep(0.05)
+        cast = int if whole else float
+        box.setRange(cast(param.minimum if param.minimum is not None else -1e9),
+                     cast(param.maximum if param.maximum is not None else 1e9))
+        box.setValue(cast(value))
+        box.setKeyboardTracking(False)
+        box.valueChanged.connect(self._params_edited)
+        return box
 
     def _draw_preview(self, task: Task) -> None:
         plot = self.preview.getPlotItem()
