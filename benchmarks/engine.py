@@ -22,9 +22,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rnnviz.engine import MODES, Recurrent  # noqa: E402
+from rnnviz.engine import Recurrent, cell_specs  # noqa: E402
 from rnnviz.engine.threads import blas_info, pin_blas_threads  # noqa: E402
 
+MODES = tuple(spec.name for spec in cell_specs() if spec.pytorch_module)  # the cells PyTorch has
 SHAPES = (  # (batch, timesteps, input, hidden)
     (16, 100, 8, 32),
     (1, 200, 1, 16),

@@ -7,7 +7,7 @@ eigenvalues of the recurrent weights.
 ``lag_gradient_norms`` is exact: it backpropagates the H unit vectors of h_last (as a batch of H
 copies of the one sample) with the textbook backward step, so the LSTM path through c and the GRU
 paths through every gate are all included. ∂h_last/∂h_t is the partial derivative with c_t held fixed
-(lstm), i.e. how a nudge to the hidden state at t reaches the last hidden state.
+(cells with a cell state), i.e. how a nudge to the hidden state at t reaches the last hidden state.
 """
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rnnviz.engine.recurrent import EngineError
-from rnnviz.engine.stepping import GATE_NAMES, Weights, gate_names, step_backward, step_forward
+from rnnviz.engine.cells import cell_spec
+from rnnviz.engine.errors import EngineError
+from rnnviz.engine.stepping import Weights, gate_names, step_backward, step_forward
 
 
 class LagNorms(NamedTuple):
@@ -36,7 +37,7 @@ def lag_gradient_norms(
     weights: Weights,
     inputs: np.ndarray,  # (T, I) one sample's input to the layer
     h0: np.ndarray,  # (H,)
-    c0: np.ndarray | None = None,  # (H,) lstm
+    c0: np.ndarray | None = None,  # (H,) cells with a cell state
     mask: np.ndarray | None = None,  # (T,) 1 real, 0 padding (state carried, identity Jacobian)
     reverse: bool = False,
 ) -> LagNorms:
@@ -46,11 +47,11 @@ def lag_gradient_norms(
     vectors) and each backward step maps dL/dh_t to dL/dh_(t-1) = J_t^T dL/dh_t. The propagated
     rows are rescaled to norm 1 whenever they get tiny or huge (the scale is kept as a logarithm),
     which keeps the arithmetic away from subnormal numbers (measured 50x slower) and overflow."""
-    gate_names(mode)
+    has_cell_state = cell_spec(mode).has_cell_state
     inputs = np.asarray(inputs, dtype=np.float64)
     T = inputs.shape[0]
     H = np.asarray(h0).shape[-1]
-    if mode == "lstm" and c0 is None:
+    if has_cell_state and c0 is None:
         c0 = np.zeros(H)
     real = np.ones(T) if mask is None else np.asarray(mask, dtype=np.float64)
     if real.shape != (T,):
@@ -59,7 +60,7 @@ def lag_gradient_norms(
     order = list(range(T - 1, -1, -1)) if reverse else list(range(T))
     states = _forward_one_sample(mode, weights, inputs, h0, c0, real, order)
     d_h = np.eye(H)  # (H copies, H): row k is ∂h_last[k]/∂h_t
-    d_c = np.zeros((H, H)) if mode == "lstm" else None
+    d_c = np.zeros((H, H)) if has_cell_state else None
     log_norms = np.empty(T)  # natural log
     log_scale = 0.0  # the true rows are exp(log_scale) * d_h (and d_c)
     for lag, t in enumerate(reversed(order)):
@@ -107,4 +108,4 @@ def recurrent_eigenvalues(W_hh: np.ndarray, mode: str) -> Spectrum:
     return Spectrum(eigenvalues, radius)
 
 
-__all__ = ["GATE_NAMES", "LagNorms", "Spectrum", "lag_gradient_norms", "recurrent_eigenvalues"]
+__all__ = ["LagNorms", "Spectrum", "lag_gradient_norms", "recurrent_eigenvalues"]

@@ -198,13 +198,13 @@ def _check_core(core, inputs, mask, eps, max_entries, seed, check_inputs) -> Gra
     rng = np.random.default_rng([seed, 7])
     d_output = rng.standard_normal(trace.output.shape)  # (T, B, D*H)
     d_h_n = rng.standard_normal(trace.h_n.shape)  # (L*D, B, H)
-    is_lstm = getattr(trace, "c_n", None) is not None
-    d_c_n = rng.standard_normal(trace.c_n.shape) if is_lstm else None
+    has_cell_state = getattr(trace, "c_n", None) is not None
+    d_c_n = rng.standard_normal(trace.c_n.shape) if has_cell_state else None
 
     def loss() -> float:
         t = core64.forward(input_box, mask=mask)
         total = np.sum(t.output * d_output) + np.sum(t.h_n * d_h_n)
-        return float(total + (np.sum(t.c_n * d_c_n) if is_lstm else 0.0))
+        return float(total + (np.sum(t.c_n * d_c_n) if has_cell_state else 0.0))
 
     grads = core64.backward(trace, d_output, d_h_n=d_h_n, d_c_n=d_c_n)
     params = dict(core64.parameters())

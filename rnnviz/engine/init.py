@@ -11,7 +11,9 @@ from typing import Callable
 
 import numpy as np
 
-from rnnviz.engine.recurrent import EngineError, Recurrent, param_name
+from rnnviz.engine.cells import cell_spec, cell_specs
+from rnnviz.engine.errors import EngineError
+from rnnviz.engine.recurrent import Recurrent, param_name
 
 
 class InitError(EngineError):
@@ -81,7 +83,7 @@ def init_identity(core: Recurrent, seed: int | None = None, scale: float = 1.0,
                   input_std: float = 0.001) -> None:
     """IRNN (Le, Jaitly & Hinton 2015): W_hh = scale * I, W_ih ~ N(0, input_std²), zero biases.
 
-    Made for relu RNNs; on lstm/gru every gate block of W_hh gets scale * I.
+    Made for relu RNNs; on gated cells every gate block of W_hh gets scale * I.
     """
     if not np.isfinite(scale) or scale <= 0:
         raise InitError(f"identity init scale must be a positive number, got {scale!r}")
@@ -115,18 +117,21 @@ def initialise(core: Recurrent, name: str, seed: int | None = None, **kwargs) ->
         raise InitError(f"initialisation {name!r} got a bad argument: {error}") from None
 
 
-#: The gate that carries the state: LSTM forget gate (block 1 of i, f, g, o), GRU update gate
-#: (block 1 of r, z, n).
-CARRY_GATE = {"lstm": 1, "gru": 1}
+def has_carry_gate(mode: str) -> bool:
+    """Whether the cell ``mode`` has a gate that carries memory (``CellSpec.carry_gate``)."""
+    return cell_spec(mode).carry_gate is not None
 
 
 def set_carry_gate_bias(core: Recurrent, value: float) -> None:
-    """Start the carry gate open: its pre-activation bias becomes ``value`` in every layer and
-    direction (b_ih block = value, b_hh block = 0). σ(4) ≈ 0.98 lets a gated cell carry its state
-    and its gradient across many steps (Gers et al. 2000; Jozefowicz et al. 2015)."""
-    if core.mode not in CARRY_GATE:
-        raise InitError(f"only lstm and gru have a carry gate; this core is {core.mode}")
-    H, k = core.hidden_size, CARRY_GATE[core.mode]
+    """Start the carry gate (``CellSpec.carry_gate``, e.g. the LSTM's forget gate) open: its
+    pre-activation bias becomes ``value`` in every layer and direction (b_ih block = value, b_hh
+    block = 0). σ(4) ≈ 0.98 lets a gated cell carry its state and its gradient across many steps
+    (Gers et al. 2000; Jozefowicz et al. 2015)."""
+    k = core.cell.carry_block
+    if k is None:
+        with_carry = [spec.name for spec in cell_specs() if spec.carry_gate is not None]
+        raise InitError(f"only {' and '.join(with_carry)} have a carry gate; this core is {core.mode}")
+    H = core.hidden_size
     for name, array in core.parameters().items():
         if name.startswith("bias_ih"):
             array[k * H:(k + 1) * H] = value

@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from rnnviz.engine.cells import cell_names
 from rnnviz.engine.head import LinearHead
 from rnnviz.engine.losses import LOSSES, get_loss
 
-MODES = ("rnn_tanh", "rnn_relu", "lstm", "gru")
 IO_PATTERNS = ("many_to_one", "many_to_many")
 DTYPES = ("float32", "float64")
 MAX_HIDDEN = 1024
@@ -65,7 +65,7 @@ def from_known_fields(cls: type, values: dict[str, Any], error: type[Exception],
 
 @dataclass(frozen=True)
 class ModelConfig:
-    mode: str  # "rnn_tanh" | "rnn_relu" | "lstm" | "gru"
+    mode: str  # a registered cell name (rnnviz.engine.cells.cell_names())
     input_size: int
     hidden_size: int
     output_size: int
@@ -80,7 +80,7 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
-        _choice("mode", self.mode, MODES)
+        _choice("mode", self.mode, cell_names())
         set_(self, "input_size", _whole("input_size", self.input_size, 1))
         set_(self, "hidden_size", _whole("hidden_size", self.hidden_size, 1, MAX_HIDDEN))
         set_(self, "output_size", _whole("output_size", self.output_size, 1))

@@ -1,5 +1,6 @@
-"""The recurrent core: a stack of RNN / LSTM / GRU layers, uni- or bidirectional, like PyTorch's
-nn.RNN / nn.LSTM / nn.GRU (sequence-first, same parameter names, shapes, equations and init).
+"""The recurrent core: a stack of layers of one registered cell kind (rnnviz.engine.cells), uni- or
+bidirectional, like PyTorch's nn.RNN / nn.LSTM / nn.GRU (sequence-first, same parameter names, shapes,
+equations and init).
 
 Layer k > 0 takes the previous layer's output (T, B, D*H). The reverse direction runs from
 t = T-1 down to 0; the output concatenates [forward, reverse] on the last axis and h_n is ordered
@@ -15,15 +16,13 @@ from typing import Mapping
 
 import numpy as np
 
-from rnnviz.engine.cells import CELLS
+from rnnviz.engine.cells import cell_spec
+from rnnviz.engine.errors import EngineError
 from rnnviz.engine.trace import LayerGradTrace, LayerTrace, RecurrentGrads, RecurrentTrace, TimeLayout
 
-MODES: tuple[str, ...] = tuple(CELLS)
 PARAM_KINDS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
-
-class EngineError(ValueError):
-    """A bad value given to the engine: the message says what is wrong and what to do."""
+__all__ = ["PARAM_KINDS", "EngineError", "Recurrent", "param_name"]
 
 
 def param_name(kind: str, layer: int, direction: int) -> str:
@@ -44,8 +43,7 @@ class Recurrent:
         dtype=np.float32,
         seed: int | None = None,
     ) -> None:
-        if mode not in CELLS:
-            raise EngineError(f"unknown cell mode {mode!r}; use one of {', '.join(MODES)}")
+        spec = cell_spec(mode)
         for label, value in (("input_size", input_size), ("hidden_size", hidden_size),
                              ("num_layers", num_layers)):
             if int(value) != value or value < 1:
@@ -54,7 +52,7 @@ class Recurrent:
         if dtype not in (np.float32, np.float64):
             raise EngineError(f"dtype must be float32 or float64, got {dtype}")
         self.mode = mode
-        self.cell = CELLS[mode]
+        self.cell = spec  # the CellSpec: gates, layout, kernels
         self.input_size = int(input_size)
         self.hidden_size = int(hidden_size)
         self.num_layers = int(num_layers)
@@ -69,27 +67,21 @@ class Recurrent:
     # ----- parameters -------------------------------------------------------------------------
 
     def param_shapes(self) -> dict[str, tuple[int, ...]]:
-        """name -> shape, in PyTorch's order (per layer, per direction: W_ih, W_hh, b_ih, b_hh)."""
-        gates_hidden = self.cell.num_gates * self.hidden_size
+        """name -> shape, in PyTorch's order: per layer, per direction, the cell's layout (W_ih, W_hh,
+        b_ih, b_hh for the stacked-gate cells)."""
         shapes: dict[str, tuple[int, ...]] = {}
         for layer in range(self.num_layers):
-            layer_input = self.layer_input_size(layer)
+            layout = self.cell.layout(self.layer_input_size(layer), self.hidden_size)
             for direction in range(self.num_directions):
-                shapes[param_name("weight_ih", layer, direction)] = (gates_hidden, layer_input)
-                shapes[param_name("weight_hh", layer, direction)] = (gates_hidden, self.hidden_size)
-                shapes[param_name("bias_ih", layer, direction)] = (gates_hidden,)
-                shapes[param_name("bias_hh", layer, direction)] = (gates_hidden,)
+                shapes.update({param_name(kind, layer, direction): shape for kind, shape in layout.items()})
         return shapes
 
     def layer_input_size(self, layer: int) -> int:
         return self.input_size if layer == 0 else self.num_directions * self.hidden_size
 
     def reset_parameters(self, seed: int | None = None) -> None:
-        """PyTorch's default init: every parameter ~ U(-1/sqrt(H), 1/sqrt(H))."""
-        rng = np.random.default_rng(seed)
-        bound = 1.0 / np.sqrt(self.hidden_size)
-        for array in self._params.values():
-            array[...] = rng.uniform(-bound, bound, size=array.shape)
+        """The cell's default init (PyTorch's: every parameter ~ U(-1/sqrt(H), 1/sqrt(H)))."""
+        self.cell.default_init(self._params, self.hidden_size, np.random.default_rng(seed))
 
     def parameters(self) -> dict[str, np.ndarray]:
         """The live parameter arrays by name; an optimizer updates them in place."""
@@ -142,7 +134,7 @@ class Recurrent:
     # ----- forward ----------------------------------------------------------------------------
 
     def forward(self, x, h0=None, mask=None) -> RecurrentTrace:
-        """x (T, B, I); h0 (L*D, B, H) or, for lstm, a tuple (h0, c0) (either may be None);
+        """x (T, B, I); h0 (L*D, B, H) or, for a cell with a cell state, a tuple (h0, c0) (either may be None);
         mask (T, B) 1 real / 0 padding, padding only at the end of each sequence."""
         x = self._as_array(x, "x")
         if x.ndim != 3 or x.shape[2] != self.input_size or x.shape[0] < 1 or x.shape[1] < 1:
@@ -158,6 +150,7 @@ class Recurrent:
         weights = self.state_dict()  # the values this trace was computed with
         H, D = self.hidden_size, self.num_directions
         layers: list[list[LayerTrace]] = []
+        kernel = self.cell.active_kernel
         layer_input = x
         h_n = np.empty((self.num_layers * D, B, H), dtype=self.dtype)
         c_n = np.empty_like(h_n) if self.cell.has_cell_state else None
@@ -166,7 +159,7 @@ class Recurrent:
             traces = []
             for direction in range(D):
                 k = layer * D + direction
-                trace = self.cell.forward(
+                trace = kernel.forward(
                     layer_input, self._layer_weights(layer, direction, weights), h_init[k],
                     None if c_init is None else c_init[k], TimeLayout(T, direction == 1), padded,
                 )
@@ -200,7 +193,7 @@ class Recurrent:
         d_h_n = self._optional_state(d_h_n, "d_h_n", B)
         d_c_n = self._optional_state(d_c_n, "d_c_n", B)
         if d_c_n is not None and not self.cell.has_cell_state:
-            raise EngineError(f"d_c_n is only for lstm; this core is {self.mode}")
+            raise EngineError(f"d_c_n is only for cells with a cell state; this core is {self.mode}")
         if tbptt is not None and (int(tbptt) != tbptt or tbptt < 1):
             raise EngineError(f"tbptt must be a whole number of timesteps >= 1, got {tbptt!r}")
         if trace.mask is not None:
@@ -210,13 +203,14 @@ class Recurrent:
         d_h0 = np.empty((L * D, B, H), dtype=self.dtype)
         d_c0 = np.empty_like(d_h0) if self.cell.has_cell_state else None
         grad_layers: list[list[LayerGradTrace]] = [[] for _ in range(L)]
+        kernel = self.cell.active_kernel
         for layer in reversed(range(L)):
             d_input = np.zeros((T, B, self.layer_input_size(layer)), dtype=self.dtype)
             for direction in range(D):
                 k = layer * D + direction
                 forward_trace = trace.layers[layer][direction]
                 W_ih, W_hh, _, _ = self._layer_weights(layer, direction, weights)
-                grads, d_h0[k], d_c0_k = self.cell.backward(
+                grads, d_h0[k], d_c0_k = kernel.backward(
                     forward_trace, W_hh,
                     np.ascontiguousarray(d_out[:, :, direction * H:(direction + 1) * H]),
                     None if d_h_n is None else d_h_n[k], None if d_c_n is None else d_c_n[k],
@@ -284,7 +278,7 @@ class Recurrent:
         c0 = None
         if self.cell.has_cell_state and h0 is not None:
             if not isinstance(h0, (tuple, list)) or len(h0) != 2:
-                raise EngineError("for lstm, h0 must be a tuple (h0, c0) (either may be None)")
+                raise EngineError(f"for {self.mode}, h0 must be a tuple (h0, c0) (either may be None)")
             h0, c0 = h0
         zeros = np.zeros(self._state_shape(B), dtype=self.dtype)
         h0 = zeros if h0 is None else self._optional_state(h0, "h0", B)

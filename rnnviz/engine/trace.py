@@ -1,7 +1,8 @@
 """What a forward and a backward pass leave behind for the views: traces, as plain dataclasses.
 
 Shapes: T timesteps, B batch, H hidden size, I_l the input size of layer l (input_size for layer 0,
-D*H above it), G gates per cell (rnn 1, lstm 4, gru 3), L layers, D directions (1 or 2).
+D*H above it), G gate blocks per cell (CellSpec.num_gates: RNN 1, LSTM 4, GRU 3), L layers,
+D directions (1 or 2).
 Every array is in timestep order (index t is timestep t) for both directions, and in the core's dtype.
 """
 from __future__ import annotations
@@ -72,9 +73,9 @@ class TimeLayout:
 class LayerTrace:
     """One layer and direction of a forward pass.
 
-    ``preact`` holds the pre-activations in PyTorch's gate order (lstm i, f, g, o; gru r, z, n,
-    where n's pre-activation is the argument of its tanh, W_in x + b_in + r * (W_hn h + b_hn)).
-    ``gates`` are named (T, B, H) views (rnn: none). ``prev_hidden[t]`` is the state step t read
+    ``preact`` holds the pre-activations in PyTorch's gate order (``CellSpec.block_names``; a block
+    with ``hidden_scaled_by``, like the GRU's n, holds the argument of its activation,
+    W_in x + b_in + r * (W_hn h + b_hn)). ``gates`` are named (T, B, H) views (a vanilla RNN: none). ``prev_hidden[t]`` is the state step t read
     (h_{t-1} forward, h_{t+1} reverse; the initial state at the first processed step).
     """
 
@@ -87,9 +88,9 @@ class LayerTrace:
     hidden: np.ndarray  # (T, B, H) h_t
     prev_hidden: np.ndarray  # (T, B, H)
     h0: np.ndarray  # (B, H)
-    cell_state: np.ndarray | None = None  # (T, B, H) lstm c_t
-    prev_cell_state: np.ndarray | None = None  # (T, B, H) lstm
-    c0: np.ndarray | None = None  # (B, H) lstm
+    cell_state: np.ndarray | None = None  # (T, B, H) c_t of cells with a cell state
+    prev_cell_state: np.ndarray | None = None  # (T, B, H) c_(t-1)
+    c0: np.ndarray | None = None  # (B, H) initial cell state
     mask: np.ndarray | None = None  # (T, B)
     cache: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # cell-specific extras
 
@@ -115,13 +116,13 @@ class LayerTrace:
 
 @dataclass
 class RecurrentTrace:
-    """A whole forward pass: ``output`` (T, B, D*H), ``h_n`` (L*D, B, H), ``c_n`` (lstm) and
+    """A whole forward pass: ``output`` (T, B, D*H), ``h_n`` (L*D, B, H), ``c_n`` (cells with a cell state) and
     ``layers[l][d]`` the LayerTrace of layer l, direction d (0 forward, 1 reverse)."""
 
     mode: str
     output: np.ndarray  # (T, B, D*H), zero at padded steps
     h_n: np.ndarray  # (L*D, B, H)
-    c_n: np.ndarray | None  # (L*D, B, H) lstm
+    c_n: np.ndarray | None  # (L*D, B, H) cells with a cell state
     layers: list[list[LayerTrace]]
     mask: np.ndarray | None  # (T, B) or None
     weights: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # as used
@@ -158,7 +159,7 @@ class LayerGradTrace:
     the step that read h_t: t + 1 forward, t - 1 reverse; after any tbptt cut; at the last processed
     step it is d_h_n). ``d_preact`` (T, B, G*H) is dL/d(pre-activation), the local derivatives
     applied; ``d_hidden_preact`` is the gradient at the hidden projection W_hh h_{t-1} + b_hh (equal
-    to d_preact except for gru's n block, which is d_preact_n * r).
+    to d_preact except for a block with ``hidden_scaled_by``, e.g. the GRU's n: d_preact_n * r).
 
     Weight gradient contributions of timestep t:
         dW_ih(t) = d_preact[t]^T @ inputs[t]          db_ih(t) = sum_b d_preact[t]
@@ -174,7 +175,7 @@ class LayerGradTrace:
     d_hidden_preact: np.ndarray  # (T, B, G*H)
     inputs: np.ndarray = field(repr=False)  # (T, B, I_l) the forward inputs
     prev_hidden: np.ndarray = field(repr=False)  # (T, B, H) the forward h_{t-1}
-    d_cell_state: np.ndarray | None = None  # (T, B, H) lstm dL/dc_t
+    d_cell_state: np.ndarray | None = None  # (T, B, H) dL/dc_t of cells with a cell state
 
     @property
     def grad_norm_per_step(self) -> np.ndarray:
@@ -222,12 +223,12 @@ def _outer_norms(left: np.ndarray, right: np.ndarray) -> np.ndarray:
 @dataclass
 class RecurrentGrads:
     """A whole backward pass: ``params`` (keyed like state_dict), ``d_input`` (T, B, I),
-    ``d_h0`` (L*D, B, H), ``d_c0`` (lstm) and ``layers[l][d]`` the LayerGradTrace."""
+    ``d_h0`` (L*D, B, H), ``d_c0`` (cells with a cell state) and ``layers[l][d]`` the LayerGradTrace."""
 
     params: dict[str, np.ndarray]
     d_input: np.ndarray  # (T, B, I)
     d_h0: np.ndarray  # (L*D, B, H)
-    d_c0: np.ndarray | None  # (L*D, B, H) lstm
+    d_c0: np.ndarray | None  # (L*D, B, H) cells with a cell state
     layers: list[list[LayerGradTrace]]
 
     def layer(self, layer: int, direction: int = 0) -> LayerGradTrace:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from rnnviz.engine.init import CARRY_GATE, set_carry_gate_bias
+from rnnviz.engine.init import has_carry_gate, set_carry_gate_bias
 from rnnviz.engine.model import ModelConfig, SequenceModel, StepResult
 from rnnviz.engine.training import TrainConfig, Trainer
 from rnnviz.session.config import SessionConfig
@@ -47,7 +47,7 @@ class Session:
         self.config = config
         self.task: Task = task if task is not None else make_task(config.task, **config.task_params)
         self.model = SequenceModel(self._model_config())
-        if config.carry_bias and config.cell in CARRY_GATE:
+        if config.carry_bias and has_carry_gate(config.cell):
             set_carry_gate_bias(self.model.core, config.carry_bias)
         self.trainer = Trainer(self.model, self._train_config())
         self.view_batch: Batch = self.task.batch(VIEW_BATCH, np.random.default_rng(config.seed + VIEW_SEED_OFFSET))

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnnviz.engine import CELLS, MODES, EngineError, Recurrent
+from rnnviz.engine import CELLS, EngineError, Recurrent, cell_names
 from rnnviz.engine.threads import blas_info, blas_threads
 from tests.engine.conftest import MODE_LIST, lengths_mask, make_core
 
@@ -190,10 +190,10 @@ def test_lstm_trace_follows_the_equations():
 
 
 def test_registry_and_equations():
-    assert MODES == ("rnn_tanh", "rnn_relu", "lstm", "gru")
+    assert cell_names() == ("rnn_tanh", "rnn_relu", "lstm", "gru")
     assert CELLS["gru"].gate_names == ("r", "z", "n")
     assert any("r_t ⊙ (W_hn h_(t-1) + b_hn)" in line for line in CELLS["gru"].equations)
-    assert all(CELLS[m].equations for m in MODES)
+    assert all(CELLS[m].equations for m in cell_names())
 
 
 def test_load_state_dict_names_what_is_wrong():

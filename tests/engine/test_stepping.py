@@ -7,7 +7,7 @@ import pytest
 from rnnviz.engine import Recurrent
 from rnnviz.engine.recurrent import EngineError
 from rnnviz.engine.stepping import (
-    GATE_NAMES,
+    gate_names,
     layer_weights,
     sigmoid,
     step_backward,
@@ -66,7 +66,7 @@ def test_stepping_reproduces_the_engine_forward_and_backward(mode, direction, rn
     for t in range(T):
         np.testing.assert_allclose(states[t].h, layer.hidden[t], rtol=1e-12, atol=1e-13)
         np.testing.assert_allclose(
-            np.concatenate([states[t].preact[g] for g in GATE_NAMES[mode]], axis=-1), layer.preact[t],
+            np.concatenate([states[t].preact[g] for g in gate_names(mode)], axis=-1), layer.preact[t],
             rtol=1e-12, atol=1e-13)
         for name, gate in layer.gates.items():
             np.testing.assert_allclose(states[t].gates[name], gate[t], rtol=1e-12, atol=1e-13)
@@ -74,7 +74,7 @@ def test_stepping_reproduces_the_engine_forward_and_backward(mode, direction, rn
             np.testing.assert_allclose(states[t].c, layer.cell_state[t], rtol=1e-12, atol=1e-13)
             np.testing.assert_allclose(steps[t].d_c, layer_grads.d_cell_state[t], rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(steps[t].d_h, layer_grads.d_hidden[t], rtol=1e-10, atol=1e-12)
-        d_preact = np.concatenate([steps[t].d_preact[g] for g in GATE_NAMES[mode]], axis=-1)
+        d_preact = np.concatenate([steps[t].d_preact[g] for g in gate_names(mode)], axis=-1)
         np.testing.assert_allclose(d_preact, layer_grads.d_preact[t], rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(steps[t].d_hidden_preact, layer_grads.d_hidden_preact[t],
                                    rtol=1e-10, atol=1e-12)

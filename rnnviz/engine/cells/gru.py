@@ -1,25 +1,41 @@
-"""GRU cell (PyTorch nn.GRU), gate order r, z, n."""
+"""GRU cell (PyTorch nn.GRU), gate order r, z, n: the fast kernel ``GRUCell``, the textbook timestep
+(``step_forward`` / ``step_backward``) and the spec ``SPEC``."""
 from __future__ import annotations
 
 import numpy as np
 
+from rnnviz.engine.cells.base import (
+    CellSpec,
+    GateSpec,
+    StateUpdate,
+    StepGrads,
+    StepState,
+    Weights,
+    sigmoid,
+    split_blocks,
+    stacked_gate_layout,
+)
 from rnnviz.engine.cells.lstm import use_exp_activations
 from rnnviz.engine.cells.rnn import _start, trace_steps
 from rnnviz.engine.scratch import work_buffers
 from rnnviz.engine.trace import LayerGradTrace, LayerTrace, TimeLayout
 
+NAME = "gru"
+GATES = (  # PyTorch's order r, z, n
+    GateSpec("r", "reset gate", "σ", "gate", "r_t = σ(W_ir x_t + b_ir + W_hr h_(t-1) + b_hr)"),
+    GateSpec("z", "update gate", "σ", "gate", "z_t = σ(W_iz x_t + b_iz + W_hz h_(t-1) + b_hz)"),
+    GateSpec("n", "candidate", "tanh", "candidate", "n_t = tanh(W_in x_t + b_in + r_t ⊙ (W_hn h_(t-1) + b_hn))",
+             hidden_scaled_by="r"),
+)
+GATE_NAMES = tuple(gate.name for gate in GATES)
+UPDATES = (StateUpdate("h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_(t-1)", "(1 − {z}) · {n} + {z} · {h_prev}", "h"),)
+
 
 class GRUCell:
-    name = "gru"
-    num_gates = 3
-    gate_names = ("r", "z", "n")
-    has_cell_state = False
-    equations = [
-        "r_t = σ(W_ir x_t + b_ir + W_hr h_(t-1) + b_hr)",
-        "z_t = σ(W_iz x_t + b_iz + W_hz h_(t-1) + b_hz)",
-        "n_t = tanh(W_in x_t + b_in + r_t ⊙ (W_hn h_(t-1) + b_hn))",
-        "h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_(t-1)",
-    ]
+    """One direction of one layer of a GRU over a whole padded batch; the equations are the gate
+    equations of ``GATES`` and ``UPDATES``."""
+
+    name = NAME
 
     def forward(
         self,
@@ -30,7 +46,7 @@ class GRUCell:
         layout: TimeLayout,
         padded: np.ndarray | None,  # (T, B, 1) bool
     ) -> LayerTrace:
-        """The equations above, with σ through one tanh or exp call (see lstm.activation_scale) and
+        """The equations, with σ through one tanh or exp call (see lstm.activation_scale) and
         h_t = n_t + z_t (h_(t-1) - n_t). The hidden projection W_hh h + b_hh is one matmul per step
         against [h, 1] so b_hn stays inside r * (...)."""
         W_ih, W_hh, b_ih, b_hh = weights
@@ -81,7 +97,7 @@ class GRUCell:
         preact /= scale
         return LayerTrace(
             layer=-1, direction=int(layout.reverse), mode=self.name, inputs=inputs, preact=preact,
-            gates={n: gates[:, :, k * H:(k + 1) * H] for k, n in enumerate(self.gate_names)},
+            gates={n: gates[:, :, k * H:(k + 1) * H] for k, n in enumerate(GATE_NAMES)},
             hidden=np.ascontiguousarray(layout.states(states)[:, :, :H]),
             prev_hidden=np.ascontiguousarray(layout.previous(states)[:, :, :H]),
             h0=np.array(states[layout.initial_slot, :, :H]),
@@ -101,7 +117,7 @@ class GRUCell:
         d_a_r = d_a_n hn r(1-r);  dh_(t-1) = dh z + [d_a_r, d_a_z, d_hn] @ W_hh (padding carries dh)."""
         T, B, H = trace.hidden.shape
         dtype = trace.hidden.dtype
-        r, z, n = (trace.gates[k] for k in self.gate_names)
+        r, z, n = (trace.gates[k] for k in GATE_NAMES)
         hidden_n = trace.cache["hidden_n"]
         # d = dh * local, local in the order [n, r, z, hn] so that [r, z, hn] is contiguous
         # reused buffers (see rnnviz.engine.scratch), filled with out= and no temporaries
@@ -151,3 +167,53 @@ class GRUCell:
             d_hidden_preact=d_hidden_preact, inputs=trace.inputs, prev_hidden=trace.prev_hidden,
         )
         return grads, d_h0, None
+
+
+# ----------------------------------------------------------------------------- the textbook timestep
+
+
+def step_forward(weights: Weights, x_t: np.ndarray, h_prev: np.ndarray, c_prev: None = None) -> StepState:
+    """r_t = σ(W_ir x_t + b_ir + W_hr h_(t-1) + b_hr)
+    z_t = σ(W_iz x_t + b_iz + W_hz h_(t-1) + b_hz)
+    n_t = tanh(W_in x_t + b_in + r_t ⊙ (W_hn h_(t-1) + b_hn))
+    h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_(t-1)"""
+    W_ih, W_hh, b_ih, b_hh = weights
+    from_input = split_blocks(x_t @ W_ih.T + b_ih, GATE_NAMES)  # 3 x (B, H)
+    from_hidden = split_blocks(h_prev @ W_hh.T + b_hh, GATE_NAMES)  # 3 x (B, H)
+    a_r = from_input["r"] + from_hidden["r"]
+    a_z = from_input["z"] + from_hidden["z"]
+    r, z = sigmoid(a_r), sigmoid(a_z)
+    a_n = from_input["n"] + r * from_hidden["n"]
+    n = np.tanh(a_n)
+    h = (1 - z) * n + z * h_prev
+    return StepState(NAME, x_t, h_prev, None, {"r": a_r, "z": a_z, "n": a_n}, {"r": r, "z": z, "n": n},
+                     h, hidden_n=from_hidden["n"])
+
+
+def step_backward(weights: Weights, state: StepState, d_h: np.ndarray, d_c: None = None) -> StepGrads:
+    """With hn = W_hn h_(t-1) + b_hn:
+    dL/da_n = dL/dh_t ⊙ (1 - z_t) ⊙ tanh'(n),        tanh'(n) = 1 - n²
+    dL/da_z = dL/dh_t ⊙ (h_(t-1) - n_t) ⊙ σ'(z),     σ'(z) = z (1 - z)
+    dL/da_r = dL/da_n ⊙ hn ⊙ σ'(r),                  σ'(r) = r (1 - r)
+    dL/dhn  = dL/da_n ⊙ r_t
+    dL/dh_(t-1) = dL/dh_t ⊙ z_t + [dL/da_r, dL/da_z, dL/dhn] W_hh;  dL/dx_t = [dL/da_r, dL/da_z, dL/da_n] W_ih"""
+    W_ih, W_hh, _, _ = weights
+    r, z, n = (state.gates[k] for k in GATE_NAMES)
+    local = {
+        "σ'(r)": r * (1 - r), "σ'(z)": z * (1 - z), "tanh'(n)": 1 - n * n, "1-z": 1 - z,
+        "h_prev-n": state.h_prev - n,
+    }
+    d_a_n = d_h * local["1-z"] * local["tanh'(n)"]
+    d_a_z = d_h * local["h_prev-n"] * local["σ'(z)"]
+    d_a_r = d_a_n * state.hidden_n * local["σ'(r)"]
+    d_hidden_preact = np.concatenate([d_a_r, d_a_z, d_a_n * r], axis=-1)  # (B, 3H)
+    d_a = np.concatenate([d_a_r, d_a_z, d_a_n], axis=-1)  # (B, 3H)
+    return StepGrads(d_h, None, local, {"r": d_a_r, "z": d_a_z, "n": d_a_n}, d_hidden_preact,
+                     d_h_prev=d_h * z + d_hidden_preact @ W_hh, d_x=d_a @ W_ih)
+
+
+SPEC = CellSpec(
+    name=NAME, title="GRU", noun="a GRU", gates=GATES, updates=UPDATES, has_cell_state=False,
+    carry_gate="z", kernel=GRUCell(), step_forward=step_forward, step_backward=step_backward,
+    layout=stacked_gate_layout(len(GATES)), pytorch_module="nn.GRU", compare_by_default=True,
+)

@@ -18,9 +18,33 @@ from __future__ import annotations
 
 import numpy as np
 
+from rnnviz.engine.cells.base import (
+    CellSpec,
+    GateSpec,
+    StateUpdate,
+    StepGrads,
+    StepState,
+    Weights,
+    sigmoid,
+    split_blocks,
+    stacked_gate_layout,
+)
 from rnnviz.engine.cells.rnn import _start
 from rnnviz.engine.scratch import work_buffers
 from rnnviz.engine.trace import LayerGradTrace, LayerTrace, TimeLayout
+
+NAME = "lstm"
+GATES = (  # PyTorch's order i, f, g, o
+    GateSpec("i", "input gate", "σ", "gate", "i_t = σ(W_ii x_t + b_ii + W_hi h_(t-1) + b_hi)"),
+    GateSpec("f", "forget gate", "σ", "gate", "f_t = σ(W_if x_t + b_if + W_hf h_(t-1) + b_hf)"),
+    GateSpec("g", "candidate", "tanh", "candidate", "g_t = tanh(W_ig x_t + b_ig + W_hg h_(t-1) + b_hg)"),
+    GateSpec("o", "output gate", "σ", "gate", "o_t = σ(W_io x_t + b_io + W_ho h_(t-1) + b_ho)"),
+)
+GATE_NAMES = tuple(gate.name for gate in GATES)
+UPDATES = (
+    StateUpdate("c_t = f_t ⊙ c_(t-1) + i_t ⊙ g_t", "{f} · {c_prev} + {i} · {g}", "c"),
+    StateUpdate("h_t = o_t ⊙ tanh(c_t)", "{o} · tanh({c})", "h"),
+)
 
 # Inside the forward loop the gates are kept in the order i, f, o, g so that the three sigmoids
 # are one contiguous block; the named gate views of the trace pick the blocks back out.
@@ -71,18 +95,10 @@ def _in_steps(views: list, layout: TimeLayout) -> list:
 
 
 class LSTMCell:
-    name = "lstm"
-    num_gates = 4
-    gate_names = ("i", "f", "g", "o")
-    has_cell_state = True
-    equations = [
-        "i_t = σ(W_ii x_t + b_ii + W_hi h_(t-1) + b_hi)",
-        "f_t = σ(W_if x_t + b_if + W_hf h_(t-1) + b_hf)",
-        "g_t = tanh(W_ig x_t + b_ig + W_hg h_(t-1) + b_hg)",
-        "o_t = σ(W_io x_t + b_io + W_ho h_(t-1) + b_ho)",
-        "c_t = f_t ⊙ c_(t-1) + i_t ⊙ g_t",
-        "h_t = o_t ⊙ tanh(c_t)",
-    ]
+    """One direction of one layer of an LSTM over a whole padded batch; the equations are ``UPDATES``
+    and the gate equations of ``GATES``."""
+
+    name = NAME
 
     # ----- forward ----------------------------------------------------------------------------
 
@@ -95,7 +111,7 @@ class LSTMCell:
         layout: TimeLayout,
         padded: np.ndarray | None,  # (T, B, 1) bool
     ) -> LayerTrace:
-        """The equations above. The loop keeps each step's gates in the order i, f, o, g, followed
+        """The equations of the module's ``GATES`` and ``UPDATES``. The loop keeps each step's gates in the order i, f, o, g, followed
         by c_(t-1), in one block of ``work`` (T + 1, 5H, B), so that [i, f] ⊙ [g, c_(t-1)] is one
         call and the sigmoids are one block; the activations take one transcendental call for
         all four gates (see ``activation_scale``)."""
@@ -183,7 +199,7 @@ class LSTMCell:
         cells = work[:, H4:].transpose(0, 2, 1)  # (T + 1, B, H) view
         return LayerTrace(
             layer=-1, direction=int(layout.reverse), mode=self.name, inputs=inputs,
-            preact=preact_torch.transpose(0, 2, 1), gates={name: gates[name] for name in self.gate_names},
+            preact=preact_torch.transpose(0, 2, 1), gates={name: gates[name] for name in GATE_NAMES},
             hidden=layout.states(hidden), prev_hidden=layout.previous(hidden),
             h0=hidden[layout.initial_slot].copy(),
             cell_state=layout.states(cells), prev_cell_state=layout.previous(cells),
@@ -325,3 +341,58 @@ def _processed(array: np.ndarray, reverse: bool) -> np.ndarray:
     """A time-ordered (T, ...) array as a view in backward processing order (t = T-1 .. 0 for
     the forward direction, 0 .. T-1 for the reverse one)."""
     return array if reverse else array[::-1]
+
+
+# ----------------------------------------------------------------------------- the textbook timestep
+
+
+def step_forward(weights: Weights, x_t: np.ndarray, h_prev: np.ndarray, c_prev: np.ndarray) -> StepState:
+    """i_t = σ(W_ii x_t + b_ii + W_hi h_(t-1) + b_hi)
+    f_t = σ(W_if x_t + b_if + W_hf h_(t-1) + b_hf)
+    g_t = tanh(W_ig x_t + b_ig + W_hg h_(t-1) + b_hg)
+    o_t = σ(W_io x_t + b_io + W_ho h_(t-1) + b_ho)
+    c_t = f_t ⊙ c_(t-1) + i_t ⊙ g_t
+    h_t = o_t ⊙ tanh(c_t)"""
+    W_ih, W_hh, b_ih, b_hh = weights
+    preact = split_blocks(x_t @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh, GATE_NAMES)  # 4 x (B, H)
+    i, f, o = sigmoid(preact["i"]), sigmoid(preact["f"]), sigmoid(preact["o"])
+    g = np.tanh(preact["g"])
+    c = f * c_prev + i * g
+    h = o * np.tanh(c)
+    return StepState(NAME, x_t, h_prev, c_prev, preact, {"i": i, "f": f, "g": g, "o": o}, h, c=c)
+
+
+def step_backward(weights: Weights, state: StepState, d_h: np.ndarray, d_c: np.ndarray | None = None) -> StepGrads:
+    """With d_c what flows back into c_t from the next step (zero when None):
+    dL/dc_t = d_c + dL/dh_t ⊙ o_t ⊙ tanh'(c_t),    tanh'(c) = 1 - tanh²(c)
+    dL/da_i = dL/dc_t ⊙ g_t ⊙ σ'(i),                 σ'(i) = i (1 - i)
+    dL/da_f = dL/dc_t ⊙ c_(t-1) ⊙ σ'(f)
+    dL/da_g = dL/dc_t ⊙ i_t ⊙ tanh'(g),              tanh'(g) = 1 - g²
+    dL/da_o = dL/dh_t ⊙ tanh(c_t) ⊙ σ'(o)
+    dL/dc_(t-1) = dL/dc_t ⊙ f_t;   dL/dh_(t-1) = dL/da W_hh;   dL/dx_t = dL/da W_ih"""
+    W_ih, W_hh, _, _ = weights
+    if d_c is None:
+        d_c = np.zeros_like(d_h)
+    i, f, g, o = (state.gates[n] for n in GATE_NAMES)
+    tanh_c = np.tanh(state.c)
+    local = {
+        "σ'(i)": i * (1 - i), "σ'(f)": f * (1 - f), "tanh'(g)": 1 - g * g, "σ'(o)": o * (1 - o),
+        "tanh'(c)": 1 - tanh_c * tanh_c,
+    }
+    d_cell = d_c + d_h * o * local["tanh'(c)"]  # (B, H)
+    d_preact = {
+        "i": d_cell * g * local["σ'(i)"],
+        "f": d_cell * state.c_prev * local["σ'(f)"],
+        "g": d_cell * i * local["tanh'(g)"],
+        "o": d_h * tanh_c * local["σ'(o)"],
+    }
+    d_a = np.concatenate([d_preact[n] for n in GATE_NAMES], axis=-1)  # (B, 4H)
+    return StepGrads(d_h, d_cell, local, d_preact, d_a,
+                     d_h_prev=d_a @ W_hh, d_c_prev=d_cell * f, d_x=d_a @ W_ih)
+
+
+SPEC = CellSpec(
+    name=NAME, title="LSTM", noun="an LSTM", gates=GATES, updates=UPDATES, has_cell_state=True,
+    carry_gate="f", kernel=LSTMCell(), step_forward=step_forward, step_backward=step_backward,
+    layout=stacked_gate_layout(len(GATES)), pytorch_module="nn.LSTM", compare_by_default=True,
+)

@@ -1,24 +1,26 @@
-"""Elman RNN cell (PyTorch nn.RNN): h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh), act tanh or relu."""
+"""Elman RNN cell (PyTorch nn.RNN): h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh), act tanh or relu.
+
+Two cell kinds, ``rnn_tanh`` and ``rnn_relu``: the fast kernel ``RNNCell``, the textbook timestep
+(``step_forward`` / ``step_backward``) and their specs ``RNN_TANH`` and ``RNN_RELU``.
+"""
 from __future__ import annotations
+
+from functools import partial
 
 import numpy as np
 
+from rnnviz.engine.cells.base import CellSpec, GateSpec, StepGrads, StepState, Weights, stacked_gate_layout
 from rnnviz.engine.trace import LayerGradTrace, LayerTrace, TimeLayout
 
 
 class RNNCell:
     """One direction of one layer of an Elman RNN, over a whole padded batch."""
 
-    num_gates = 1
-    gate_names: tuple[str, ...] = ()
-    has_cell_state = False
-
     def __init__(self, name: str, activation: str) -> None:
         if activation not in ("tanh", "relu"):
             raise ValueError(f"RNN activation must be 'tanh' or 'relu', got {activation!r}")
         self.name = name
         self.activation = activation
-        self.equations = [f"h_t = {activation}(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh)"]
 
     def forward(
         self,
@@ -116,3 +118,49 @@ def _start(first: np.ndarray, given: np.ndarray | None) -> None:
         first.fill(0)
     else:
         first[...] = given
+
+
+# ----------------------------------------------------------------------------- the textbook timestep
+
+
+def step_forward(weights: Weights, x_t: np.ndarray, h_prev: np.ndarray, c_prev: None = None, *,
+                 mode: str = "rnn_tanh", relu: bool = False) -> StepState:
+    """a_t = W_ih x_t + b_ih + W_hh h_(t-1) + b_hh;  h_t = tanh(a_t)  (relu: max(0, a_t))."""
+    W_ih, W_hh, b_ih, b_hh = weights
+    a = x_t @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh  # (B, H)
+    h = np.maximum(a, 0) if relu else np.tanh(a)
+    return StepState(mode, x_t, h_prev, None, {"a": a}, {}, h)
+
+
+def step_backward(weights: Weights, state: StepState, d_h: np.ndarray, d_c: None = None, *,
+                  relu: bool = False) -> StepGrads:
+    """dL/da_t = dL/dh_t ⊙ act'(a_t), with tanh'(a) = 1 - h_t², relu'(a) = [a > 0];
+    dL/dh_(t-1) = dL/da_t W_hh;  dL/dx_t = dL/da_t W_ih."""
+    W_ih, W_hh, _, _ = weights
+    if relu:
+        name, derivative = "relu'(a)", (state.preact["a"] > 0).astype(d_h.dtype)
+    else:
+        name, derivative = "tanh'(a)", 1 - state.h * state.h
+    d_a = d_h * derivative  # (B, H)
+    return StepGrads(d_h, None, {name: derivative}, {"a": d_a}, d_a,
+                     d_h_prev=d_a @ W_hh, d_x=d_a @ W_ih)
+
+
+# ----------------------------------------------------------------------------- the specs
+
+
+def _spec(name: str, title: str, activation: str, function: str) -> CellSpec:
+    relu = activation == "relu"
+    return CellSpec(
+        name=name, title=title, noun="a vanilla RNN",
+        gates=(GateSpec("a", "pre-activation", function, "hidden",
+                        f"h_t = {function}(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh)"),),
+        updates=(), has_cell_state=False, carry_gate=None, kernel=RNNCell(name, activation),
+        step_forward=partial(step_forward, mode=name, relu=relu), step_backward=partial(step_backward, relu=relu),
+        layout=stacked_gate_layout(1), hidden_range=None if relu else (-1.0, 1.0), pytorch_module="nn.RNN",
+        compare_by_default=not relu,
+    )
+
+
+RNN_TANH = _spec("rnn_tanh", "RNN (tanh)", "tanh", "tanh")
+RNN_RELU = _spec("rnn_relu", "RNN (ReLU)", "relu", "ReLU")
