@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from rnnviz.session.config import CELLS, DTYPES, INITS, OPTIMIZERS, ConfigError, SessionConfig
+from rnnviz.engine.cells import carry_gates, cell_names, pytorch_modules
+from rnnviz.session.config import DTYPES, INITS, OPTIMIZERS, ConfigError, SessionConfig
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
 MAX_STEPS = 10_000_000
@@ -62,7 +63,7 @@ def _add_window_options(parser: argparse.ArgumentParser) -> None:
     window = parser.add_argument_group("window options (without a command)")
     window.add_argument("--session", metavar="DIR", help="open this saved session")
     window.add_argument("--task", metavar="NAME", help="start with this task")
-    window.add_argument("--cell", choices=CELLS, help="start with this cell kind")
+    window.add_argument("--cell", choices=cell_names(), help="start with this cell kind")
     window.add_argument("--train-steps", type=_whole(0, MAX_STEPS), metavar="N",
                         help="train this many steps after opening")
     window.add_argument("--screenshot", metavar="FILE.png",
@@ -89,7 +90,7 @@ def _add_train_command(commands: argparse._SubParsersAction) -> None:
                       help="a task parameter (repeatable), e.g. --param delay=20")
     task.add_argument("--seq-len", type=_whole(1, 100_000), metavar="T", help="timesteps per sequence")
     net = train.add_argument_group("network")
-    net.add_argument("--cell", choices=CELLS, default=defaults.cell, help=f"cell kind (default {defaults.cell})")
+    net.add_argument("--cell", choices=cell_names(), default=defaults.cell, help=f"cell kind (default {defaults.cell})")
     net.add_argument("--hidden", type=int, default=defaults.hidden_size, metavar="N",
                      help=f"hidden units per layer (default {defaults.hidden_size})")
     net.add_argument("--layers", type=int, default=defaults.num_layers, metavar="N",
@@ -99,9 +100,9 @@ def _add_train_command(commands: argparse._SubParsersAction) -> None:
     net.add_argument("--init-scale", type=float, default=defaults.init_scale, metavar="X",
                      help=f"scale of the identity initialisation (default {defaults.init_scale:g})")
     net.add_argument("--carry-bias", type=float, default=defaults.carry_bias, metavar="X",
-                     help="LSTM forget / GRU update gate bias at the start, e.g. 4 (default 0 = off)")
+                     help=f"{carry_gates()} bias at the start, e.g. 4 (default 0 = off)")
     net.add_argument("--init-weights", metavar="FILE.npz",
-                     help="start from a PyTorch nn.RNN/LSTM/GRU state_dict saved with np.savez")
+                     help=f"start from a PyTorch {pytorch_modules()} state_dict saved with np.savez")
     net.add_argument("--dtype", choices=DTYPES, default=defaults.dtype, help=f"default {defaults.dtype}")
     fit = train.add_argument_group("training")
     fit.add_argument("--steps", type=_whole(0, MAX_STEPS), default=500, metavar="N",

@@ -1,4 +1,5 @@
-"""RNN vs LSTM vs GRU side by side: one Session per cell kind with the same task, seed and data.
+"""Cell kinds side by side (at first RNN, LSTM and GRU): one Session per cell kind with the same task,
+seed and data.
 
 Every Session draws its training batches from a generator seeded by the shared seed, and drawing a
 batch does not depend on the model, so step k of every cell trains on the same batch; the view batch
@@ -15,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnviz.session.config import CELLS, SessionConfig
+from rnnviz.engine.cells import cell_names, comparison_cells
+from rnnviz.session.config import SessionConfig
 from rnnviz.session.session import Selection, Session, StepOutcome
 
 
@@ -35,14 +37,17 @@ class CompareCurve:
 
 
 class Comparison:
-    def __init__(self, base_config: SessionConfig, cells: tuple[str, ...] = ("rnn_tanh", "lstm", "gru"),
+    def __init__(self, base_config: SessionConfig, cells: tuple[str, ...] | None = None,
                  heldout_every: int = 10, carry_gate_bias: float | None = None,
                  selection: Selection = Selection()) -> None:
-        """``carry_gate_bias`` (optional) opens the LSTM forget / GRU update gate at the start (see
-        presets); ``selection`` picks the layer and direction whose gradient norms are compared."""
-        unknown = [c for c in cells if c not in CELLS]
+        """``cells``: registered cell names (default ``comparison_cells()``: RNN, LSTM, GRU);
+        ``carry_gate_bias`` (optional) opens each cell's carry gate (LSTM forget, GRU update) at the
+        start (see presets); ``selection`` picks the layer and direction whose gradient norms are compared."""
+        cells = comparison_cells() if cells is None else cells
+        known = cell_names()
+        unknown = [c for c in cells if c not in known]
         if unknown or not cells or len(set(cells)) != len(cells):
-            raise CompareError(f"cells must be distinct names from {', '.join(CELLS)}; got {cells!r}")
+            raise CompareError(f"cells must be distinct names from {', '.join(known)}; got {cells!r}")
         if int(heldout_every) != heldout_every or heldout_every < 1:
             raise CompareError(f"heldout_every must be a whole number >= 1, got {heldout_every!r}")
         self.base_config = base_config

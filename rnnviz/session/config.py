@@ -5,13 +5,13 @@ import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
+from rnnviz.engine.cells import DEFAULT_CELL, cell_names
+
 
 class ConfigError(ValueError):
     """A setting out of range or of the wrong kind; the message names it and the allowed values."""
 
 
-CELLS = ("rnn_tanh", "rnn_relu", "lstm", "gru")
-CELL_TITLES = {"rnn_tanh": "RNN (tanh)", "rnn_relu": "RNN (ReLU)", "lstm": "LSTM", "gru": "GRU"}
 INITS = ("default", "xavier", "orthogonal", "identity")
 OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop")
 DTYPES = ("float32", "float64")
@@ -35,13 +35,13 @@ LIMITS: dict[str, tuple[float, float]] = {
 class SessionConfig:
     task: str = "adding"
     task_params: dict[str, Any] = field(default_factory=dict)
-    cell: str = "lstm"
+    cell: str = DEFAULT_CELL  # a registered cell name (rnnviz.engine.cells)
     hidden_size: int = 32
     num_layers: int = 1
     bidirectional: bool = False
     init: str = "default"
     init_scale: float = 1.0  # used by the "identity" initialisation (1.2 shows exploding gradients)
-    carry_bias: float = 0.0  # lstm forget / gru update gate bias at the start (0 = as initialised)
+    carry_bias: float = 0.0  # carry-gate bias at the start, e.g. the LSTM forget gate (0 = as initialised)
     dtype: str = "float32"
     optimizer: str = "adam"
     lr: float = 0.01
@@ -52,7 +52,7 @@ class SessionConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        _check_choice("cell", self.cell, CELLS)
+        _check_choice("cell", self.cell, cell_names())
         _check_choice("init", self.init, INITS)
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
         _check_choice("dtype", self.dtype, DTYPES)

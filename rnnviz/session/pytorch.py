@@ -25,12 +25,11 @@ from typing import Any
 
 import numpy as np
 
+from rnnviz.engine.cells import cell_spec, cell_specs
 from rnnviz.engine.model import SequenceModel
-from rnnviz.session.config import CELL_TITLES
 from rnnviz.session.storage import SessionFileError, read_npz
 
 MAX_WEIGHTS_BYTES = 256 << 20  # uncompressed
-GATES_PER_CELL = {1: "a vanilla RNN (rnn_tanh or rnn_relu)", 3: "a GRU (gru)", 4: "an LSTM (lstm)"}
 _PARAM_NAME = re.compile(r"^(weight_ih|weight_hh|bias_ih|bias_hh)_l(\d+)(_reverse)?$")
 
 
@@ -42,7 +41,7 @@ class WeightsFileError(ValueError):
 class SavedShape:
     """What a state dict's shapes say about the module it came from (None where they do not tell)."""
 
-    gates: int | None  # rows of weight_hh_l0 / hidden size: 1 RNN, 3 GRU, 4 LSTM
+    gates: int | None  # rows of weight_hh_l0 / hidden size: CellSpec.num_gates (1 RNN, 3 GRU, 4 LSTM)
     hidden_size: int | None
     input_size: int | None
     num_layers: int
@@ -162,11 +161,11 @@ def _hints(arrays: dict[str, np.ndarray], model: SequenceModel) -> list[str]:
     core = model.core
     hints = []
     if saved.gates is not None and saved.gates != core.cell.num_gates:
-        kind = GATES_PER_CELL.get(saved.gates, f"a cell with {saved.gates} gates")
+        kind = cells_with_gate_blocks(saved.gates) or f"a cell with {saved.gates} gates"
         hints.append(
             f"The file's weight_hh_l0 has {saved.gates} x {saved.hidden_size} = {saved.gates * saved.hidden_size} "
             f"rows, so it comes from {kind}; "
-            f"this network is {CELL_TITLES.get(core.mode, core.mode)} ({core.cell.num_gates} gate block"
+            f"this network is {cell_spec(core.mode).title} ({core.cell.num_gates} gate block"
             f"{'s' if core.cell.num_gates > 1 else ''})."
         )
     if saved.hidden_size is not None and saved.hidden_size != core.hidden_size:
@@ -185,6 +184,16 @@ def _hints(arrays: dict[str, np.ndarray], model: SequenceModel) -> list[str]:
     if any(name.startswith("weight_hr_l") for name in arrays):
         hints.append("LSTM projections (proj_size) are not supported; train without proj_size.")
     return hints
+
+
+def cells_with_gate_blocks(count: int) -> str:
+    """The PyTorch-compatible cells with ``count`` gate blocks as a phrase, their nouns with their
+    names in brackets; "" when there are none."""
+    names_by_noun: dict[str, list[str]] = {}
+    for spec in cell_specs():
+        if spec.pytorch_module and spec.num_gates == count:
+            names_by_noun.setdefault(spec.noun, []).append(spec.name)
+    return " or ".join(f"{noun} ({' or '.join(names)})" for noun, names in names_by_noun.items())
 
 
 def _shape(shape: tuple[int, ...]) -> str:

@@ -24,7 +24,7 @@ class History:
 @dataclass(frozen=True)
 class Snapshot:
     step: int  # training steps taken so far
-    cell: str  # "rnn_tanh" | "rnn_relu" | "lstm" | "gru"
+    cell: str  # a registered cell name (rnnviz.engine.cells)
     task_name: str
     layer: int  # selected layer (0-based)
     direction: int  # 0 forward, 1 reverse
@@ -41,7 +41,7 @@ class Snapshot:
     io: str  # "many_to_one" | "many_to_many"
     # the selected layer and direction, selected sample
     hidden: np.ndarray  # (T, H) h_t
-    gates: dict[str, np.ndarray]  # name -> (T, H); lstm: i, f, g, o, cell_state; gru: r, z, n; rnn: {}
+    gates: dict[str, np.ndarray]  # name -> (T, H): CellSpec.gate_names, and cell_state
     grad_norm_per_step: np.ndarray  # (T,) ||dL/dh_t|| of the selected sample
     weights: dict[str, np.ndarray]  # "W_ih" (G*H, I_l), "W_hh" (G*H, H), "b_ih", "b_hh" (G*H,), head
     weight_grads: dict[str, np.ndarray]  # same keys and shapes as weights

@@ -38,8 +38,8 @@ class CellStep:
     t: int
     x: np.ndarray  # (I_l,) input to the layer
     h_prev: np.ndarray  # (H,)
-    c_prev: np.ndarray | None  # (H,) lstm
-    preact: dict[str, np.ndarray]  # gate name -> (H,)  (rnn: {"a": ...}; lstm i,f,g,o; gru r,z,n)
+    c_prev: np.ndarray | None  # (H,) cells with a cell state
+    preact: dict[str, np.ndarray]  # gate name -> (H,)  (every block of CellSpec.block_names)
     gates: dict[str, np.ndarray]  # gate name -> (H,) activations (rnn: {})
     c: np.ndarray | None  # (H,)
     h: np.ndarray  # (H,)
@@ -54,7 +54,7 @@ class GradStep:
     d_hidden_from_output: np.ndarray  # (H,) what arrives from the loss / the layer above at t (+ dL/dh_n)
     d_hidden_from_next: np.ndarray  # (H,) what flows back from the step that read h_t (after any cut)
     d_hidden: np.ndarray  # (H,) their sum
-    d_cell: np.ndarray | None  # (H,) lstm dL/dc_t
+    d_cell: np.ndarray | None  # (H,) dL/dc_t of cells with a cell state
     local: dict[str, np.ndarray]  # (H,) local derivative factors by name, e.g. "tanh'(a)", "σ'(f)"
     d_preact: dict[str, np.ndarray]  # gate -> (H,)
     contribution: dict[str, np.ndarray]  # "W_ih", "W_hh", "b_ih", "b_hh": this timestep's share (whole batch)
@@ -93,7 +93,7 @@ class _Pass:
         self.owner = owner
         self.states: list[StepState] = []  # raw cell outputs, forward step k
         self.hidden: list[np.ndarray] = []  # (B, H) h after step k (carried at padding)
-        self.cells: list[np.ndarray | None] = []  # (B, H) lstm c after step k
+        self.cells: list[np.ndarray | None] = []  # (B, H) c after step k (cells with a cell state)
         self.grads: list[GradStep] = []  # backward step k (selected sample)
         self.grad_norms: list[float] = []
         self._carry: list[tuple[np.ndarray, np.ndarray | None, dict[str, np.ndarray]]] = []

@@ -1,6 +1,7 @@
-"""Compare RNN, LSTM and GRU: trained side by side on the same task, seed and data.
+"""Compare cell kinds (``comparison_cells()``: RNN, LSTM and GRU) trained side by side on the same task,
+seed and data.
 
-A worker thread steps a ``Comparison`` (rnnviz.session.compare: three sessions fed the same batches)
+A worker thread steps a ``Comparison`` (rnnviz.session.compare: one session per cell, fed the same batches)
 and keeps its newest curves in an attribute; a GUI-thread timer draws them a few times a second.
 The worker never emits Qt signals, and closing the window stops it and waits for it.
 
@@ -18,11 +19,12 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from rnnviz.session.config import CELL_TITLES, SessionConfig
+from rnnviz.engine.cells import cell_spec, comparison_cells
+from rnnviz.session.config import SessionConfig
 from rnnviz.ui import theme as theming
 
 REDRAW_MS = 150
-CELLS = ("rnn_tanh", "lstm", "gru")
+PLAY_TEXT = "▶ Train side by side"
 
 
 class CompareWorker(threading.Thread):
@@ -80,9 +82,12 @@ class CompareWindow(QWidget):
         from rnnviz.session.compare import Comparison
 
         self.setObjectName("compare_window")
-        self.setWindowTitle("Compare RNN, LSTM and GRU — same task, seed and data")
+        self.cells = comparison_cells()
+        titles = [cell_spec(cell).title for cell in self.cells]
+        self.setWindowTitle(f"Compare {', '.join(titles[:-1])} and {titles[-1]} — same task, seed and data"
+                            if len(titles) > 1 else f"Train {titles[0]}")
         self.resize(1200, 560)
-        self.comparison = Comparison(base_config, cells=CELLS)
+        self.comparison = Comparison(base_config, cells=self.cells)
         self.worker = CompareWorker(self.comparison)
         self.theme = theming.current_theme()
         self.curves_shown: Any = None
@@ -95,7 +100,7 @@ class CompareWindow(QWidget):
 
     def _build(self) -> None:
         theme = self.theme
-        self.play_button = QPushButton("▶ Train all three")
+        self.play_button = QPushButton(PLAY_TEXT)
         self.play_button.setObjectName("compare_play")
         self.play_button.clicked.connect(self.toggle)
         self.status = QLabel("Paused")
@@ -118,9 +123,9 @@ class CompareWindow(QWidget):
             for side in ("left", "bottom"):
                 plot.getAxis(side).enableAutoSIPrefix(False)
         self.lines: dict[str, dict[str, pg.PlotDataItem]] = {}
-        for index, cell in enumerate(CELLS):
+        for index, cell in enumerate(self.cells):
             colour = theme.pen(index)
-            title = CELL_TITLES.get(cell, cell)
+            title = cell_spec(cell).title
             self.lines[cell] = {
                 "loss": self.loss_plot.plot(name=title, pen=pg.mkPen(colour, width=1)),
                 "heldout": self.loss_plot.plot(pen=pg.mkPen(colour, width=1, style=pg.QtCore.Qt.PenStyle.DashLine)),
@@ -147,7 +152,7 @@ class CompareWindow(QWidget):
             self.worker.running.clear()
         else:
             self.worker.running.set()
-        self.play_button.setText("‖ Pause" if self.running else "▶ Train all three")
+        self.play_button.setText("‖ Pause" if self.running else PLAY_TEXT)
         self.status.setText("Training…" if self.running else "Paused")
 
     def _redraw(self) -> None:

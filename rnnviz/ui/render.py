@@ -11,13 +11,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rnnviz.engine.cells import cell_spec
 from rnnviz.session.session import Selection, Session
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 
 PANEL_SIZE = (900, 600)  # width, height in pixels on screen; PNGs are exported at twice this
-GATED_CELLS = ("lstm", "gru")
 
 
 def ensure_application() -> "QApplication":
@@ -43,10 +43,10 @@ def _has_display() -> bool:
 
 
 def panel_names(cell: str) -> list[str]:
-    """The panels worth drawing for ``cell``: all of them, minus gates for a vanilla RNN (it has none)."""
+    """The panels worth drawing for ``cell``: all of them, minus gates for a cell without gates (a vanilla RNN)."""
     from rnnviz.ui.panels import PANELS
 
-    return [name for name in PANELS if name != "gates" or cell in GATED_CELLS]
+    return [name for name in PANELS if name != "gates" or cell_spec(cell).gate_names]
 
 
 def render_plots(

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rnnviz.engine.cells import cell_spec
 from rnnviz.session.snapshot import History, Snapshot
 
-GATES = {"lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n"), "rnn_tanh": (), "rnn_relu": ()}
 VOCAB = ("a", "b", "c", "d", "e", ",", "#")
 
 
@@ -66,13 +66,13 @@ def build_snapshot(
     mask = np.ones(T)
     if padding:
         mask[T - padding:] = 0.0
-    gate_names = GATES[cell]
-    G = max(1, len(gate_names))
+    spec = cell_spec(cell)
+    G = spec.num_gates
     gates = {}
-    for name in gate_names:
+    for name in spec.gate_names:
         values = rng.normal(size=(T, H))
-        gates[name] = np.tanh(values) if name in ("g", "n") else sigmoid(values)
-    if cell == "lstm":
+        gates[name] = np.tanh(values) if spec.gate(name).kind == "candidate" else sigmoid(values)
+    if spec.has_cell_state:
         gates["cell_state"] = 2.5 * rng.normal(size=(T, H))
     I = inputs.shape[1]
     shapes = {"W_ih": (G * H, I), "W_hh": (G * H, H), "b_ih": (G * H,), "b_hh": (G * H,),
@@ -88,7 +88,7 @@ def build_snapshot(
         cell=cell, task_name="test", layer=0, direction=0, sample=0, history=history,
         inputs=inputs, input_names=input_names, timestep_labels=labels,
         targets=targets, predictions=predictions, output_names=output_names, mask=mask, io=io,
-        hidden=np.tanh(rng.normal(size=(T, H))) if cell != "rnn_relu" else np.abs(rng.normal(size=(T, H))) * 3,
+        hidden=np.tanh(rng.normal(size=(T, H))) if spec.hidden_range else np.abs(rng.normal(size=(T, H))) * 3,
         gates=gates, grad_norm_per_step=grad_norm, weights=weights, weight_grads=weight_grads,
         loss=float("nan") if nan_loss else float(history.train_loss[-1]) if history_steps else float("nan"),
         loss_kind=loss_kind or ("cross_entropy" if classification else "mse"), token_inputs=tokens,

@@ -7,7 +7,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 
 from rnnviz.session.config import SessionConfig
-from rnnviz.ui.compare import CELLS, CompareWindow
+from rnnviz.ui.compare import CompareWindow
 
 SMALL = SessionConfig(task="adding", task_params={"seq_len": 8}, hidden_size=4, batch_size=4)
 
@@ -16,13 +16,14 @@ def test_trains_all_three_on_the_same_data_and_closes_cleanly(qtbot):
     window = CompareWindow(SMALL)
     qtbot.addWidget(window)
     window.show()
+    cells = window.cells
     assert not window.running
     qtbot.mouseClick(window.play_button, Qt.MouseButton.LeftButton)
     assert window.running and "Pause" in window.play_button.text()
     qtbot.waitUntil(lambda: window.curves_shown is not None
-                    and all(len(window.curves_shown[c].steps) >= 5 for c in CELLS), timeout=15000)
+                    and all(len(window.curves_shown[c].steps) >= 5 for c in cells), timeout=15000)
     curves = window.curves_shown
-    for index, cell in enumerate(CELLS):
+    for index, cell in enumerate(cells):
         x, y = window.lines[cell]["loss"].getData()
         assert len(x) >= 5 and np.all(np.isfinite(y))
         gx, gy = window.lines[cell]["grad"].getData()
@@ -31,7 +32,7 @@ def test_trains_all_three_on_the_same_data_and_closes_cleanly(qtbot):
     # same task, seed and data: the three sessions saw identical batches, so their step counts agree
     sessions = window.comparison.sessions
     assert len({s.step for s in sessions.values()}) <= 2  # at most one step apart mid-update
-    assert {s.config.cell for s in sessions.values()} == set(CELLS)
+    assert {s.config.cell for s in sessions.values()} == set(cells)
     legend_names = [label.text for _sample, label in window.legends[0].items]
     assert legend_names == ["RNN (tanh)", "LSTM", "GRU"]
     qtbot.mouseClick(window.play_button, Qt.MouseButton.LeftButton)

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from rnnviz.ui import theme
 from rnnviz.ui.panels import PANELS
-from rnnviz.ui.panels.gates import GatesPanel
+from rnnviz.ui.panels.gates import NO_GATES_PAGE, GatesPanel
 from rnnviz.ui.panels.gradients import GradientsPanel
 from rnnviz.ui.panels.hidden import HiddenPanel
 from rnnviz.ui.panels.loss import LossPanel
@@ -101,7 +101,7 @@ def test_gates_panel_follows_the_cell_kind(qtbot, make_snapshot):
     assert panel.current_page() is panel.pages["lstm"]
     assert panel.shown_gates() == ("i", "f", "o", "g", "cell_state")
     panel.set_snapshot(make_snapshot(cell="rnn_tanh"))
-    assert panel.current_page() is panel.pages["rnn"]
+    assert panel.current_page() is panel.pages[NO_GATES_PAGE]
     assert "vanilla RNN has no gates" in panel.message.text
     assert panel.csv_rows() == [["timestep"]]
     panel.set_snapshot(make_snapshot(cell="gru", H=5))

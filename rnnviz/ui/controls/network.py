@@ -4,8 +4,8 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QVBoxLayout, QWidget
 
-from rnnviz.engine.cells import CELLS
-from rnnviz.session.config import CELL_TITLES, SessionConfig
+from rnnviz.engine.cells import carry_gates, cell_spec, cell_specs
+from rnnviz.session.config import SessionConfig
 from rnnviz.ui.controls.fields import combo, real_spin, select, set_quietly, spin
 
 INIT_TITLES = {
@@ -21,7 +21,8 @@ class NetworkControls(QWidget):
 
     def __init__(self, config: SessionConfig, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.cell = combo("cell", CELL_TITLES, config.cell, "Which recurrent cell: vanilla RNN, LSTM or GRU")
+        titles = {spec.name: spec.title for spec in cell_specs()}
+        self.cell = combo("cell", titles, config.cell, f"Which recurrent cell: {', '.join(titles.values())}")
         self.hidden = spin("hidden_size", config.hidden_size, "Hidden units per layer and direction (H)")
         self.layers = spin("num_layers", config.num_layers, "Stacked recurrent layers")
         self.bidirectional = QCheckBox("Bidirectional")
@@ -33,7 +34,7 @@ class NetworkControls(QWidget):
                                     "Scale of the identity initialisation (above 1 makes gradients explode)",
                                     decimals=2, step=0.1)
         self.carry_bias = real_spin("carry_bias", config.carry_bias,
-                                    "LSTM forget / GRU update gate bias at the start (0 = as initialised). "
+                                    f"{carry_gates()} bias at the start (0 = as initialised). "
                                     "About 4 opens the gate, so state and gradient survive many steps",
                                     decimals=1, step=0.5, special_zero="off")
         self.summary = QLabel()
@@ -71,7 +72,7 @@ class NetworkControls(QWidget):
 
     def _update_scale_enabled(self) -> None:
         self.init_scale.setEnabled(self.init.currentData() == "identity")
-        self.carry_bias.setEnabled(self.cell.currentData() in ("lstm", "gru"))
+        self.carry_bias.setEnabled(cell_spec(self.cell.currentData()).carry_gate is not None)
 
     def show_config(self, config: SessionConfig, num_params: int) -> None:
         """Reflect ``config`` without emitting (after a reset, an opened session or a refused change)."""
@@ -88,6 +89,6 @@ class NetworkControls(QWidget):
         layers = f"{config.num_layers} layer{'s' if config.num_layers > 1 else ''}"
         direction = "bidirectional" if config.bidirectional else "unidirectional"
         self.summary.setText(
-            f"<b>{CELL_TITLES[config.cell]}</b> · {layers} · {direction} · <b>{num_params:,}</b> parameters"
+            f"<b>{cell_spec(config.cell).title}</b> · {layers} · {direction} · <b>{num_params:,}</b> parameters"
         )
-        self.equations.setText("<br>".join(CELLS[config.cell].equations))
+        self.equations.setText("<br>".join(cell_spec(config.cell).equations))

@@ -16,6 +16,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QFrame, QGraphicsTextItem, QLabel, QScrollArea, QSpinBox
 
+from rnnviz.engine.cells import DEFAULT_CELL, CellSpec, cell_spec
 from rnnviz.session.snapshot import Snapshot
 from rnnviz.session.stepper import CellStep
 from rnnviz.ui import colormaps
@@ -23,23 +24,23 @@ from rnnviz.ui.panels.base import Panel, Rows
 from rnnviz.ui.theme import Theme
 
 FULL_VECTORS = 8  # show whole vectors up to this many hidden units
-GATE_ORDER = {"rnn_tanh": ("a",), "rnn_relu": ("a",), "lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}
-GATE_WORDS = {"i": "input gate", "f": "forget gate", "g": "candidate", "o": "output gate",
-              "r": "reset gate", "z": "update gate", "n": "candidate", "a": "pre-activation"}
 Weights = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # W_ih (GH, I), W_hh (GH, H), b_ih, b_hh
 
 
-MODE_TITLES = {"rnn_tanh": "RNN (tanh)", "rnn_relu": "RNN (ReLU)", "lstm": "LSTM", "gru": "GRU"}
-
-
 def activation_name(mode: str, gate: str) -> str:
-    if mode in ("rnn_tanh", "rnn_relu"):
-        return "tanh" if mode == "rnn_tanh" else "ReLU"
-    return "tanh" if gate in ("g", "n") else "σ"
+    return cell_spec(mode).gate(gate).activation
 
 
 def sub(text: str) -> str:
     return f"<sub>{text}</sub>"
+
+
+def equation_html(text: str) -> str:
+    """A spec's plain-text equation as rich text: ``x_t`` and ``h_(t-1)`` become subscripts, minus
+    signs real minus signs."""
+    text = re.sub(r"_\(([^)]*)\)", lambda m: sub(m.group(1).replace("-", "−")), text)
+    text = re.sub(r"_([A-Za-z0-9]+)", lambda m: sub(m.group(1)), text)
+    return text.replace(" - ", " − ")
 
 
 H_PREV = "h" + sub("t−1")
@@ -76,22 +77,14 @@ def gate_terms(mode: str, weights: Weights, gate: str, x: np.ndarray, h_prev: np
     """The four terms of one gate's pre-activation: W_i· x_t, b_i·, W_h· h_(t-1), b_h· (each (H,))."""
     W_ih, W_hh, b_ih, b_hh = (np.asarray(a, dtype=float) for a in weights)
     hidden = W_hh.shape[1]
-    k = GATE_ORDER[mode].index(gate)
+    k = cell_spec(mode).block_names.index(gate)
     rows = slice(k * hidden, (k + 1) * hidden)
     return {"Wx": W_ih[rows] @ x, "bx": b_ih[rows], "Wh": W_hh[rows] @ h_prev, "bh": b_hh[rows]}
 
 
 def gate_line(mode: str, gate: str) -> str:
-    """The gate's equation as in the PyTorch docs (rnn: the whole cell)."""
-    if mode in ("rnn_tanh", "rnn_relu"):
-        act = "tanh" if mode == "rnn_tanh" else "ReLU"
-        return (f"{H_T} = {act}(W{sub('ih')} {X_T} + b{sub('ih')} + W{sub('hh')} {H_PREV} + b{sub('hh')})")
-    act = "tanh" if gate in ("g", "n") else "σ"
-    if mode == "gru" and gate == "n":
-        return (f"n{sub('t')} = tanh(W{sub('in')} {X_T} + b{sub('in')} + r{sub('t')} ⊙ "
-                f"(W{sub('hn')} {H_PREV} + b{sub('hn')}))")
-    return (f"{gate}{sub('t')} = {act}(W{sub('i' + gate)} {X_T} + b{sub('i' + gate)} + "
-            f"W{sub('h' + gate)} {H_PREV} + b{sub('h' + gate)})")
+    """The gate's equation as in the PyTorch docs (a vanilla RNN: the whole cell), as rich text."""
+    return equation_html(cell_spec(mode).gate(gate).equation)
 
 
 VECTORS_HEIGHT = 150  # px of the heatmap under the text
@@ -148,7 +141,7 @@ class EquationsPanel(Panel):
         self.controls.addStretch(1)
         self.controls.addWidget(self.unit_label)
         self.controls.addWidget(self.unit_box)
-        self.mode = "rnn_tanh"
+        self.mode = DEFAULT_CELL  # until a cell is shown
         self.cell: CellStep | None = None
         self.weights: Weights | None = None
         self.message = ""
@@ -206,7 +199,7 @@ class EquationsPanel(Panel):
         self.text.html = f"<div style='font-size:12pt; color:{theme.foreground}'>{self._html(cell, unit)}</div>"
         self.image.setVisible(True)
         self._draw_vectors(cell)
-        self.set_page_title(self.graphics, f"{MODE_TITLES.get(self.mode, self.mode)} cell at t = {cell.t}"
+        self.set_page_title(self.graphics, f"{cell_spec(self.mode).title} cell at t = {cell.t}"
                             + ("  (padding: state carried over)" if cell.masked else ""))
         self._fit_text()
 
@@ -224,30 +217,22 @@ class EquationsPanel(Panel):
                      f" {H_PREV}{j} = {number(cell.h_prev[unit])}"
                      + ("" if cell.c_prev is None else f", {C_PREV}{j} = {number(cell.c_prev[unit])}")
                      + "</p>")
-        for gate in GATE_ORDER[self.mode]:
-            terms = gate_terms(self.mode, self.weights, gate, cell.x, cell.h_prev)
-            act = activation_name(self.mode, gate)
-            result = cell.h if self.mode in ("rnn_tanh", "rnn_relu") else cell.gates[gate]
+        spec = cell_spec(self.mode)
+        values = {name: number(float(v[unit])) for name, v in unit_values(cell).items()}
+        for gate in spec.gates:
+            terms = gate_terms(self.mode, self.weights, gate.name, cell.x, cell.h_prev)
+            act = gate.activation
             parts = [float(terms[k][unit]) for k in ("Wx", "bx", "Wh", "bh")]
-            if self.mode == "gru" and gate == "n":
-                inner = (f"{signed_sum(parts[:2])} + {number(cell.gates['r'][unit])} · "
-                         f"({signed_sum(parts[2:])})")
+            if gate.hidden_scaled_by:  # e.g. GRU n: W_in x + b_in + r ⊙ (W_hn h + b_hn)
+                inner = f"{signed_sum(parts[:2])} + {values[gate.hidden_scaled_by]} · ({signed_sum(parts[2:])})"
             else:
                 inner = signed_sum(parts)
-            row(gate_line(self.mode, gate) + f"&nbsp;&nbsp;<span style='color:{self.theme.muted}'>"
-                f"({GATE_WORDS[gate]})</span>",
-                f"= {act}({inner}) = {act}({number(cell.preact[gate][unit])}) = <b>{number(result[unit])}</b>")
-        g = cell.gates
-        if self.mode == "lstm":
-            row(f"{C_T} = f{sub('t')} ⊙ {C_PREV} + i{sub('t')} ⊙ g{sub('t')}",
-                f"= {number(g['f'][unit])} · {number(cell.c_prev[unit])} + {number(g['i'][unit])} · "
-                f"{number(g['g'][unit])} = <b>{number(cell.c[unit])}</b>")
-            row(f"{H_T} = o{sub('t')} ⊙ tanh({C_T})",
-                f"= {number(g['o'][unit])} · tanh({number(cell.c[unit])}) = <b>{number(cell.h[unit])}</b>")
-        elif self.mode == "gru":
-            row(f"{H_T} = (1 − z{sub('t')}) ⊙ n{sub('t')} + z{sub('t')} ⊙ {H_PREV}",
-                f"= (1 − {number(g['z'][unit])}) · {number(g['n'][unit])} + {number(g['z'][unit])} · "
-                f"{number(cell.h_prev[unit])} = <b>{number(cell.h[unit])}</b>")
+            row(equation_html(gate.equation) + f"&nbsp;&nbsp;<span style='color:{self.theme.muted}'>"
+                f"({gate.word})</span>",
+                f"= {act}({inner}) = {act}({number(cell.preact[gate.name][unit])}) = <b>{values[gate.output]}</b>")
+        for update in spec.updates:
+            row(equation_html(update.equation),
+                f"= {update.numbers.format(**values)} = <b>{values[update.result]}</b>")
         if len(cell.h) <= FULL_VECTORS:
             lines.append(self._unit_table(cell, unit))
         return "".join(lines)
@@ -257,10 +242,9 @@ class EquationsPanel(Panel):
         columns: list[tuple[str, np.ndarray]] = [(H_PREV, cell.h_prev)]
         if cell.c_prev is not None:
             columns.append((C_PREV, cell.c_prev))
-        if self.mode in ("lstm", "gru"):
-            columns += [(gate + sub("t"), cell.gates[gate]) for gate in GATE_ORDER[self.mode]]
-        else:
-            columns.append(("a" + sub("t"), cell.preact["a"]))
+        for gate in cell_spec(self.mode).gates:  # the gates; a vanilla RNN's pre-activation
+            values = cell.preact if gate.kind == "hidden" else cell.gates
+            columns.append((gate.name + sub("t"), values[gate.name]))
         if cell.c is not None:
             columns.append((C_T, cell.c))
         columns.append((H_T, cell.h))
@@ -298,13 +282,21 @@ class EquationsPanel(Panel):
 
     def csv_rows(self) -> Rows:
         if not self._rows_shown:  # nothing computed yet: the equations themselves
-            plain = [re.sub(r"<[^>]+>", "", gate_line(self.mode, g)) for g in GATE_ORDER[self.mode]]
-            return [["equation"], *[[line] for line in plain]]
+            return [["equation"], *[[line] for line in cell_spec(self.mode).equations]]
         units = len(self._rows_shown[0][1])
         rows: Rows = [["vector", *[f"unit {u}" for u in range(units)]]]
         for name, values in self._rows_shown:
             rows.append([name, *np.asarray(values, dtype=float).tolist()])
         return rows
+
+
+def unit_values(cell: CellStep) -> dict[str, np.ndarray]:
+    """Every (H,) vector of one step by the names StateUpdate templates use: the gates, h_prev, h,
+    and with a cell state c_prev and c."""
+    values = {**cell.gates, "h_prev": cell.h_prev, "h": cell.h}
+    if cell.c is not None:
+        values.update(c_prev=cell.c_prev, c=cell.c)
+    return values
 
 
 def cell_from_snapshot(snapshot: Snapshot, t: int) -> CellStep:
@@ -316,16 +308,17 @@ def cell_from_snapshot(snapshot: Snapshot, t: int) -> CellStep:
     if x.shape[0] != W_ih.shape[1]:  # a layer above the first reads the layer below: not in a snapshot
         x = np.zeros(W_ih.shape[1])
     h_prev = hidden[t - 1] if t > 0 else np.zeros(units)
-    gate_names = GATE_ORDER[snapshot.cell]
-    gates = {g: np.asarray(snapshot.gates[g], dtype=float)[t] for g in gate_names if g in snapshot.gates}
+    spec: CellSpec = cell_spec(snapshot.cell)
+    gates = {g: np.asarray(snapshot.gates[g], dtype=float)[t] for g in spec.block_names if g in snapshot.gates}
     weights = tuple(snapshot.weights[k] for k in ("W_ih", "W_hh", "b_ih", "b_hh"))
     preact = {}
-    for g in gate_names:
-        terms = gate_terms(snapshot.cell, weights, g, x, h_prev)
-        if snapshot.cell == "gru" and g == "n" and "r" in gates:
-            preact[g] = terms["Wx"] + terms["bx"] + gates["r"] * (terms["Wh"] + terms["bh"])
+    for gate in spec.gates:
+        terms = gate_terms(snapshot.cell, weights, gate.name, x, h_prev)
+        if gate.hidden_scaled_by in gates:  # e.g. GRU n: W_in x + b_in + r ⊙ (W_hn h + b_hn)
+            scale = gates[gate.hidden_scaled_by]
+            preact[gate.name] = terms["Wx"] + terms["bx"] + scale * (terms["Wh"] + terms["bh"])
         else:
-            preact[g] = sum(terms.values())
+            preact[gate.name] = sum(terms.values())
     cell_state = snapshot.gates.get("cell_state")
     c = None if cell_state is None else np.asarray(cell_state, dtype=float)[t]
     c_prev = None if cell_state is None else (np.asarray(cell_state, dtype=float)[t - 1] if t > 0 else np.zeros(units))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
+from rnnviz.engine.cells import cell_spec
 from rnnviz.session.snapshot import Snapshot
 from rnnviz.ui import colormaps
 from rnnviz.ui.panels.base import LEFT_AXIS_WIDTH, IndexAxis, Panel, Rows, labels_are_numbers
@@ -20,10 +21,12 @@ def padding_start(mask: np.ndarray) -> int:
 
 
 def hidden_levels(cell: str, hidden: np.ndarray) -> tuple[float, float]:
-    """h_t of tanh, LSTM and GRU cells lies in [-1, 1]; ReLU cells are unbounded, so use the data."""
-    if cell == "rnn_relu":
+    """The cell's range of h_t (``CellSpec.hidden_range``: [-1, 1] for tanh, LSTM and GRU cells);
+    for an unbounded cell (ReLU) the data's."""
+    bounds = cell_spec(cell).hidden_range
+    if bounds is None:
         return colormaps.symmetric_levels(hidden)
-    return (-1.0, 1.0)
+    return bounds
 
 
 class PaddingShade:

@@ -22,6 +22,7 @@ from PySide6.QtCore import QPointF, QRectF, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsRectItem
 
+from rnnviz.engine.cells import cell_spec
 from rnnviz.session.snapshot import Snapshot
 from rnnviz.ui import colormaps
 from rnnviz.ui.panels.base import Panel, Rows
@@ -35,7 +36,6 @@ BOX_HEIGHT = 1.5
 STRIP_COLUMNS = 10  # image columns per timestep: the middle ones hold h_t, the rest stay empty (NaN)
 STRIP_FILLED = slice(2, 8)
 INPUT_Y = -1.3
-CELL_TITLES = {"rnn_tanh": "RNN (tanh)", "rnn_relu": "RNN (ReLU)", "lstm": "LSTM", "gru": "GRU"}
 
 
 @dataclass(frozen=True)
@@ -248,7 +248,7 @@ class UnrolledPanel(Panel):
         self._draw_cuts(state, shown)
         self._draw_overview(state)
         self.cursor_band.setRegion((state.cursor - self._start - 0.5, state.cursor - self._start + 0.5))
-        title = CELL_TITLES.get(state.cell, state.cell)
+        title = cell_spec(state.cell).title
         phase = {"forward": "forward pass", "backward": "backpropagation through time", "done": "full pass"}
         rows = "" if state.layers * state.directions == 1 else f" · boxes: h_t of the selected row ({state.hidden.shape[1]} units)"
         self.set_page_title(self.graphics, f"Unrolled {title} — {phase.get(state.phase, state.phase)}"
@@ -307,9 +307,10 @@ class UnrolledPanel(Panel):
     def _draw_arrows(self, state: DiagramState) -> None:
         rows = self._rows(state)
         segments, heads, symbols = [], [], []
+        has_cell_state = cell_spec(state.cell).has_cell_state  # a second arrow carries c_t
         for r, (_layer, direction) in enumerate(rows):
             base = r * ROW_HEIGHT
-            ys = [base + BOX_HEIGHT * 0.62] + ([base + BOX_HEIGHT * 0.3] if state.cell == "lstm" else [])
+            ys = [base + BOX_HEIGHT * 0.62] + ([base + BOX_HEIGHT * 0.3] if has_cell_state else [])
             for k in range(self._slots - 1):
                 for y in ys:
                     left, right = k + BOX_HALF_WIDTH, k + 1 - BOX_HALF_WIDTH

@@ -4,8 +4,8 @@ Two rows: the recurrent layer (W_ih, W_hh and the two bias vectors, side by side
 axis) and the output head (W_out, b_out). Each row has one colour bar with levels symmetric about
 zero on a diverging map, so the neutral colour is exactly zero and equal colours in a row mean equal
 values; the levels snap to round numbers so they change only now and then while training. Rows of
-the recurrent matrices are stacked by gate (PyTorch order: LSTM i, f, g, o; GRU r, z, n); the left
-axis names the gate blocks and thin lines separate them.
+the recurrent matrices are stacked by gate (PyTorch's order, ``CellSpec.block_names``, e.g. LSTM
+i, f, g, o); the left axis names the gate blocks and thin lines separate them.
 """
 from __future__ import annotations
 
@@ -15,17 +15,16 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QCheckBox
 
+from rnnviz.engine.cells import cell_spec
 from rnnviz.session.snapshot import Snapshot
 from rnnviz.ui import colormaps
 from rnnviz.ui.panels.base import Panel, Rows, nice_ceiling
 from rnnviz.ui.theme import Theme
 
-GATE_NAMES = {"lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}
 RECURRENT_ORDER = ("W_ih", "W_hh", "b_ih", "b_hh")
 BIAS_KEYS = ("b_ih", "b_hh")
 BIASES = "biases"
 X_LABELS = {"W_ih": "input", "W_hh": "h_(t-1)", BIASES: "bias"}
-MAX_SEPARATORS = 3  # lines between gate blocks (LSTM has 4 blocks)
 MIN_NARROW_WIDTH = 60  # px: a narrow matrix (inputs, biases) still fits its tick labels
 
 
@@ -41,9 +40,10 @@ class MatrixView:
 
 
 def gate_ticks(cell: str, rows: int, hidden_size: int) -> list[list[tuple[float, str]]] | None:
-    """Left-axis ticks naming the gate blocks of a (G*H)-row matrix; None for plain row numbers."""
-    names = GATE_NAMES.get(cell)
-    if names is None or rows != len(names) * hidden_size:
+    """Left-axis ticks naming the gate blocks of a (G*H)-row matrix; None for plain row numbers
+    (one block, e.g. a vanilla RNN's)."""
+    names = cell_spec(cell).block_names
+    if len(names) < 2 or rows != len(names) * hidden_size:
         return None
     return [[((k + 0.5) * hidden_size - 0.5, name) for k, name in enumerate(names)], []]
 
@@ -147,6 +147,8 @@ class WeightsPanel(Panel):
             left.set_labels(tuple(snapshot.output_names))
         view.plot.getAxis("bottom").set_labels(column_labels)
         blocks = len(ticks[0]) if ticks else 1
+        while len(view.separators) < blocks - 1:  # lines between the gate blocks, made when first needed
+            view.separators.append(self._separator(view.plot))
         for k, line in enumerate(view.separators, start=1):
             line.setVisible(k < blocks)
             line.setPos(k * hidden_size - 0.5)
@@ -213,13 +215,14 @@ class WeightsPanel(Panel):
         image = pg.ImageItem(axisOrder="col-major")
         plot.addItem(image)
         plot.invertY(True)
-        separators = []
-        for _ in range(MAX_SEPARATORS if recurrent else 0):
-            line = pg.InfiniteLine(angle=0, movable=False)
-            line.setZValue(10)
-            plot.addItem(line, ignoreBounds=True)
-            separators.append(line)
-        return MatrixView(key, plot, image, None, separators, recurrent)  # type: ignore[arg-type]
+        return MatrixView(key, plot, image, None, [], recurrent)  # type: ignore[arg-type]
+
+    def _separator(self, plot: pg.PlotItem) -> pg.InfiniteLine:
+        line = pg.InfiniteLine(angle=0, movable=False)
+        line.setZValue(10)
+        line.setPen(pg.mkPen(self.theme.foreground, width=1))
+        plot.addItem(line, ignoreBounds=True)
+        return line
 
     def csv_rows(self) -> Rows:
         value_name = "gradient" if self.show_gradients.isChecked() else "weight"
