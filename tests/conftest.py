@@ -1,9 +1,28 @@
+import contextlib
 import os
+
+import pytest
 
 # Headless Qt: must be set before any QApplication exists.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from rnnviz.engine.cells import registered  # noqa: E402
 from rnnviz.engine.threads import pin_blas_threads  # noqa: E402
 
 # As in the app: at these sizes a second BLAS thread only adds synchronisation.
 pin_blas_threads()
+
+
+@pytest.fixture
+def register_cell():
+    """``register_cell(spec)`` registers a cell kind (a CellSpec) until the test ends; returns the spec."""
+    with contextlib.ExitStack() as stack:
+        yield lambda spec: stack.enter_context(registered(spec))
+
+
+@pytest.fixture
+def leaky_cell(register_cell) -> str:
+    """The toy cell of tests/toy_cell.py, registered for this test; its name."""
+    from tests.toy_cell import LEAKY
+
+    return register_cell(LEAKY).name

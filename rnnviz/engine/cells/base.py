@@ -214,6 +214,12 @@ class CellSpec:
                 raise CellSpecError(f"{self.name}: {update.numbers!r} names {sorted(used - known)}; "
                                     f"use gate names and {', '.join(STATE_NAMES)}")
 
+    def __reduce__(self):
+        """Pickled by name (e.g. to a worker process): unpickling gives the spec registered there."""
+        from rnnviz.engine.cells import cell_spec
+
+        return cell_spec, (self.name,)
+
     @property
     def num_gates(self) -> int:
         """G, the number of H-row blocks in the stacked parameters (a vanilla RNN has 1)."""
