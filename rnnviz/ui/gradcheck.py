@@ -1,8 +1,9 @@
 """The gradient check dialog: finite differences against BPTT, one row per weight matrix.
 
-``checks.gradient_check`` runs in float64 on a frozen copy of the session, off the UI thread; the
-table shows each parameter's shape, how many entries were checked, the largest absolute error, the
-relative error and pass (green) or fail (red).
+``checks.gradient_check`` runs in float64 on a frozen copy of the session, off the UI thread. Each
+checked entry passes when |BPTT − FD| ≤ atol + rtol·|FD|; the table shows per parameter its shape,
+how many entries were checked, and its worst entry: the error there, what is allowed there, their
+ratio (≤ 1 passes) and pass (green) or fail (red).
 """
 from __future__ import annotations
 
@@ -25,7 +26,14 @@ from rnnviz.session.checks import gradient_check
 from rnnviz.session.session import Session
 from rnnviz.ui.jobs import BackgroundJob
 
-COLUMNS = ("parameter", "shape", "entries checked", "max abs error", "relative error", "result")
+COLUMNS = ("parameter", "shape", "checked", "worst entry", "|BPTT − FD|", "allowed", "ratio", "result")
+COLUMN_TIPS = {
+    "checked": "entries compared (a random subset of big matrices)",
+    "worst entry": "the entry with the largest ratio of error to allowance",
+    "|BPTT − FD|": "the error at the worst entry",
+    "allowed": "atol + rtol·|FD| at the worst entry",
+    "ratio": "|BPTT − FD| / allowed at the worst entry: at most 1 passes",
+}
 PASS_COLOUR, FAIL_COLOUR = "#009e73", "#d55e00"
 
 
@@ -34,13 +42,15 @@ class GradientCheckDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("gradient_check_dialog")
         self.setWindowTitle("Gradient check: finite differences vs BPTT")
-        self.resize(760, 420)
+        self.resize(860, 440)
         self.summary = QLabel("Checking…")
         self.summary.setObjectName("gradient_check_summary")
         self.summary.setWordWrap(True)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("gradient_check_table")
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        for column, name in enumerate(COLUMNS):
+            self.table.horizontalHeaderItem(column).setToolTip(COLUMN_TIPS.get(name, ""))
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
@@ -65,25 +75,39 @@ class GradientCheckDialog(QDialog):
         self.rows = list(rows)
         self.table.setRowCount(len(self.rows))
         for r, row in enumerate(self.rows):
-            shape = "×".join(str(n) for n in row.shape)
-            values = (row.name, shape, str(row.checked), f"{row.max_abs_error:.2e}", f"{row.rel_error:.2e}",
-                      "pass ✓" if row.passed else "FAIL ✗")
-            for c, text in enumerate(values):
+            for c, text in enumerate(row_texts(row)):
                 item = QTableWidgetItem(text)
                 if c >= 2:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                if c == len(values) - 1:
+                if c == len(COLUMNS) - 1:
                     colour = QColor(PASS_COLOUR if row.passed else FAIL_COLOUR)
                     item.setForeground(QBrush(QColor("white")))
                     item.setBackground(QBrush(colour))
                 self.table.setItem(r, c, item)
-        passed = sum(bool(row.passed) for row in self.rows)
-        self.summary.setText(
-            f"<b>{passed} of {len(self.rows)} parameters pass.</b> The relative error compares the BPTT gradient "
-            "with central finite differences (L(w+ε) − L(w−ε)) / 2ε on the view batch, in float64.")
+        self.summary.setText(summary_text(self.rows))
         took = self.job.seconds.get("gradient check")
         if took is not None:
             self.summary.setToolTip(f"took {took:.2f} s")
 
     def all_passed(self) -> bool:
         return bool(self.rows) and all(row.passed for row in self.rows)
+
+
+def row_texts(row: Any) -> tuple[str, ...]:
+    """The table cells of one ``CheckRow``, in the order of ``COLUMNS``."""
+    shape = "×".join(str(n) for n in row.shape)
+    where = "[" + ", ".join(str(i) for i in row.worst_index) + "]"
+    return (row.name, shape, str(row.checked), where, f"{row.error:.2e}", f"{row.allowed:.2e}",
+            f"{row.ratio:.2g}", "pass ✓" if row.passed else "FAIL ✗")
+
+
+def summary_text(rows: list[Any]) -> str:
+    passed = sum(bool(row.passed) for row in rows)
+    verdict = "PASS" if rows and passed == len(rows) else "FAIL"
+    tolerances = ""
+    if rows:
+        tolerances = (f"; atol = {rows[0].atol:.1e} bounds the finite difference's round-off, "
+                      f"rtol = {rows[0].rtol:g} its truncation")
+    return (f"<b>{verdict}: {passed} of {len(rows)} parameters pass.</b> An entry passes when "
+            "|BPTT − FD| ≤ atol + rtol·|FD|, FD the central difference (L(w+ε) − L(w−ε)) / 2ε on the view "
+            f"batch in float64{tolerances}. Each row shows its worst entry.")

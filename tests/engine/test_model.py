@@ -39,7 +39,8 @@ def test_whole_model_gradients_match_finite_differences(mode, layers, bidirectio
     rng = np.random.default_rng(12)
     result = gradcheck(model, rng.standard_normal((T, B, I)), _targets(loss, io, rng),
                        _mask() if masked else None, max_entries=6, seed=13)
-    assert result.max_rel_error < 1e-5, f"{loss}\n{result}"
+    # every entry within atol + rtol |numeric|: atol from eps and float64, see engine/gradcheck.py
+    assert result.passed, f"{loss}\n{result}"
     assert {p.name for p in result.params} == set(model.parameters())
 
 

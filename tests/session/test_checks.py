@@ -19,8 +19,10 @@ def test_every_parameter_passes_for_every_cell(cell):
     names = [row.name for row in rows]
     assert names == list(session.model.parameters())  # every matrix of the core, then the head
     for row in rows:
-        assert row.passed, row
-        assert row.rel_error < 1e-6 and row.checked == min(10, int(np.prod(row.shape)))
+        # every checked entry within atol + rtol |numeric|, both from float analysis (engine/gradcheck.py):
+        # a relative-only bound failed here on another x86 CPU (1.6e-6 on a gradient of 6e-5)
+        assert row.passed and row.ratio <= 1.0 and row.error <= row.allowed, row
+        assert row.checked == min(10, int(np.prod(row.shape)))
         assert row.shape == session.model.parameters()[row.name].shape
 
 
@@ -39,4 +41,5 @@ def test_a_bad_finite_difference_step_fails_the_check():
     session = Session(SessionConfig(task="adding", task_params={"seq_len": 8}, cell="rnn_tanh", hidden_size=4))
     rows = gradient_check(session, max_entries=10, eps=1.0)
     assert not all(row.passed for row in rows)
-    assert max(row.rel_error for row in rows) > 1e-3
+    # the truncation error eps² L''' / 6 at eps = 1 is of the order of the gradients themselves
+    assert max(row.ratio for row in rows) > 10
