@@ -7,6 +7,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 
 from rnnviz.session.config import SessionConfig
+from rnnviz.session.session import Session
 from rnnviz.ui.compare import CompareWindow
 
 SMALL = SessionConfig(task="adding", task_params={"seq_len": 8}, hidden_size=4, batch_size=4)
@@ -29,19 +30,33 @@ def test_trains_all_three_on_the_same_data_and_closes_cleanly(qtbot):
         gx, gy = window.lines[cell]["grad"].getData()
         assert len(gx) == 8  # one point per timestep of the view sequence
         assert window.lines[cell]["loss"].opts["pen"].color().name() == window.theme.pen(index)
-    # same task, seed and data: the three sessions saw identical batches, so their step counts agree
-    sessions = window.comparison.sessions
-    assert len({s.step for s in sessions.values()}) <= 2  # at most one step apart mid-update
-    assert {s.config.cell for s in sessions.values()} == set(cells)
     legend_names = [label.text for _sample, label in window.legends[0].items]
     assert legend_names == ["RNN (tanh)", "LSTM", "GRU"]
     qtbot.mouseClick(window.play_button, Qt.MouseButton.LeftButton)
     assert not window.running
-    started = time.perf_counter()
     window.close()
-    assert time.perf_counter() - started < 2.0
-    assert not window.worker.is_alive()
+    assert not window.worker.is_alive()  # closing stopped the worker (it is asked, then joined)
     assert curves is not None
+    # same task, seed and data: each cell trained on exactly the batches a lone session with the shared
+    # seed draws. The generators are in one state (same batches drawn), and the losses are those of
+    # that lone session, batch for batch.
+    sessions = window.comparison.sessions
+    assert {s.config.cell for s in sessions.values()} == set(cells)
+    steps = {s.step for s in sessions.values()}
+    assert len(steps) == 1 and steps.pop() >= 5  # one comparison step trains all three
+    states = [s.trainer.rng.bit_generator.state for s in sessions.values()]
+    assert all(state == states[0] for state in states)
+    for cell, session in sessions.items():
+        alone = Session(SMALL.replace(cell=cell))
+        alone.train(session.step)
+        # Same code, weights and batches in one process: the same numbers up to summation order (BLAS
+        # may block a matmul differently for another buffer alignment): float32 rounding over <= 10^2
+        # steps of a 4-unit net stays below 1e-5 relative (plus 1e-7 absolute near 0), on any x86 CPU;
+        # another batch changes a loss by > 1e-2 relative (checked below).
+        np.testing.assert_allclose(session.history.train[:, 1], alone.history.train[:, 1], rtol=1e-5, atol=1e-7)
+        other = Session(SMALL.replace(cell=cell, seed=SMALL.seed + 1))
+        other.train(3)
+        assert np.all(np.abs(other.history.train[:, 1] / alone.history.train[:3, 1] - 1) > 1e-2)
 
 
 def test_closing_while_training_stops_the_worker(qtbot):

@@ -6,6 +6,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QMessageBox
 
+from rnnviz.session import presets
 from rnnviz.session.config import SessionConfig
 from tests.ui.conftest import module_window
 from rnnviz.session.session import Session
@@ -171,7 +172,6 @@ def test_play_steps_on_its_own_and_pauses(qtbot, fresh):
 
 def test_vanishing_preset_shrinks_the_gradient_and_lstm_keeps_it(qtbot, fresh):
     window = fresh["window"]
-    presets = pytest.importorskip("rnnviz.session.presets")
     page = open_page(qtbot, window)
 
     def ratio_after_bptt() -> float:
@@ -187,6 +187,8 @@ def test_vanishing_preset_shrinks_the_gradient_and_lstm_keeps_it(qtbot, fresh):
     qtbot.waitUntil(lambda: not page.busy and page.stepper.session.config == window.controller.config,
                     timeout=5000)
     vanishing = ratio_after_bptt()
+    # ||dL/dh_1|| / ||dL/dh_T||: 8e-14 .. 4e-10 measured over seeds (session/presets.py); rounding
+    # (float32, any BLAS kernel) moves it by a relative ~1e-5, so 1e-3 holds with 6 decades to spare
     assert vanishing < 1e-3
     window.apply_preset("lstm_fixed")  # nothing trained yet: no question asked
     assert not [b for b in window.findChildren(QMessageBox) if b.isVisible()]
@@ -195,4 +197,4 @@ def test_vanishing_preset_shrinks_the_gradient_and_lstm_keeps_it(qtbot, fresh):
     qtbot.waitUntil(lambda: not page.busy and page.stepper.session.config == window.controller.config,
                     timeout=5000)
     lstm = ratio_after_bptt()
-    assert lstm > 100 * vanishing
+    assert lstm > 100 * vanishing  # 0.07 .. 0.87 measured: >= 1e8 times the vanishing ratio

@@ -223,10 +223,20 @@ def test_the_step_page_preset_box_applies_a_preset(qtbot, window):
     box = page.preset_box
     index = box.findData("lstm_fixed")
     assert index > 0 and "forget gate" in box.itemData(index, Qt.ItemDataRole.ToolTipRole)
+    from rnnviz.session.presets import PRESETS
+
+    preset = PRESETS["lstm_fixed"].config
+    assert (preset.hidden_size, preset.carry_bias) != (SMALL["hidden_size"], 0.0)  # only the preset changes these
     box.setCurrentIndex(index)
     box.activated.emit(index)  # what choosing it with the mouse does
-    assert window.controller.config.cell == "lstm"
+    qtbot.waitUntil(lambda: window.controller.config == preset, timeout=5000)
     assert box.currentIndex() == 0  # back to the "Presets…" prompt
+    # a new network of the preset's size, its forget-gate bias open (rows H..2H of i, f, g, o) in the weights
+    H = preset.hidden_size
+    params = window.controller.session.model.parameters()
+    assert params["weight_hh_l0"].shape == (4 * H, H)
+    assert np.all(params["bias_ih_l0"][H:2 * H] == preset.carry_bias)
+    qtbot.waitUntil(lambda: window.last_snapshot.hidden.shape[-1] == H, timeout=5000)
 
 
 def test_compare_window_opens_from_the_training_menu_and_closes_with_the_window(qtbot, window):
