@@ -7,7 +7,9 @@ import pytest
 from rnnviz.engine import Recurrent
 from rnnviz.engine.dynamics import lag_gradient_norms, recurrent_eigenvalues
 from rnnviz.engine.recurrent import EngineError
+from rnnviz.engine.gradcheck import DEFAULT_RTOL, roundoff_atol
 from rnnviz.engine.stepping import layer_weights, step_forward
+from tests.tolerances import assert_same_maths, same_maths_tolerance
 
 MODES = ("rnn_tanh", "rnn_relu", "lstm", "gru")
 T, I, H = 6, 2, 3
@@ -60,8 +62,11 @@ def test_lag_norms_match_a_finite_difference_jacobian(mode, reverse, padded, rng
     inputs = inputs * mask[:, None]
     result = lag_gradient_norms(mode, weights, inputs, np.zeros(H), None, mask, reverse)
     expected = _finite_difference_norms(mode, weights, inputs, mask, reverse)
-    np.testing.assert_allclose(result.norms, expected, rtol=1e-6, atol=1e-9)
-    assert result.norms[0] == pytest.approx(np.sqrt(H))
+    # each Jacobian entry within atol + rtol |J| of its central difference (the gradient check's float
+    # analysis, engine/gradcheck.py, for a function of order 1): the Frobenius norm of the H x H
+    # entries within H atol + rtol ||J||
+    np.testing.assert_allclose(result.norms, expected, rtol=DEFAULT_RTOL, atol=H * roundoff_atol(1e-6, 1.0))
+    assert_same_maths(result.norms[0], np.sqrt(H), roundings=2 * H)  # lag 0: the norm of the identity
     np.testing.assert_array_equal(result.lags, np.arange(T))
     np.testing.assert_array_equal(result.timesteps, np.arange(T) if reverse else np.arange(T)[::-1])
 
@@ -72,7 +77,8 @@ def test_log_norms_stay_finite_where_the_norm_underflows():
     weights = (np.zeros((hidden, 1)), 0.01 * np.eye(hidden), np.zeros(hidden), np.zeros(hidden))
     result = lag_gradient_norms("rnn_tanh", weights, np.zeros((steps, 1)), np.zeros(hidden))
     expected = -2.0 * np.arange(steps) + np.log10(np.sqrt(hidden))
-    np.testing.assert_allclose(result.log10_norms, expected, rtol=1e-10, atol=1e-9)
+    # 400 steps of ~4 roundings each on log-scaled values up to 800 in size: 2 N u (tests/tolerances.py)
+    assert_same_maths(result.log10_norms, expected, roundings=1600)
     assert result.norms[-1] == 0.0  # 1e-798 underflows, the logarithm does not
 
 
@@ -80,7 +86,8 @@ def test_relu_identity_times_1_2_grows_like_1_2_to_the_lag():
     hidden = 3
     weights = (np.ones((hidden, 1)), 1.2 * np.eye(hidden), np.zeros(hidden), np.zeros(hidden))
     result = lag_gradient_norms("rnn_relu", weights, np.ones((20, 1)), np.zeros(hidden))
-    np.testing.assert_allclose(result.norms[:19], 1.2 ** np.arange(19) * np.sqrt(hidden), rtol=1e-12)
+    # 19 steps of a product by 1.2 I (H + 4 roundings each) against 1.2 ** lag: N < 2^8, 2 N u
+    assert_same_maths(result.norms[:19], 1.2 ** np.arange(19) * np.sqrt(hidden), roundings=2**8)
 
 
 def test_eigenvalues_per_gate_block_of_known_matrices():
@@ -89,22 +96,31 @@ def test_eigenvalues_per_gate_block_of_known_matrices():
     W_hh = np.vstack([rotation, 2.0 * np.eye(2), -0.5 * np.eye(2), np.diag([0.1, -3.0])])  # lstm, H=2
     spectrum = recurrent_eigenvalues(W_hh, "lstm")
     assert list(spectrum.eigenvalues) == ["i", "f", "g", "o"]
-    np.testing.assert_allclose(np.sort_complex(spectrum.eigenvalues["i"]),
-                               np.sort_complex(radius * np.exp([-1j * angle, 1j * angle])))
-    assert spectrum.spectral_radius == pytest.approx({"i": 0.9, "f": 2.0, "g": 0.5, "o": 3.0})
+    # LAPACK's eigenvalue solver is backward stable, within p(n) u ||A|| for these normal blocks
+    # (condition 1), p(n) ~ 10 n² < 2^10 roundings for n <= 5 (also in the test below): 2 N u
+    eigen = same_maths_tolerance(2**10)
+    got = np.sort_complex(spectrum.eigenvalues["i"])
+    want = np.sort_complex(radius * np.exp([-1j * angle, 1j * angle]))
+    np.testing.assert_allclose(got, want, rtol=eigen, atol=eigen * 3.0)  # ||W_hh blocks|| <= 3
+    radii = {"i": 0.9, "f": 2.0, "g": 0.5, "o": 3.0}
+    assert spectrum.spectral_radius == pytest.approx(radii, rel=eigen, abs=eigen * 3)
     rnn = recurrent_eigenvalues(1.2 * np.eye(4), "rnn_relu")
-    assert rnn.spectral_radius == {"a": pytest.approx(1.2)}
+    assert rnn.spectral_radius == {"a": pytest.approx(1.2, rel=eigen, abs=eigen * 1.2)}
 
 
 def test_eigenvalues_of_a_random_block_have_its_trace_and_determinant(rng):
+    eigen = same_maths_tolerance(2**10)  # see test_eigenvalues_per_gate_block_of_known_matrices
     W_hh = rng.standard_normal((15, 5))
     spectrum = recurrent_eigenvalues(W_hh, "gru")
     for k, name in enumerate(("r", "z", "n")):
         block = W_hh[5 * k:5 * (k + 1)]
         values = spectrum.eigenvalues[name]
         assert values.dtype == complex and values.shape == (5,)
-        assert np.sum(values).real == pytest.approx(np.trace(block))
-        assert np.prod(values).real == pytest.approx(np.linalg.det(block))
+        # eigenvalues backward stable (above): their sum within 5 eigen ||A|| of the trace, their product
+        # within 5 eigen ||A||^5 of the determinant (itself from LU, as stable)
+        norm = np.linalg.norm(block, 2)
+        assert np.sum(values).real == pytest.approx(np.trace(block), rel=eigen, abs=5 * eigen * norm)
+        assert np.prod(values).real == pytest.approx(np.linalg.det(block), rel=eigen, abs=10 * eigen * norm**5)
 
 
 def test_a_wrongly_shaped_W_hh_says_what_is_expected():

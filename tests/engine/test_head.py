@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from rnnviz.engine.gradcheck import compare_gradients
+from tests.tolerances import assert_same_maths
 from rnnviz.engine.head import HeadError, LinearHead
 
 
@@ -37,7 +38,8 @@ def test_gradients_match_finite_differences(leading):
 def test_forward_is_affine_map():
     head = LinearHead(2, 2, dtype=np.float64)
     head.load_state_dict({"weight": np.array([[1.0, 2.0], [3.0, 4.0]]), "bias": np.array([0.5, -0.5])})
-    np.testing.assert_allclose(head.forward(np.array([[1.0, 1.0], [0.0, 2.0]])), [[3.5, 6.5], [4.5, 7.5]])
+    # small integers and halves: every product and sum is exact in binary floating point
+    np.testing.assert_array_equal(head.forward(np.array([[1.0, 1.0], [0.0, 2.0]])), [[3.5, 6.5], [4.5, 7.5]])
 
 
 def test_matches_torch_linear():
@@ -46,7 +48,8 @@ def test_matches_torch_linear():
     head = LinearHead(5, 2, dtype=np.float64)
     head.load_state_dict({k: v.detach().numpy() for k, v in linear.state_dict().items()})
     x = np.random.default_rng(0).standard_normal((3, 4, 5))
-    np.testing.assert_allclose(head.forward(x), linear(torch.tensor(x)).detach().numpy(), rtol=1e-12)
+    # float64 both: a dot product of 5 terms plus a bias, N = 8 roundings: 2 N u (tests/tolerances.py)
+    assert_same_maths(head.forward(x), linear(torch.tensor(x)).detach().numpy(), roundings=8)
 
 
 def test_bad_sizes_and_inputs():

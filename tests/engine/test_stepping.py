@@ -6,6 +6,7 @@ import pytest
 
 from rnnviz.engine import Recurrent
 from rnnviz.engine.recurrent import EngineError
+from tests.tolerances import assert_matches_finite_differences, assert_same_maths
 from rnnviz.engine.stepping import (
     gate_names,
     layer_weights,
@@ -63,29 +64,29 @@ def test_stepping_reproduces_the_engine_forward_and_backward(mode, direction, rn
     )
     layer = trace.layer(0, direction)
     layer_grads = grads.layer(0, direction)
+    # textbook per-sample steps against the batched engine: the same maths by another route, within
+    # 2 N u of each other (tests/tolerances.py: N <= 2^12 roundings in this T = 6, H = 4 net)
     for t in range(T):
-        np.testing.assert_allclose(states[t].h, layer.hidden[t], rtol=1e-12, atol=1e-13)
-        np.testing.assert_allclose(
-            np.concatenate([states[t].preact[g] for g in gate_names(mode)], axis=-1), layer.preact[t],
-            rtol=1e-12, atol=1e-13)
+        assert_same_maths(states[t].h, layer.hidden[t])
+        assert_same_maths(
+            np.concatenate([states[t].preact[g] for g in gate_names(mode)], axis=-1), layer.preact[t])
         for name, gate in layer.gates.items():
-            np.testing.assert_allclose(states[t].gates[name], gate[t], rtol=1e-12, atol=1e-13)
+            assert_same_maths(states[t].gates[name], gate[t])
         if mode == "lstm":
-            np.testing.assert_allclose(states[t].c, layer.cell_state[t], rtol=1e-12, atol=1e-13)
-            np.testing.assert_allclose(steps[t].d_c, layer_grads.d_cell_state[t], rtol=1e-10, atol=1e-12)
-        np.testing.assert_allclose(steps[t].d_h, layer_grads.d_hidden[t], rtol=1e-10, atol=1e-12)
+            assert_same_maths(states[t].c, layer.cell_state[t])
+            assert_same_maths(steps[t].d_c, layer_grads.d_cell_state[t])
+        assert_same_maths(steps[t].d_h, layer_grads.d_hidden[t])
         d_preact = np.concatenate([steps[t].d_preact[g] for g in gate_names(mode)], axis=-1)
-        np.testing.assert_allclose(d_preact, layer_grads.d_preact[t], rtol=1e-10, atol=1e-12)
-        np.testing.assert_allclose(steps[t].d_hidden_preact, layer_grads.d_hidden_preact[t],
-                                   rtol=1e-10, atol=1e-12)
+        assert_same_maths(d_preact, layer_grads.d_preact[t])
+        assert_same_maths(steps[t].d_hidden_preact, layer_grads.d_hidden_preact[t])
     for label, kind in (("W_ih", "weight_ih"), ("W_hh", "weight_hh"), ("b_ih", "bias_ih"), ("b_hh", "bias_hh")):
         name = f"{kind}_l0" + ("_reverse" if direction else "")
-        np.testing.assert_allclose(totals[label], grads.params[name], rtol=1e-10, atol=1e-12, err_msg=label)
-    np.testing.assert_allclose(d_h0, grads.d_h0[direction], rtol=1e-10, atol=1e-12)
+        assert_same_maths(totals[label], grads.params[name], err_msg=label)
+    assert_same_maths(d_h0, grads.d_h0[direction])
     if mode == "lstm":
-        np.testing.assert_allclose(d_c0, grads.d_c0[direction], rtol=1e-10, atol=1e-12)
+        assert_same_maths(d_c0, grads.d_c0[direction])
     if not core.bidirectional:
-        np.testing.assert_allclose(d_x, grads.d_input, rtol=1e-10, atol=1e-12)
+        assert_same_maths(d_x, grads.d_input)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -114,15 +115,16 @@ def test_one_step_backward_matches_finite_differences_of_one_step_forward(mode, 
             minus = loss()
             flat[k] = keep
             numeric[k] = (plus - minus) / 2e-6
-        np.testing.assert_allclose(analytic.reshape(-1), numeric, rtol=1e-6, atol=1e-8)
+        assert_matches_finite_differences(analytic.reshape(-1), numeric, loss())  # engine/gradcheck.py analysis
 
 
 def test_local_factors_are_named_like_the_equations():
     weights = layer_weights(_core("lstm").parameters(), 0, 0)
     state = step_forward("lstm", weights, np.ones((1, I)), np.zeros((1, H)), np.zeros((1, H)))
     grads = step_backward("lstm", weights, state, np.ones((1, H)))
-    np.testing.assert_allclose(grads.local["σ'(f)"], state.gates["f"] * (1 - state.gates["f"]))
-    np.testing.assert_allclose(grads.local["tanh'(c)"], 1 - np.tanh(state.c) ** 2)
+    # the same two or three operations on the same numbers, values in [0, 1]: 2 N u with N = 8
+    assert_same_maths(grads.local["σ'(f)"], state.gates["f"] * (1 - state.gates["f"]), roundings=8)
+    assert_same_maths(grads.local["tanh'(c)"], 1 - np.tanh(state.c) ** 2, roundings=8)
     rnn = step_forward("rnn_tanh", layer_weights(_core("rnn_tanh").parameters(), 0, 0),
                        np.ones((1, I)), np.zeros((1, H)))
     assert rnn.gates == {} and set(rnn.preact) == {"a"}
@@ -132,7 +134,8 @@ def test_sigmoid_is_stable_and_right():
     a = np.array([-800.0, -3.0, 0.0, 3.0, 800.0])
     with np.errstate(all="raise"):
         values = sigmoid(a)
-    np.testing.assert_allclose(values[1:4], 1 / (1 + np.exp(-a[1:4])), rtol=1e-14)
+    # one exp, one add, one division each side (4 + 1 + 1 roundings, values in (0, 1)): 2 N u with N = 6
+    assert_same_maths(values[1:4], 1 / (1 + np.exp(-a[1:4])), roundings=6)
     assert values[0] == 0.0 and values[-1] == 1.0
 
 

@@ -7,8 +7,16 @@ from rnnviz.engine.clipping import global_norm
 from rnnviz.engine.model import ModelConfig, SequenceModel
 from rnnviz.engine.threads import blas_threads
 from rnnviz.engine.training import TrainConfig, TrainConfigError, Trainer
+from tests.tolerances import assert_same_maths, unit_roundoff
 
 T, B, I, H, O = 6, 4, 2, 5, 1
+
+
+def assert_sgd_move(after, before, expected_move):
+    """w <- w - lr g rounds lr g and w - lr g once each, and after - before at most once more:
+    the move is within 2 u |lr g| + u |w| of -lr g."""
+    u = unit_roundoff()
+    np.testing.assert_allclose(after - before, expected_move, rtol=2 * u, atol=u * np.max(np.abs(after)))
 
 
 def _model(mode="gru", dtype="float64", seed=0, **kw):
@@ -32,8 +40,8 @@ def test_sgd_step_moves_parameters_by_minus_lr_times_gradient():
     report = trainer.step(x, y, mask)
     assert report.finite and not report.clipped and report.step == trainer.steps == 1
     for name, array in model.parameters().items():
-        np.testing.assert_allclose(array - before[name], -0.1 * report.result.grads[name], atol=1e-15)
-    assert report.grad_norm == pytest.approx(global_norm(report.result.grads))
+        assert_sgd_move(array, before[name], -0.1 * report.result.grads[name])
+    assert_same_maths(report.grad_norm, global_norm(report.result.grads))  # 2 N u (tests/tolerances.py)
 
 
 def test_learning_rate_and_tbptt_changes_apply_at_the_next_step():
@@ -47,7 +55,7 @@ def test_learning_rate_and_tbptt_changes_apply_at_the_next_step():
     before = _params(model)
     trainer.step(x, y, mask)
     for name, array in model.parameters().items():
-        np.testing.assert_allclose(array - before[name], -0.01 * expected[name], atol=1e-15)
+        assert_sgd_move(array, before[name], -0.01 * expected[name])
 
 
 def test_clip_norm_reports_norm_before_and_limits_the_update():
@@ -57,9 +65,12 @@ def test_clip_norm_reports_norm_before_and_limits_the_update():
     unclipped_norm = global_norm(model.loss_and_grads(x, y, mask).grads)
     before = _params(model)
     report = trainer.step(x, y, mask)
-    assert report.clipped and report.grad_norm == pytest.approx(unclipped_norm, rel=1e-12)
+    assert report.clipped
+    assert_same_maths(report.grad_norm, unclipped_norm)  # the same sums twice: 2 N u (tests/tolerances.py)
     moved = math.sqrt(sum(np.sum((model.parameters()[k] - v) ** 2) for k, v in before.items()))
-    assert moved == pytest.approx(1e-3, rel=1e-4)
+    # PyTorch's rule scales by max_norm / (norm + 1e-6): the move is 1e-3 norm / (norm + 1e-6). Each
+    # entry's move is off by <= u |w| (rounding w - lr g, |w| < 1): far below 1e-9 of the move here.
+    assert moved == pytest.approx(1e-3 * unclipped_norm / (unclipped_norm + 1e-6), rel=1e-9, abs=1e-15)
     trainer.config.clip_norm = None  # switched off between steps
     assert not trainer.step(x, y, mask).clipped
 
@@ -72,7 +83,9 @@ def test_clip_value():
     report = trainer.step(x, y, mask)
     assert report.clipped
     largest_move = max(np.max(np.abs(model.parameters()[k] - v)) for k, v in before.items())
-    assert largest_move == pytest.approx(1e-4, rel=1e-6)
+    # w - 1.0 * (+-1e-4) rounds once, by <= u |w|: the move is 1e-4 to within 2 u max|w| (+ the rounding of 1e-4)
+    largest_weight = max(np.max(np.abs(v)) for v in before.values())
+    assert largest_move == pytest.approx(1e-4, rel=unit_roundoff(), abs=2 * unit_roundoff() * largest_weight)
 
 
 def test_non_finite_input_changes_nothing():
@@ -125,7 +138,7 @@ def test_evaluate_changes_nothing():
     trainer = Trainer(model, TrainConfig())
     x, y, mask = _batch()
     before = _params(model)
-    assert trainer.evaluate(x, y, mask) == pytest.approx(model.loss_and_grads(x, y, mask).loss)
+    assert_same_maths(trainer.evaluate(x, y, mask), model.loss_and_grads(x, y, mask).loss)  # 2 N u
     for name, array in model.parameters().items():
         np.testing.assert_array_equal(array, before[name])
 
@@ -172,7 +185,13 @@ def _adding_batch(steps, batch, rng):
 
 def test_lstm_learns_the_adding_problem():
     """LSTM, hidden 32, Adam 1e-2, batch 32, T = 50: measured breakthrough after ~450-1000 steps
-    for seeds 0-6 (seed 2: ~480, ~6 s here); stop once the recent training loss is low."""
+    for seeds 0-6 (seed 2: ~480, ~6 s here); stop once the recent training loss is low.
+
+    Why it holds on any CPU: rounding that differs (FMA, another BLAS kernel) perturbs the float32
+    trajectory by ~1e-7 relative a step, far less than another seed does, and every seed measured
+    broke through by ~1000 of the 1500 steps allowed. The start is the model predicting ~0 for
+    targets of mean 1: MSE ~1.2, above 0.1 at any rounding; once the last 25 training losses average
+    < 0.01 the held-out MSE is of the same order, 5x below the 0.05 asserted."""
     steps, seed = 50, 2
     model = SequenceModel(ModelConfig("lstm", 2, 32, 1, dtype="float32", seed=seed))
     trainer = Trainer(model, TrainConfig(optimizer="adam", lr=1e-2, clip_norm=1.0, seed=seed))
