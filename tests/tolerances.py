@@ -22,9 +22,9 @@ import numpy as np
 from rnnviz.engine.gradcheck import DEFAULT_RTOL, roundoff_atol
 
 # Roundings per value in the tests' small networks (T <= 10 steps, L <= 2 layers, hidden <= 8, fan-in
-# <= 24): per step and layer a dot product over the fan-in plus ~16 elementwise operations (4 for a
-# transcendental) <= 64; forward T L 64 <= 1280; backward as many again plus sums over T B <= 30
-# terms: <= 2600 < 2^12.
+# <= 24, T B <= 100): per step and layer a dot product over the fan-in plus ~16 elementwise operations
+# (4 for a transcendental) <= 64; forward T L 64 <= 1280; backward as many again plus sums over T B
+# terms: <= 2700 < 2^12.
 SMALL_NET = 2**12
 
 

@@ -1,6 +1,8 @@
 """Loading PyTorch state dicts (saved as .npz) into the recurrent core."""
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -8,6 +10,7 @@ from rnnviz.engine.model import ModelConfig, SequenceModel
 from rnnviz.session.config import SessionConfig
 from rnnviz.session.pytorch import WeightsFileError, describe_saved, load_pytorch_weights
 from rnnviz.session.session import Session
+from tests.tolerances import assert_same_maths
 
 GATES = {"rnn_tanh": 1, "rnn_relu": 1, "gru": 3, "lstm": 4}
 
@@ -71,7 +74,8 @@ def test_torch_weights_give_torchs_output(tmp_path, mode):
     x = np.random.default_rng(2).normal(size=(9, 4, 3))  # (T, B, I)
     ours = model.core.forward(x).output  # (T, B, 2H)
     theirs = module(torch.from_numpy(x))[0].detach().numpy()
-    np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+    # float64 both, the same maths by other routes: within 2 N u, N <= 2^12 (tests/tolerances.py)
+    assert_same_maths(ours, theirs)
     np.testing.assert_array_equal(model.head.parameters()["weight"], head_before)  # the head is left alone
 
 
@@ -83,9 +87,15 @@ def test_loads_into_a_session_and_its_training_uses_them(tmp_path):
     session = Session(SessionConfig(task="adding", task_params={"seq_len": 10}, cell="gru", hidden_size=8,
                                     batch_size=4))
     load_pytorch_weights(session, path)
-    np.testing.assert_allclose(session.model.parameters()["weight_hh_l0"], module.weight_hh_l0.detach().numpy(),
-                               rtol=1e-6)
-    assert session.train(3).finite
+    # float32 in torch, float32 here: copied exactly
+    np.testing.assert_array_equal(session.model.parameters()["weight_hh_l0"], module.weight_hh_l0.detach().numpy())
+    # the first training step's loss is the loaded weights' loss on the batch it draws
+    batch = session.task.batch(session.config.batch_size, copy.deepcopy(session.trainer.rng))
+    expected = session.model.loss(batch.inputs, batch.targets, batch.mask)
+    outcome = session.train(1)
+    assert outcome.finite
+    assert_same_maths(outcome.loss, expected)  # the same forward pass by the same code: 2 N u at most
+    assert not np.array_equal(session.model.parameters()["weight_hh_l0"], module.weight_hh_l0.detach().numpy())
 
 
 # --- refusals (no torch needed) ----------------------------------------------------------------

@@ -81,7 +81,9 @@ def test_sampling_follows_softmax_over_temperature():
         text = sample_text(fixed, vocabulary, "x", 3000, temperature, np.random.default_rng(1))
         counts = np.array([text.count(c) for c in vocabulary.chars]) / len(text)
         expected = np.exp(logits / temperature) / np.exp(logits / temperature).sum()
-        np.testing.assert_allclose(counts, expected, atol=0.03)
+        # frequencies of 3000 seeded draws: sd sqrt(p (1 - p) / 3000) <= 0.0091, so 0.03 is >= 3.3 sd;
+        # rounding of the probabilities (~1e-16) could flip a draw only at an exact tie
+        np.testing.assert_allclose(counts, expected, rtol=0, atol=0.03)
 
 
 def test_sampling_is_deterministic_per_seed():
@@ -128,14 +130,14 @@ def test_bundled_series_is_reproducible(capsys):
 def test_bow_learns_single_clauses_with_negation():
     """Without 'but' the bag of words decides the label, so the baseline itself is able to learn."""
     accuracy = train_bow_baseline(make_task("sentiment", contrast=0.0), np.random.default_rng(0))
-    assert accuracy > 0.95
+    assert accuracy > 0.95  # measured 1.0 for seeds 0-3: rounding cannot move a separable problem 5%
 
 
 def test_bow_is_at_chance_on_but_sentences():
     accuracy = train_bow_baseline(make_task("sentiment", contrast=1.0), np.random.default_rng(0))
-    assert accuracy < 0.62
+    assert accuracy < 0.62  # measured 0.48-0.50 for seeds 0-3: chance, 12 points below the bound
 
 
 def test_bow_stays_well_below_perfect_on_the_default_mix():
     accuracy = train_bow_baseline(make_task("sentiment"), np.random.default_rng(0))
-    assert accuracy < 0.85
+    assert accuracy < 0.85  # measured 0.73-0.74 for seeds 0-3
