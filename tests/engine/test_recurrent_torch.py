@@ -146,7 +146,9 @@ def test_tbptt_equals_detached_chunks(mode, num_layers, k):
         close(grads.d_c0, c0_t.grad, "d_c0")
     # and the cut really cuts: without tbptt the gradients differ
     full = core.backward(trace, d_output, d_h_n=d_h_n, d_c_n=d_c_n if lstm else None)
-    assert not np.allclose(full.params["weight_hh_l0"], grads.params["weight_hh_l0"])
+    # the cut drops whole terms of the gradient: apart by far more than the 2 N u rounding allowed above
+    difference = np.abs(full.params["weight_hh_l0"] - grads.params["weight_hh_l0"]).max()
+    assert difference > 1e-3 * np.abs(full.params["weight_hh_l0"]).max()
 
 
 def torch_cell_unroll(module, mode, x, h0, c0, mask, k):

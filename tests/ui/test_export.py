@@ -26,6 +26,8 @@ SNAPSHOTS = {
 
 
 def distinct_colours(image: QImage) -> int:
+    """Colours in an 80 x 80 thumbnail: a drawn plot has dozens to hundreds (antialiasing, heatmaps), a blank
+    one 1-2, so the thresholds of 5-10 below tell drawn from blank on any CPU."""
     small = image.scaled(80, 80)
     return len({small.pixel(x, y) for x in range(80) for y in range(80)})
 

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from rnnviz.session import presets
 from rnnviz.session.config import SessionConfig
+from tests.tolerances import assert_same_maths
 from tests.ui.conftest import module_window
 from rnnviz.session.session import Session
 from rnnviz.ui.main_window import STEP_TAB, TRAINING_TAB
@@ -81,13 +82,16 @@ def test_stepping_forward_fills_the_diagram_column_by_column_until_it_equals_the
         shown = diagram.state.hidden
         assert np.isfinite(shown[:k]).all() and np.isnan(shown[k:]).all()
         assert diagram.state.current == k - 1 and page.timestep == k - 1
-    np.testing.assert_allclose(diagram.state.hidden, full, rtol=1e-5, atol=1e-6)
+    # the stepper's per-sample steps against the batched float32 engine: the same maths by another route,
+    # each through N <= T (fan-in + 16) = 9 (2 + 6 + 16) < 2^8 roundings: 2 N u32 (tests/tolerances.py)
+    forward = dict(roundings=2**8, dtype=np.float32)
+    assert_same_maths(diagram.state.hidden, full, **forward)
     strip = diagram.strips[0].image  # (columns, H): the filled columns of each box hold h_t
-    np.testing.assert_allclose(strip[2::10], full, rtol=1e-5, atol=1e-6)
+    assert_same_maths(strip[2::10], full, **forward)
     assert f"Forward: {steps} of {steps}" in page.position_label.text()
     equations = page.panels["equations"]
     assert equations.cell is not None and equations.cell.t == steps - 1
-    np.testing.assert_allclose(equations.cell.h, full[-1], rtol=1e-5, atol=1e-6)
+    assert_same_maths(equations.cell.h, full[-1], **forward)
 
 
 def test_keys_step_and_step_back(qtbot, fresh):
@@ -126,16 +130,18 @@ def test_stepping_back_through_time_ends_with_exactly_the_full_bptt_gradients(qt
     assert "matches full BPTT ✓" in bptt.match_label.text()
     result = reference(window)
     grads = page.stepper.current_backward.accumulated
+    # float32 forward and backward, then sums over T B = 72 terms: N <= 2 * 2^8 + 72 < 2^10, 2 N u32
+    backward = dict(roundings=2**10, dtype=np.float32)
     for label, name in (("W_ih", "weight_ih_l0"), ("W_hh", "weight_hh_l0"), ("b_ih", "bias_ih_l0"),
                         ("b_hh", "bias_hh_l0")):
-        expected = result.grads[name].astype(float)
-        np.testing.assert_allclose(grads[label], expected, rtol=1e-4, atol=1e-7 * np.abs(expected).max())
+        assert_same_maths(grads[label], result.grads[name], err_msg=label, **backward)
     expected_norms = np.linalg.norm(result.core_grads.layer(0, 0).d_hidden[:, 0].astype(float), axis=1)
-    np.testing.assert_allclose(bptt.state.grad_norm, expected_norms, rtol=1e-4)
-    # the split adds up: dL/dh_t = from the output + from t+1
+    assert_same_maths(bptt.state.grad_norm, expected_norms, **backward)
+    # the split adds up: dL/dh_t = from the output + from t+1 (one addition)
     state = bptt.state
     step = page.stepper.grad_step(state.t)
-    np.testing.assert_allclose(state.d_hidden_from_output + state.d_hidden_from_next, step.d_hidden)
+    assert_same_maths(state.d_hidden_from_output + state.d_hidden_from_next, step.d_hidden, roundings=1,
+                      dtype=np.float32)
 
 
 def test_clicking_a_box_in_the_unrolled_network_moves_the_cursor_in_every_panel(qtbot, fresh):
