@@ -138,12 +138,15 @@ def test_a_bad_data_file_gets_a_dialog_and_keeps_the_task(qtbot, window, tmp_pat
 
 def test_save_and_reopen_a_session(qtbot, window, tmp_path):
     window.controller.step(4)
-    qtbot.waitUntil(lambda: window.last_snapshot.step == 4, timeout=5000)
+    qtbot.waitUntil(lambda: window.last_snapshot.step == 4 and not window.controller.busy, timeout=5000)
+    trained = window.controller.session.model.state_dict()
     assert window.save_session_to(tmp_path / "saved")
     window.controller.reset()
     qtbot.waitUntil(lambda: window.last_snapshot.step == 0, timeout=5000)
     assert window.open_session(tmp_path / "saved")
     qtbot.waitUntil(lambda: window.last_snapshot.step == 4, timeout=5000)
+    for name, value in window.controller.session.model.parameters().items():  # the trained weights, exactly
+        np.testing.assert_array_equal(value, trained[name], err_msg=name)
     assert str(tmp_path / "saved") in window._recent()
 
 
