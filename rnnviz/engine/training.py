@@ -19,7 +19,7 @@ from rnnviz.engine.clipping import clip_grad_norm, clip_grad_value, global_norm
 from rnnviz.engine.model import SequenceModel, StepResult, from_known_fields
 from rnnviz.engine.optim import OPTIMIZERS, Optimizer, make_optimizer
 
-MAX_BATCH_SIZE = 4096
+MAX_BATCH_SIZE = 4096  # the one batch-size limit (session.config.LIMITS, the CLI and the UI use it)
 
 
 class TrainConfigError(ValueError):

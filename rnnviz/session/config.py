@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from rnnviz.engine.cells import DEFAULT_CELL, cell_names
+from rnnviz.engine.training import MAX_BATCH_SIZE
 
 
 class ConfigError(ValueError):
@@ -14,6 +15,7 @@ class ConfigError(ValueError):
 
 INITS = ("default", "xavier", "orthogonal", "identity")
 OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop")
+ENGINE_OPTIMIZERS = {"sgd": "sgd", "momentum": "sgd_momentum", "adam": "adam", "rmsprop": "rmsprop"}  # engine.optim's names
 DTYPES = ("float32", "float64")
 
 # (minimum, maximum) for numeric settings: the UI's spin boxes, the CLI and session files all use these.
@@ -23,7 +25,7 @@ LIMITS: dict[str, tuple[float, float]] = {
     "init_scale": (0.01, 10.0),
     "carry_bias": (0.0, 10.0),
     "lr": (1e-7, 10.0),
-    "batch_size": (1, 1024),
+    "batch_size": (1, MAX_BATCH_SIZE),  # the one limit: engine, tasks, CLI and UI
     "clip_norm": (0.0, 1e6),
     "clip_value": (0.0, 1e6),
     "tbptt": (0, 10_000),

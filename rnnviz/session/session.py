@@ -10,7 +10,8 @@ import numpy as np
 from rnnviz.engine.init import has_carry_gate, set_carry_gate_bias
 from rnnviz.engine.model import ModelConfig, SequenceModel, StepResult
 from rnnviz.engine.training import TrainConfig, Trainer
-from rnnviz.session.config import SessionConfig
+from rnnviz.session.budget import check_memory
+from rnnviz.session.config import ENGINE_OPTIMIZERS, SessionConfig
 from rnnviz.session.history import HistoryLog
 from rnnviz.session.snapshot import Snapshot
 from rnnviz.tasks import Task, make_task
@@ -46,11 +47,12 @@ class Session:
         """``task``: an already built task for ``config`` (saves re-reading a data file)."""
         self.config = config
         self.task: Task = task if task is not None else make_task(config.task, **config.task_params)
+        self.view_batch: Batch = self.task.batch(VIEW_BATCH, np.random.default_rng(config.seed + VIEW_SEED_OFFSET))
+        self.check_memory()  # before the network and its traces exist
         self.model = SequenceModel(self._model_config())
         if config.carry_bias and has_carry_gate(config.cell):
             set_carry_gate_bias(self.model.core, config.carry_bias)
         self.trainer = Trainer(self.model, self._train_config())
-        self.view_batch: Batch = self.task.batch(VIEW_BATCH, np.random.default_rng(config.seed + VIEW_SEED_OFFSET))
         self.history = HistoryLog()
         self.diverged = False
         self._rate = _RateMeter()
@@ -70,15 +72,23 @@ class Session:
     def _train_config(self) -> TrainConfig:
         c = self.config
         return TrainConfig(
-            optimizer=c.optimizer, lr=c.lr, clip_norm=c.clip_norm or None, clip_value=c.clip_value or None,
+            optimizer=ENGINE_OPTIMIZERS[c.optimizer], lr=c.lr, clip_norm=c.clip_norm or None, clip_value=c.clip_value or None,
             tbptt=c.tbptt or None, batch_size=c.batch_size, seed=c.seed,
         )
+
+    def check_memory(self, steps: int = 0, config: SessionConfig | None = None) -> int:
+        """Bytes training (``config``, default this session's) for ``steps`` more steps needs; raises
+        MemoryBudgetError, naming the setting to lower, when that is more than rnnviz may use."""
+        return check_memory(config or self.config, self.task, self.view_batch.seq_len, steps=steps,
+                            view_batch=VIEW_BATCH)
 
     def update_training(self, config: SessionConfig) -> None:
         """Apply training settings (lr, clipping, tbptt, optimizer, batch size) from the next step on,
         keeping the weights. Architecture changes need a new Session."""
         if config.architecture() != self.config.architecture():
             raise ValueError("the architecture changed: build a new Session (this resets the weights)")
+        if (config.batch_size, config.optimizer) != (self.config.batch_size, self.config.optimizer):
+            self.check_memory(config=config)
         self.config = config
         fresh = self._train_config()
         for name in ("optimizer", "lr", "clip_norm", "clip_value", "tbptt", "batch_size"):

@@ -15,6 +15,8 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
+from rnnviz.engine.training import MAX_BATCH_SIZE
+
 IOPattern = Literal["many_to_one", "many_to_many"]
 LossKind = Literal["mse", "cross_entropy", "bce"]
 
@@ -130,8 +132,8 @@ class Task:
         raise NotImplementedError
 
     def batch(self, batch_size: int, rng: np.random.Generator) -> Batch:
-        if not 1 <= int(batch_size) <= 4096:
-            raise TaskError(f"batch size must be between 1 and 4096, got {batch_size}")
+        if not 1 <= int(batch_size) <= MAX_BATCH_SIZE:
+            raise TaskError(f"batch size must be between 1 and {MAX_BATCH_SIZE}, got {batch_size}")
         return self._generate(int(batch_size), rng)
 
     def _generate(self, batch_size: int, rng: np.random.Generator) -> Batch:

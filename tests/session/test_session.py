@@ -223,3 +223,12 @@ def test_a_frozen_copy_shares_the_task_and_is_independent_of_training():
     np.testing.assert_array_equal(copy.inspect().trace.output, session.inspect().trace.output)
     session.train(2)
     assert not np.array_equal(copy.inspect().trace.output, session.inspect().trace.output)
+
+
+def test_every_optimizer_the_settings_offer_builds_and_trains():
+    from rnnviz.session.config import OPTIMIZERS
+
+    for name in OPTIMIZERS:
+        session = Session(small(optimizer=name))
+        assert session.train(2).finite, name
+    assert Session(small(optimizer="momentum")).trainer.optimizer.name == "sgd_momentum"
