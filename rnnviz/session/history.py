@@ -6,6 +6,10 @@ import numpy as np
 from rnnviz.session.snapshot import History
 
 
+class HistoryError(ValueError):
+    """Saved history arrays that training could not have written; the message says what is wrong."""
+
+
 class HistoryLog:
     """Append-only columns in growable arrays (amortised O(1) append, cheap copies for snapshots)."""
 
@@ -51,10 +55,16 @@ class HistoryLog:
         return {"train": self.train.copy(), "heldout": self.heldout.copy()}
 
     @classmethod
-    def from_arrays(cls, train: np.ndarray, heldout: np.ndarray) -> "HistoryLog":
+    def from_arrays(cls, train: np.ndarray, heldout: np.ndarray, last_step: int | None = None) -> "HistoryLog":
+        """The log saved by ``arrays()``, checked: HistoryError says what is wrong with it.
+        ``last_step``: the session's step count, which no recorded step may exceed."""
         log = cls()
-        train = np.asarray(train, dtype=np.float64).reshape(-1, len(cls.COLUMNS))
-        heldout = np.asarray(heldout, dtype=np.float64).reshape(-1, 2)
+        train = _checked_rows(train, len(cls.COLUMNS), "training", last_step)
+        heldout = _checked_rows(heldout, 2, "held-out", last_step)
+        if not np.isin(train[:, 3], (0.0, 1.0)).all():
+            raise HistoryError("the 'clipped' column holds values other than 0 and 1")
+        if (train[:, 2] < 0).any():
+            raise HistoryError("a gradient norm is negative")
         log._train, log._train_len = train.copy(), len(train)
         log._heldout, log._heldout_len = heldout.copy(), len(heldout)
         return log
@@ -76,3 +86,21 @@ def _push(array: np.ndarray, length: int, row: tuple) -> tuple[np.ndarray, int]:
         array = grown
     array[length] = row
     return array, length + 1
+
+
+def _checked_rows(rows: np.ndarray, columns: int, what: str, last_step: int | None) -> np.ndarray:
+    """(N, columns) float64 rows with finite values and whole, increasing, positive steps."""
+    rows = np.asarray(rows)
+    if rows.dtype.kind not in "fiub":
+        raise HistoryError(f"the {what} history holds {rows.dtype} values, not numbers")
+    if rows.ndim != 2 or rows.shape[1] != columns:
+        raise HistoryError(f"the {what} history has shape {rows.shape}, not (rows, {columns})")
+    rows = rows.astype(np.float64)
+    if not np.isfinite(rows).all():
+        raise HistoryError(f"the {what} history holds NaN or infinity")
+    steps = rows[:, 0]
+    if (steps < 1).any() or (steps != np.round(steps)).any() or (np.diff(steps) <= 0).any():
+        raise HistoryError(f"the {what} history's steps are not whole, positive and increasing")
+    if last_step is not None and len(steps) and steps[-1] > last_step:
+        raise HistoryError(f"the {what} history goes to step {steps[-1]:.0f}, past the session's step {last_step}")
+    return rows

@@ -112,7 +112,7 @@ def _edit_json(folder, edit):
     (lambda d: d["config"].update(hidden_size=7), "does not match"),
     (lambda d: d["config"].update(evil=1), "unknown setting"),
     (lambda d: d.update(step=-4), "step"),
-    (lambda d: d.update(rng_state="nonsense"), "does not match"),
+    (lambda d: d.update(rng_state="nonsense"), "damaged random state"),
 ])
 def test_bad_session_json_gets_a_clear_error(tmp_path, edit, message):
     folder = _saved(tmp_path)
@@ -142,16 +142,16 @@ def test_pickled_arrays_are_never_loaded(tmp_path):
     arrays = dict(np.load(folder / "model.npz"))
     arrays["param/weight_hh_l0"] = np.array([{"evil": 1}], dtype=object)
     np.savez(folder / "model.npz", **arrays)
-    with pytest.raises(SessionFileError, match="could not be read"):
+    with pytest.raises(SessionFileError, match="Python objects"):
         load_session(folder)
 
 
-def test_an_npz_declaring_huge_arrays_is_refused_before_reading(tmp_path, monkeypatch):
+def test_an_npz_with_more_arrays_than_the_settings_need_is_refused_before_reading(tmp_path):
     folder = _saved(tmp_path)
-    from rnnviz.session import storage
-
-    monkeypatch.setattr(storage, "MAX_NPZ_BYTES", 1000)
-    with pytest.raises(SessionFileError, match="more than rnnviz loads"):
+    arrays = dict(np.load(folder / "model.npz"))
+    arrays["param/extra"] = np.zeros(300_000)
+    np.savez(folder / "model.npz", **arrays)
+    with pytest.raises(SessionFileError, match="more than the .* rnnviz expects"):
         load_session(folder)
 
 
