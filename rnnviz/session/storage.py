@@ -115,12 +115,15 @@ def _write_folder(folder: Path, document: dict[str, Any], arrays: dict[str, np.n
             if previous.exists() and not folder.exists():
                 os.replace(previous, folder)  # put the old copy back where it was
             raise
-        _sync_folder(folder.parent)
     except BaseException:
         _remove_tree(staging)
         raise
-    if previous.exists():
-        _delete_by_renaming(previous, folder)  # step 6
+    try:
+        _sync_folder(folder.parent)  # make the renames durable
+        if previous.exists():
+            _delete_by_renaming(previous, folder)  # step 6
+    except OSError:
+        pass  # the new session is in place; the next save removes what is left of the old one
 
 
 def _previous(folder: Path) -> Path:
