@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import math
 import signal
 import sys
@@ -25,12 +26,13 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
-from rnnviz.engine.cells import carry_gates, cell_names, pytorch_modules
-from rnnviz.session.config import DTYPES, INITS, OPTIMIZERS, ConfigError, SessionConfig
+from rnnviz.engine.cells import carry_gates, cell_names, cell_spec, pytorch_modules
+from rnnviz.session.config import DTYPES, INITS, LIMITS, OPTIMIZERS, ConfigError, SessionConfig
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
+MAX_BATCH_SIZE = int(LIMITS["batch_size"][1])
 MAX_STEPS = 10_000_000
 HISTORY_FILE, PLOTS_DIR = "history.csv", "plots"
 OUTPUT_NAMES = frozenset({"session.json", "model.npz", HISTORY_FILE, PLOTS_DIR})  # what rnnviz writes in --out
@@ -41,11 +43,19 @@ class UserError(Exception):
     """A mistake a person can make (bad argument, bad file): printed as one line, exit code 2."""
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``error: <what>; see `rnnviz ... --help``` and exit code 2
+    (argparse's own prints the whole usage block). Sub-commands' parsers are of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USER_ERROR, f"error: {_one_line(message)}; see `{self.prog} --help`\n")
+
+
 # --- the parser --------------------------------------------------------------------------------
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="rnnviz",
         description="Watch recurrent neural networks learn. With no command, opens the window.",
     )
@@ -101,14 +111,14 @@ def _add_train_command(commands: argparse._SubParsersAction) -> None:
                      help=f"scale of the identity initialisation (default {defaults.init_scale:g})")
     net.add_argument("--carry-bias", type=float, default=defaults.carry_bias, metavar="X",
                      help=f"{carry_gates()} bias at the start, e.g. 4 (default 0 = off)")
-    net.add_argument("--init-weights", metavar="FILE.npz",
-                     help=f"start from a PyTorch {pytorch_modules()} state_dict saved with np.savez")
+    net.add_argument("--init-weights", metavar="FILE",
+                     help=f"start from a PyTorch {pytorch_modules()} state_dict (.safetensors, or .npz saved with np.savez)")
     net.add_argument("--dtype", choices=DTYPES, default=defaults.dtype, help=f"default {defaults.dtype}")
     fit = train.add_argument_group("training")
     fit.add_argument("--steps", type=_whole(0, MAX_STEPS), default=500, metavar="N",
                      help="optimizer steps (default 500)")
     fit.add_argument("--batch", type=int, default=defaults.batch_size, metavar="B",
-                     help=f"sequences per step (default {defaults.batch_size})")
+                     help=f"sequences per step, 1 to {MAX_BATCH_SIZE} (default {defaults.batch_size})")
     fit.add_argument("--optimizer", choices=OPTIMIZERS, default=defaults.optimizer,
                      help=f"default {defaults.optimizer}")
     fit.add_argument("--lr", type=float, default=defaults.lr, metavar="X",
@@ -125,17 +135,21 @@ def _add_train_command(commands: argparse._SubParsersAction) -> None:
 
 def _add_export_command(commands: argparse._SubParsersAction) -> None:
     export = commands.add_parser(
-        "export", help="re-draw a saved session's plots",
+        "export", help="re-draw a saved session's plots, or export its weights for PyTorch",
         description="Draw the plots of a saved session (PNG, SVG and CSV of every panel) into DIR/plots/ "
-                    "and write DIR/history.csv.",
+                    "and write DIR/history.csv; and/or write its recurrent weights for PyTorch (--weights).",
     )
     export.add_argument("session", metavar="SESSION", help="a saved session folder (or its session.json)")
-    _add_output_options(export)
+    export.add_argument("--weights", metavar="FILE",
+                        help="write the recurrent weights as a PyTorch state_dict: FILE.safetensors or FILE.npz "
+                             "(torch.nn.RNN/LSTM/GRU(...).load_state_dict accepts it)")
+    _add_output_options(export, out_required=False)
 
 
-def _add_output_options(command: argparse.ArgumentParser) -> None:
+def _add_output_options(command: argparse.ArgumentParser, out_required: bool = True) -> None:
     out = command.add_argument_group("output")
-    out.add_argument("--out", required=True, metavar="DIR", help="the output folder (new, empty or an rnnviz one)")
+    out.add_argument("--out", required=out_required, metavar="DIR",
+                     help="the output folder (new, empty or an rnnviz one)")
     out.add_argument("--sample", type=_whole(0, 10**6), default=0, metavar="S", help="sample the plots show")
     out.add_argument("--layer", type=_whole(0, 10**6), default=0, metavar="L", help="layer the plots show")
     out.add_argument("--direction", type=_whole(0, 1), default=0, metavar="D",
@@ -177,10 +191,27 @@ def run_command(args: argparse.Namespace) -> int:
     except UserError as exc:
         return error_exit(str(exc))
     except user_errors() as exc:
-        return error_exit(_one_line(str(exc)))
+        return error_exit(_one_line(_cli_words(exc)))
     except OSError as exc:
+        from rnnviz.session.storage import describe_os_error
+
         where = f" {exc.filename}" if exc.filename else ""
-        return error_exit(f"cannot write or read{where}: {exc.strerror or exc}; check the path and its permissions")
+        return error_exit(f"cannot write or read{where}: {describe_os_error(exc)}")
+    except KeyboardInterrupt:
+        print("interrupted (Ctrl-C)", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+# SessionConfig's names for the settings that have a train option of another name
+CONFIG_OPTIONS = {"hidden_size": "--hidden", "num_layers": "--layers", "batch_size": "--batch",
+                  "clip_norm": "--clip", "init_scale": "--init-scale", "carry_bias": "--carry-bias",
+                  "seq_len": "--seq-len"}
+
+
+def _cli_words(exc: BaseException) -> str:
+    """The error's message, naming settings by their command-line options where it can."""
+    message = getattr(exc, "message", None)
+    return message(CONFIG_OPTIONS) if callable(message) else str(exc)
 
 
 def user_errors() -> tuple[type[BaseException], ...]:
@@ -263,17 +294,24 @@ def _allowed(param: Any) -> str:
 
 
 def command_train(args: argparse.Namespace) -> int:
+    out = Path(args.out).expanduser()
+    check_output_folder(out)
+    with output_lock(out):  # before anything is built: a folder that cannot be written is refused now
+        return _train_into(args, out)
+
+
+def _train_into(args: argparse.Namespace, out: Path) -> int:
     from rnnviz.engine.threads import pin_blas_threads
     from rnnviz.session.pytorch import load_pytorch_weights
     from rnnviz.session.session import Session
 
-    out = Path(args.out)
-    check_output_folder(out)
     config = session_config(args)
-    session = Session(config)
+    session = Session(config)  # refuses settings that do not fit in memory
+    session.check_memory(steps=args.steps)  # and a history too long for it
     if args.init_weights:
-        names = load_pytorch_weights(session, args.init_weights)
-        print(f"loaded {len(names)} recurrent weight arrays from {args.init_weights}")
+        loaded = load_pytorch_weights(session, Path(args.init_weights).expanduser())
+        ignored = f" (ignored {', '.join(loaded.ignored)})" if loaded.ignored else ""
+        print(f"loaded {len(loaded)} recurrent weight arrays from {args.init_weights}{ignored}")
     pin_blas_threads()
     print(f"training {config.cell} (hidden {config.hidden_size}, {config.num_layers} layer(s)"
           f"{', bidirectional' if config.bidirectional else ''}) on {config.task} for {args.steps} steps")
@@ -281,7 +319,8 @@ def command_train(args: argparse.Namespace) -> int:
     if math.isfinite(heldout := session.record_heldout()):
         print(f"held-out loss: {heldout:.6g}")
     last_loss = heldout if run.last_loss is None else run.last_loss
-    write_outputs(session, out, _selection(args), include_session=True, plots=not args.no_plots)
+    with _ctrl_c_deferred("saving the run: Ctrl-C will stop rnnviz once the files are written") as pressed:
+        write_outputs(session, out, _selection(args), include_session=True, plots=not args.no_plots)
     plots = "" if args.no_plots else f" and {out / PLOTS_DIR}/"
     print(f"wrote {out / 'session.json'}, {out / 'model.npz'}, {out / HISTORY_FILE}{plots}")
     code = EXIT_OK
@@ -290,17 +329,12 @@ def command_train(args: argparse.Namespace) -> int:
               f"infinite); kept the weights of step {session.step}. Try gradient clipping (--clip 1) "
               f"or a smaller learning rate (--lr {config.lr / 10:g})", file=sys.stderr)
         code = EXIT_DIVERGED
-    elif run.interrupted:
+    elif run.interrupted or pressed.is_set():
         print(f"interrupted: stopped after step {session.step} of {args.steps} and wrote the network as it "
               "was then", file=sys.stderr)
         code = EXIT_INTERRUPTED
     print(f"final loss: {last_loss:.6g}")
     return code
-
-
-# SessionConfig's names for the settings that have a train option of another name
-CONFIG_OPTIONS = {"hidden_size": "--hidden", "num_layers": "--layers", "batch_size": "--batch",
-                  "clip_norm": "--clip", "init_scale": "--init-scale", "carry_bias": "--carry-bias"}
 
 
 def session_config(args: argparse.Namespace) -> SessionConfig:
@@ -344,8 +378,18 @@ def task_params(args: argparse.Namespace) -> dict[str, Any]:
         raw[_length_param(task, raw)] = str(args.seq_len)
     for name, value in raw.items():
         if known[name].kind == "path" and value:  # the saved session must find it from anywhere
-            raw[name] = str(Path(value).expanduser().resolve())
+            raw[name] = _absolute_path(value, "--data" if args.data == value else f"--param {name}")
     return {name: known[name].validate(value) for name, value in raw.items()}
+
+
+def _absolute_path(value: str, option: str) -> str:
+    """The data file's absolute path (the saved session must find it from anywhere)."""
+    try:
+        return str(Path(value).expanduser().resolve())
+    except (RuntimeError, OSError) as exc:  # RuntimeError: Python < 3.13's "Symlink loop"
+        if isinstance(exc, RuntimeError) or getattr(exc, "errno", None) == errno.ELOOP:
+            raise UserError(f"{option} {value}: the path is a loop of symbolic links; give the real file") from None
+        raise UserError(f"{option} {value} cannot be used: {exc.strerror or exc}") from None
 
 
 def _data_param(task: type, raw: dict[str, str]) -> str:
@@ -467,11 +511,23 @@ class Progress:
 def command_export(args: argparse.Namespace) -> int:
     from rnnviz.session.files import load_session
 
-    out = Path(args.out)
-    check_output_folder(out)
-    session = load_session(args.session)
-    write_outputs(session, out, _selection(args), include_session=False)
-    print(f"wrote {out / HISTORY_FILE} and {out / PLOTS_DIR}/ for the session at step {session.step}")
+    if args.out is None and args.weights is None:
+        raise UserError("export needs --out DIR (plots and history) or --weights FILE (weights for PyTorch), or both")
+    out = None if args.out is None else Path(args.out).expanduser()
+    if out is not None:
+        check_output_folder(out)
+    with output_lock(out) if out is not None else contextlib.nullcontext():
+        session = load_session(Path(args.session).expanduser())
+        if args.weights is not None:
+            from rnnviz.session.pytorch import save_pytorch_weights
+
+            written = save_pytorch_weights(session, Path(args.weights).expanduser())
+            module = cell_spec(session.config.cell).pytorch_module or "nn.RNN"
+            print(f"wrote {written} ({session.model.core.describe()}; load it with "
+                  f"torch.{module}(...).load_state_dict)")
+        if out is not None:
+            write_outputs(session, out, _selection(args), include_session=False)
+            print(f"wrote {out / HISTORY_FILE} and {out / PLOTS_DIR}/ for the session at step {session.step}")
     return EXIT_OK
 
 
@@ -481,21 +537,66 @@ def command_export(args: argparse.Namespace) -> int:
 def check_output_folder(folder: Path) -> None:
     """Refuse an output folder holding anything rnnviz did not write: saving a session replaces the
     whole folder, so a file of someone else's in it would be lost."""
-    if not folder.exists():
-        return
-    if not folder.is_dir():
-        raise UserError(f"--out {folder} is a file; give a new folder or an rnnviz output folder")
-    foreign = sorted(p.name for p in folder.iterdir() if p.name not in OUTPUT_NAMES)
-    plots = folder / PLOTS_DIR
-    if plots.exists() and not plots.is_dir():
-        foreign.append(PLOTS_DIR)
-    elif plots.is_dir():
-        foreign += sorted(f"{PLOTS_DIR}/{p.name}" for p in plots.iterdir()
-                          if not (p.is_file() and p.suffix.lower() in PLOT_SUFFIXES))
+    try:
+        if not folder.exists():
+            return
+        if not folder.is_dir():
+            raise UserError(f"--out {folder} is a file; give a new folder or an rnnviz output folder")
+        foreign = sorted(p.name for p in folder.iterdir() if p.name not in OUTPUT_NAMES)
+        plots = folder / PLOTS_DIR
+        if plots.exists() and not plots.is_dir():
+            foreign.append(PLOTS_DIR)
+        elif plots.is_dir():
+            foreign += sorted(f"{PLOTS_DIR}/{p.name}" for p in plots.iterdir()
+                              if not (p.is_file() and p.suffix.lower() in PLOT_SUFFIXES))
+    except OSError as exc:
+        from rnnviz.session.storage import describe_os_error
+
+        raise UserError(f"--out {folder} cannot be used: {describe_os_error(exc)}") from None
     if foreign:
         shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
         raise UserError(f"--out {folder} already holds files rnnviz did not write ({shown}); "
                         "give a new or empty folder, or a folder rnnviz wrote before")
+
+
+@contextlib.contextmanager
+def output_lock(folder: Path) -> Iterator[None]:
+    """Hold ``.DIR.lock`` next to the output folder while a command writes it, so two runs cannot mix
+    their files; creating it also proves the folder's parent can be written to, before any work."""
+    from rnnviz.session.storage import FolderLock, SessionFileError, describe_os_error
+
+    lock = FolderLock(folder)
+    try:
+        lock.acquire()
+    except SessionFileError as exc:
+        raise UserError(f"--out {folder}: {exc}") from None
+    except OSError as exc:
+        raise UserError(f"--out {folder} cannot be written: {describe_os_error(exc)}") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+@contextlib.contextmanager
+def _ctrl_c_deferred(notice: str) -> Iterator[threading.Event]:
+    """Ctrl-C while files are written only sets the returned event (and prints ``notice`` once):
+    an interrupted save would lose the run."""
+    pressed = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield pressed
+        return
+
+    def note(signum: int, frame: Any) -> None:
+        if not pressed.is_set():
+            print(notice, file=sys.stderr, flush=True)
+        pressed.set()
+
+    previous = signal.signal(signal.SIGINT, note)
+    try:
+        yield pressed
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def write_outputs(session: Any, out: Path, selection: Any, include_session: bool, plots: bool = True) -> None:
@@ -503,18 +604,29 @@ def write_outputs(session: Any, out: Path, selection: Any, include_session: bool
 
     The session goes first: saving swaps the whole folder in atomically, which would drop files
     written into it before. history.csv goes last, so it includes the held-out loss of the final
-    weights that drawing the plots records.
+    weights that drawing the plots records. A failure after the session was saved says so.
     """
+    import numpy as np
+
+    from rnnviz.session.storage import describe_os_error
+
+    saved = ""
     if include_session:
         from rnnviz.session.files import save_session
 
         save_session(session, out)
-    out.mkdir(parents=True, exist_ok=True)
-    if plots:
-        from rnnviz.ui.render import render_plots
+        saved = f"the session was saved to {out}, but "
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        if plots:
+            from rnnviz.ui.render import render_plots
 
-        render_plots(session, out / PLOTS_DIR, selection)
-    (out / HISTORY_FILE).write_text(session.history.csv_text(), encoding="utf-8")
+            with np.errstate(all="ignore"):  # a diverged network's plots overflow; they show it
+                render_plots(session, out / PLOTS_DIR, selection)
+        (out / HISTORY_FILE).write_text(session.history.csv_text(), encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"{saved}writing the plots and {HISTORY_FILE} into {out} failed: "
+                        f"{describe_os_error(exc)}") from None
 
 
 def _selection(args: argparse.Namespace) -> Any:

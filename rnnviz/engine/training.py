@@ -167,5 +167,7 @@ class Trainer:
         return all(_all_finite(buffers) for buffers in self.optimizer.state.values())
 
     def evaluate(self, inputs: np.ndarray, targets: np.ndarray, mask: np.ndarray | None = None) -> float:
-        """The loss on a batch without changing anything (e.g. a held-out batch)."""
-        return self.model.loss(inputs, targets, mask)
+        """The loss on a batch without changing anything (e.g. a held-out batch); inf or NaN, without
+        NumPy warnings, when the network has diverged."""
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self.model.loss(inputs, targets, mask)

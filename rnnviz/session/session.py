@@ -139,7 +139,8 @@ class Session:
         return outcome
 
     def record_heldout(self) -> float:
-        loss = self.model.loss(self.view_batch.inputs, self.view_batch.targets, self.view_batch.mask)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # a diverging net's loss is inf/NaN
+            loss = self.model.loss(self.view_batch.inputs, self.view_batch.targets, self.view_batch.mask)
         self._note_heldout(loss)
         return loss
 
