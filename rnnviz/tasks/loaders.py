@@ -5,10 +5,14 @@ wrong (and where: line and column) and what to do about it.
 """
 from __future__ import annotations
 
+import codecs
 import csv
+import errno
 import io
 import itertools
 import os
+import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,9 +43,12 @@ def load_csv(path: str | os.PathLike[str]) -> tuple[list[str], np.ndarray]:
 
     Columns that are mostly not numbers (dates, labels) are left out; in the others every cell must
     be a finite number. The delimiter is the one of
-    ``,`` ``;`` or tab that occurs most often in the first non-blank line.
+    ``,`` ``;`` or tab that occurs most often in the first non-blank line. With ``;`` or tab, numbers
+    written with a decimal comma (``1,5``) are read as such; a file mixing decimal commas and points,
+    or grouping thousands (``1.234,5``), is refused rather than read wrong.
     """
     table = _split_rows(_read_utf8(Path(path)), path)
+    table.decimal_comma = _uses_decimal_comma(table)
     numeric = [col for col in range(len(table.header)) if table.is_numeric(col)]
     if not numeric:
         raise DataFileError(
@@ -64,11 +71,8 @@ def require_rows(found: int, needed: int, path: str | os.PathLike[str], unit: st
 
 
 def _read_utf8(path: Path) -> str:
-    if not path.exists():
-        raise DataFileError(f"{path} does not exist; check the path or choose another file")
-    if not path.is_file():
-        raise DataFileError(f"{path} is not a regular file (a folder or device?); choose a file")
-    size = path.stat().st_size
+    path = Path(path).expanduser()
+    size = _file_size(path)
     if size > MAX_FILE_BYTES:
         raise DataFileError(
             f"{path} is {size:,} bytes ({size / 2**20:.1f} MB), more than the {MAX_FILE_BYTES // 2**20} MB "
@@ -76,23 +80,65 @@ def _read_utf8(path: Path) -> str:
             "use a smaller excerpt of it"
         )
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)  # the file may have grown since it was measured
     except OSError as error:
         raise DataFileError(f"cannot read {path}: {error.strerror or error}; check its permissions") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise DataFileError(f"{path} is more than the {MAX_FILE_BYTES // 2**20} MB limit; use a smaller excerpt of it")
+    text = _decode(raw, path)
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _file_size(path: Path) -> int:
+    """The size of the regular file at ``path``; DataFileError saying why it cannot be read otherwise."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise DataFileError(f"{path} does not exist; check the path or choose another file") from None
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise DataFileError(f"{path} is a loop of symbolic links that never reaches a file; give the real "
+                                "file") from None
+        raise DataFileError(f"cannot open {path}: {error.strerror or error}; check the path") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise DataFileError(f"{path} is not a regular file (a folder or device?); choose a file")
+    return info.st_size
+
+
+def _decode(raw: bytes, path: Path) -> str:
+    """UTF-8 (byte-order mark dropped) or, with its byte-order mark, UTF-16; anything else is refused
+    saying what it looks like."""
+    for bom, codec in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if raw.startswith(bom) and not raw.startswith(codecs.BOM_UTF8):
+            try:
+                return raw[len(bom):].decode(codec)
+            except UnicodeDecodeError:
+                raise DataFileError(f"{path} starts like UTF-16 text but is not valid UTF-16; save it as UTF-8") from None
     nul_offset = raw.find(b"\x00")
     if nul_offset >= 0:
+        if _looks_like_utf16(raw):
+            raise DataFileError(f"{path} looks like UTF-16 text without a byte-order mark; save it as UTF-8")
         raise DataFileError(
             f"{path} contains NUL bytes (offset {nul_offset}), so it looks like a binary file, "
             "not text; choose a UTF-8 text file"
         )
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise DataFileError(
             f"{path} is not UTF-8 text (byte 0x{raw[error.start]:02x} at offset {error.start} cannot be "
             "decoded); save it as UTF-8 or choose a text file"
         ) from None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _looks_like_utf16(raw: bytes) -> bool:
+    """Mostly ASCII text in UTF-16: every other byte of the first kilobyte is NUL."""
+    head = raw[:1024]
+    if len(head) < 4:
+        return False
+    even, odd = head[0::2], head[1::2]
+    return max(even.count(0) / len(even), odd.count(0) / len(odd)) > 0.9
 
 
 @dataclass
@@ -105,6 +151,10 @@ class _CsvRows:
     header: list[str]
     rows: list[list[str]]  # data rows, blank lines left out
     records: list[int]  # for each data row, its index among the csv reader's records
+    decimal_comma: bool = False  # numbers are written 1,5 (only with ; or tab as the delimiter)
+
+    def number_text(self, cell: str) -> str:
+        return cell.replace(",", ".") if self.decimal_comma else cell
 
     def line(self, row: int) -> int:
         """The file line on which data row ``row`` starts (re-reads the text: for messages only)."""
@@ -113,12 +163,12 @@ class _CsvRows:
     def is_numeric(self, col: int) -> bool:
         """At least half of the column's first 100 filled cells are numbers (dates, labels: not)."""
         filled = itertools.islice((c for c in (cells[col] for cells in self.rows) if c.strip()), 100)
-        votes = [_is_number(cell) for cell in filled]
+        votes = [_is_number(self.number_text(cell)) for cell in filled]
         return bool(votes) and 2 * sum(votes) >= len(votes)
 
     def parse_column(self, col: int) -> np.ndarray:
         """The column as floats (N,); if any cell is not a finite number, say which one."""
-        cells = [row_cells[col] for row_cells in self.rows]
+        cells = [self.number_text(row_cells[col]) for row_cells in self.rows]
         try:
             column = np.fromiter(map(float, cells), dtype=np.float64, count=len(cells))
             if np.all(np.isfinite(column)):
@@ -156,6 +206,32 @@ def _split_rows(text: str, path: object) -> _CsvRows:
             f"{len(header)} columns; every row needs one value per column"
         )
     return table
+
+
+_DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d+,\d+([eE][+-]?\d+)?\s*$")
+_DECIMAL_POINT = re.compile(r"^\s*[+-]?(\d+\.\d*|\.\d+)([eE][+-]?\d+)?\s*$")
+_GROUPED_THOUSANDS = re.compile(r"^\s*[+-]?\d{1,3}([.,' ]\d{3})+([.,]\d+)?\s*$")
+
+
+def _uses_decimal_comma(table: _CsvRows) -> bool:
+    """Whether the numbers are written with a decimal comma (1,5); refuses ambiguous files."""
+    if table.delimiter == ",":
+        return False
+    cells = [cell for cells in table.rows[:500] for cell in cells]
+    commas = next((c for c in cells if _DECIMAL_COMMA.match(c)), None)
+    points = next((c for c in cells if _DECIMAL_POINT.match(c)), None)
+    grouped = next((c for c in cells if _GROUPED_THOUSANDS.match(c) and "," in c and "." in c), None)
+    if grouped is not None:
+        raise DataFileError(
+            f"{table.path} groups thousands in its numbers ({grouped.strip()!r}); save it without thousands "
+            "separators (and with one decimal separator) so every number reads the same way"
+        )
+    if commas is not None and points is not None:
+        raise DataFileError(
+            f"{table.path} mixes decimal commas ({commas.strip()!r}) and decimal points ({points.strip()!r}); "
+            "save every number with the same decimal separator"
+        )
+    return commas is not None
 
 
 def _line_of_record(text: str, delimiter: str, record: int) -> int:
