@@ -136,9 +136,15 @@ def read_weights(path: str | os.PathLike, max_bytes: int = MAX_WEIGHTS_BYTES) ->
                                "the weights were saved to")
     kind = _file_kind(path)
     try:
-        arrays = read_safetensors(path, max_bytes) if kind == "safetensors" else read_npz(path, max_bytes)
+        arrays = read_safetensors(path, max_bytes) if kind == "safetensors" else read_npz(path, max_bytes,
+                                                                                          text_arrays=True)
     except SessionFileError as exc:
         raise WeightsFileError(f"cannot load weights from {path}: {exc}") from None
+    if any(name.startswith(_SESSION_PREFIXES) for name in arrays) and not any(_PARAM_NAME.match(n) for n in arrays):
+        raise WeightsFileError(
+            f"{path.name} is the model.npz of an rnnviz session, not a PyTorch state_dict: open its session "
+            "folder instead (Open session, or rnnviz export FOLDER --weights FILE.safetensors for PyTorch)"
+        )
     if not arrays:
         raise WeightsFileError(f"{path.name} holds no arrays; save the module's state_dict into it")
     for name, array in arrays.items():
@@ -240,11 +246,6 @@ def _is_torch_pickle(path: Path) -> bool:
 def recurrent_arrays(arrays: dict[str, np.ndarray], file_name: str) -> tuple[dict[str, np.ndarray], list[str]]:
     """The state dict of the file's one recurrent module, its ``module.`` prefix stripped, and the
     names of the other arrays (e.g. ``fc.weight``: a whole model's other layers), which are ignored."""
-    if any(name.startswith(_SESSION_PREFIXES) for name in arrays) and not any(_PARAM_NAME.match(n) for n in arrays):
-        raise WeightsFileError(
-            f"{file_name} is the model.npz of an rnnviz session, not a PyTorch state_dict: open its session "
-            "folder instead (Open session, or rnnviz export FOLDER --weights FILE.safetensors for PyTorch)"
-        )
     groups: dict[str, dict[str, np.ndarray]] = defaultdict(dict)
     for name, array in arrays.items():
         prefix, _, leaf = name.rpartition(".")
