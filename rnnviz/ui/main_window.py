@@ -481,7 +481,7 @@ class MainWindow(QMainWindow):
         return True
 
     def import_weights_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import PyTorch weights", "", "NumPy archive (*.npz)")
+        path, _ = QFileDialog.getOpenFileName(self, "Import PyTorch weights", "", "PyTorch weights (*.safetensors *.npz)")
         if path:
             self.import_weights(path)
 
