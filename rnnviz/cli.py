@@ -329,9 +329,13 @@ def _train_into(args: argparse.Namespace, out: Path) -> int:
               f"infinite); kept the weights of step {session.step}. Try gradient clipping (--clip 1) "
               f"or a smaller learning rate (--lr {config.lr / 10:g})", file=sys.stderr)
         code = EXIT_DIVERGED
-    elif run.interrupted or pressed.is_set():
+    elif run.interrupted:
         print(f"interrupted: stopped after step {session.step} of {args.steps} and wrote the network as it "
               "was then", file=sys.stderr)
+        code = EXIT_INTERRUPTED
+    elif pressed.is_set():
+        print(f"interrupted while saving: all {session.step} steps were trained and every file was written "
+              "first", file=sys.stderr)
         code = EXIT_INTERRUPTED
     print(f"final loss: {last_loss:.6g}")
     return code

@@ -154,7 +154,7 @@ def test_ctrl_c_while_saving_finishes_the_save(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(files, "save_session", ctrl_c_then_save)
     code, _, err = run([*TRAIN, "--steps", "3", "--out", str(tmp_path / "run")], capsys)
     assert code == 130, err
-    assert "Traceback" not in err and "saving the run" in err and "wrote the network" in err
+    assert "Traceback" not in err and "saving the run" in err and "every file was written" in err
     assert load_session(tmp_path / "run").step == 3
 
 

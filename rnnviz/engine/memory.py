@@ -146,8 +146,8 @@ def parse_bytes(text: str) -> int | None:
 
 def format_bytes(size: float) -> str:
     """1536 -> '1.5 KiB'; the largest binary unit that keeps the number at least 1."""
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(size) < 1024 or unit == "GiB":
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(size) < 1024 or unit == "TiB":
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     raise AssertionError("unreachable")

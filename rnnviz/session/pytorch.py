@@ -107,13 +107,15 @@ def save_pytorch_weights(model_or_session: Any, path: str | os.PathLike) -> Path
     staging = path.with_name(f".{path.name}.saving-{os.getpid()}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        if path.suffix.lower() == ".safetensors":
-            from safetensors.numpy import save_file
+        with open(staging, "wb") as handle:
+            if path.suffix.lower() == ".safetensors":
+                from safetensors.numpy import save
 
-            save_file(arrays, staging, metadata={"format": "pt", "written_by": "rnnviz"})
-        else:
-            with open(staging, "wb") as handle:
+                handle.write(save(arrays, metadata={"format": "pt", "written_by": "rnnviz"}))
+            else:
                 np.savez(handle, **arrays)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(staging, path)
     except OSError as exc:
         staging.unlink(missing_ok=True)

@@ -227,6 +227,7 @@ def describe_os_error(exc: OSError) -> str:
         errno.EACCES: "permission denied; choose a folder you can write to",
         errno.EPERM: "permission denied; choose a folder you can write to",
         errno.ENOTDIR: "a part of the path is a file, not a folder; choose another path",
+        errno.EEXIST: "a file is in the way (a part of the path is a file, not a folder); choose another path",
         errno.ENAMETOOLONG: "the path is too long; choose a shorter one",
         errno.ELOOP: "the path contains a symbolic link loop; choose another path",
     }
