@@ -21,6 +21,7 @@ from rnnviz.session.config import ENGINE_OPTIMIZERS, LIMITS, ConfigError, Sessio
 
 HISTORY_BYTES_PER_STEP = 160  # two float64 rows of 4 and 2 columns (grown by doubling) + a history.csv line
 VIEW_INSPECTIONS = 2  # the panels' inspection and the step-through page's, alive at once
+REWIND_BYTES = 64 << 20  # the window's rewind history of weights (rewind.DEFAULT_MAX_BYTES)
 # how a setting is called in messages; the CLI passes its option names instead
 SETTING_WORDS = {"batch_size": "the batch size", "seq_len": "seq_len", "hidden_size": "the hidden size"}
 
@@ -64,7 +65,7 @@ def network_shape(config: SessionConfig, task: Any, seq_len: int, batch_size: in
 def estimated_bytes(config: SessionConfig, task: Any, seq_len: int, steps: int = 0, view_batch: int = 8) -> int:
     """Bytes training ``config`` for ``steps`` more steps needs (traces, weights, views, history)."""
     shape = network_shape(config, task, seq_len)
-    extra = HISTORY_BYTES_PER_STEP * max(int(steps), 0)
+    extra = HISTORY_BYTES_PER_STEP * max(int(steps), 0) + REWIND_BYTES
     return training_estimate(shape, VIEW_INSPECTIONS * view_batch, extra).total
 
 

@@ -63,3 +63,10 @@ def test_the_error_survives_a_trip_to_another_process(budget_1g):
     copy = pickle.loads(pickle.dumps(info.value))
     assert str(copy) == str(info.value) and copy.fits == info.value.fits
     assert "--batch to" in copy.message({"batch_size": "--batch"})
+
+
+def test_the_rewind_history_the_window_keeps_is_counted():
+    from rnnviz.session.budget import REWIND_BYTES
+    from rnnviz.session.rewind import DEFAULT_MAX_BYTES
+
+    assert REWIND_BYTES >= DEFAULT_MAX_BYTES
