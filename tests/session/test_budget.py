@@ -41,12 +41,14 @@ def test_the_suggested_values_fit_and_one_more_does_not(budget_1g):
 
 
 def test_raising_the_batch_size_of_a_live_session_is_checked_too(budget_1g):
-    session = Session(BIG.replace(batch_size=2))
-    with pytest.raises(MemoryBudgetError, match="batch size"):
+    session = Session(BIG.replace(batch_size=1))
+    with pytest.raises(MemoryBudgetError, match="batch size") as info:
         session.update_training(session.config.replace(batch_size=256))
-    assert session.config.batch_size == 2
-    session.update_training(session.config.replace(batch_size=5))
-    assert session.trainer.config.batch_size == 5
+    assert session.config.batch_size == session.trainer.config.batch_size == 1
+    fits = info.value.fits["batch_size"]
+    assert 1 < fits < 256
+    session.update_training(session.config.replace(batch_size=fits))
+    assert session.trainer.config.batch_size == fits
 
 
 def test_training_steps_ahead_count_their_history(monkeypatch):
