@@ -294,7 +294,9 @@ def _allowed(param: Any) -> str:
 
 
 def command_train(args: argparse.Namespace) -> int:
-    out = Path(args.out).expanduser()
+    from rnnviz.session.storage import absolute_path
+
+    out = absolute_path(args.out)
     check_output_folder(out)
     with output_lock(out):  # before anything is built: a folder that cannot be written is refused now
         return _train_into(args, out)
@@ -517,7 +519,9 @@ def command_export(args: argparse.Namespace) -> int:
 
     if args.out is None and args.weights is None:
         raise UserError("export needs --out DIR (plots and history) or --weights FILE (weights for PyTorch), or both")
-    out = None if args.out is None else Path(args.out).expanduser()
+    from rnnviz.session.storage import absolute_path
+
+    out = None if args.out is None else absolute_path(args.out)
     if out is not None:
         check_output_folder(out)
     with output_lock(out) if out is not None else contextlib.nullcontext():
@@ -541,6 +545,10 @@ def command_export(args: argparse.Namespace) -> int:
 def check_output_folder(folder: Path) -> None:
     """Refuse an output folder holding anything rnnviz did not write: saving a session replaces the
     whole folder, so a file of someone else's in it would be lost."""
+    here = Path.cwd()
+    if folder == here or folder in here.parents:
+        raise UserError(f"--out {folder} is the folder you are working in (or holds it); saving replaces the "
+                        "whole output folder, so give a new one, e.g. --out runs/first")
     try:
         if not folder.exists():
             return

@@ -209,3 +209,12 @@ def test_export_weights_that_torch_loads(tmp_path, capsys, suffix):
 def test_export_needs_out_or_weights(tmp_path, capsys):
     code, _, err = run(["export", str(tmp_path)], capsys)
     assert_one_error_line(code, err, "--out", "--weights")
+
+
+@pytest.mark.parametrize("out", [".", "sub/..", "./"])
+def test_the_folder_you_are_in_is_never_replaced(tmp_path, capsys, monkeypatch, out):
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path)
+    code, stdout, err = run([*TRAIN, "--steps", "2", "--out", out], capsys)
+    assert_one_error_line(code, err, "the folder you are working in")
+    assert stdout == "" and sorted(p.name for p in tmp_path.iterdir()) == ["sub"]

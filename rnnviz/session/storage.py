@@ -74,7 +74,7 @@ def write_folder(folder: str | os.PathLike, document: dict[str, Any], arrays: di
 
     Any failure raises SessionFileError naming the folder (never the staging folder) and saying
     whether the session that was there before is still there."""
-    folder = Path(folder).expanduser().absolute()
+    folder = absolute_path(folder)
     with _saving_guard:
         lock = _saving_now.setdefault(folder, threading.Lock())
     with lock:
@@ -126,6 +126,12 @@ def _write_folder(folder: Path, document: dict[str, Any], arrays: dict[str, np.n
         pass  # the new session is in place; the next save removes what is left of the old one
 
 
+def absolute_path(path: str | os.PathLike) -> Path:
+    """``path`` with ``~`` expanded, made absolute and with ``.`` and ``..`` resolved (not symlinks):
+    the folder a save renames has to be named by its own last component."""
+    return Path(os.path.abspath(os.path.expanduser(os.fspath(path))))
+
+
 def _previous(folder: Path) -> Path:
     return folder.with_name(folder.name + _PREVIOUS)
 
@@ -152,7 +158,7 @@ def _remove_tree(path: Path) -> None:
 def remove_orphans(folder: str | os.PathLike) -> list[Path]:
     """Remove ``.DIR.saving-PID`` and ``.DIR.deleting-PID`` left by saves of ``folder`` whose
     process is gone (or that are this process's own leftovers); returns what was removed."""
-    folder = Path(folder).expanduser().absolute()
+    folder = absolute_path(folder)
     removed = []
     if not folder.parent.is_dir():
         return removed
@@ -245,7 +251,7 @@ class FolderLock:
     """
 
     def __init__(self, folder: str | os.PathLike) -> None:
-        folder = Path(folder).expanduser().absolute()
+        folder = absolute_path(folder)
         self.folder = folder
         self.path = folder.with_name(f".{folder.name}{_LOCK}")
         self.held = False
