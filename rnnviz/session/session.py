@@ -47,8 +47,9 @@ class Session:
         """``task``: an already built task for ``config`` (saves re-reading a data file)."""
         self.config = config
         self.task: Task = task if task is not None else make_task(config.task, **config.task_params)
+        self._seq_len = self._sequence_length()
+        self.check_memory()  # before the view batch, the network and its traces exist
         self.view_batch: Batch = self.task.batch(VIEW_BATCH, np.random.default_rng(config.seed + VIEW_SEED_OFFSET))
-        self.check_memory()  # before the network and its traces exist
         self.model = SequenceModel(self._model_config())
         if config.carry_bias and has_carry_gate(config.cell):
             set_carry_gate_bias(self.model.core, config.carry_bias)
@@ -79,8 +80,14 @@ class Session:
     def check_memory(self, steps: int = 0, config: SessionConfig | None = None) -> int:
         """Bytes training (``config``, default this session's) for ``steps`` more steps needs; raises
         MemoryBudgetError, naming the setting to lower, when that is more than rnnviz may use."""
-        return check_memory(config or self.config, self.task, self.view_batch.seq_len, steps=steps,
-                            view_batch=VIEW_BATCH)
+        return check_memory(config or self.config, self.task, self._seq_len, steps=steps, view_batch=VIEW_BATCH)
+
+    def _sequence_length(self) -> int:
+        """Timesteps per sequence: the task's seq_len setting, else the length of one sample."""
+        seq_len = getattr(self.task, "values", {}).get("seq_len")
+        if isinstance(seq_len, int):
+            return seq_len
+        return self.task.batch(1, np.random.default_rng(0)).seq_len
 
     def update_training(self, config: SessionConfig) -> None:
         """Apply training settings (lr, clipping, tbptt, optimizer, batch size) from the next step on,
