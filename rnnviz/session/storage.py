@@ -34,6 +34,7 @@ import os
 import shutil
 import sys
 import threading
+import time
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -258,7 +259,7 @@ class FolderLock:
 
     def acquire(self) -> None:
         self.folder.parent.mkdir(parents=True, exist_ok=True)
-        for _ in range(5):
+        for _ in range(50):
             try:
                 handle = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             except FileExistsError:
@@ -303,6 +304,9 @@ class FolderLock:
         pid = self.holder()
         if pid == os.getpid():
             raise SessionFileError(f"{self.folder} is already being written by this rnnviz")
+        if pid is None and _age_seconds(self.path) < 2:
+            time.sleep(0.05)  # just created: its writer has not written its PID yet
+            return
         stale = self.path.with_name(f"{self.path.name}.stale-{os.getpid()}")
         try:
             os.replace(self.path, stale)  # atomic: of two processes taking over, one gets it
@@ -312,6 +316,13 @@ class FolderLock:
             stale.unlink(missing_ok=True)
         elif not self.path.exists():  # it was a fresh lock of another process: put it back
             os.replace(stale, self.path)
+
+
+def _age_seconds(path: Path) -> float:
+    try:
+        return time.time() - path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def _read_pid(path: Path) -> int | None:

@@ -194,3 +194,16 @@ def test_the_staging_folder_never_appears_in_a_copy_error(tmp_path):
     message = str(info.value)
     assert ".saving-" not in message and "[(" not in message and str(folder) in message, message
     assert load_session(folder).step == OLD_STEPS
+
+
+def test_a_lock_left_empty_by_a_crash_is_taken_over_once_old(tmp_path):
+    from rnnviz.session.storage import FolderLock
+
+    stale = tmp_path / ".run.lock"
+    stale.write_text("")  # its writer died between creating it and writing its PID
+    os.utime(stale, (0, 0))
+    with FolderLock(tmp_path / "run") as lock:
+        assert lock.holder() == os.getpid()
+        with pytest.raises(SessionFileError, match="already being written by this rnnviz"):
+            FolderLock(tmp_path / "run").acquire()
+    assert not stale.exists()
