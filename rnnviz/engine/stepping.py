@@ -28,8 +28,9 @@ from rnnviz.engine.cells import cell_spec
 from rnnviz.engine.cells.base import StepGrads, StepState, Weights, sigmoid, split_blocks
 from rnnviz.engine.errors import EngineError
 from rnnviz.engine.recurrent import param_name
+from rnnviz.engine.trace import CONTRIBUTION_FACTORS, WEIGHT_KINDS, weight_contribution
 
-CONTRIBUTION_NAMES = ("W_ih", "W_hh", "b_ih", "b_hh")
+CONTRIBUTION_NAMES = ("W_ih", "W_hh", "b_ih", "b_hh")  # labels of WEIGHT_KINDS, in that order
 
 __all__ = ["CONTRIBUTION_NAMES", "StepGrads", "StepState", "Weights", "gate_names", "layer_weights", "sigmoid",
            "split_blocks", "step_backward", "step_forward"]
@@ -70,12 +71,16 @@ def step_backward(mode: str, weights: Weights, state: StepState, d_h: np.ndarray
     grads = spec.step_backward(weights, state, d_h, d_c if spec.has_cell_state else None)
     if not contributions:
         return grads
-    d_a = np.concatenate([grads.d_preact[n] for n in spec.block_names], axis=-1)  # (B, GH)
-    contribution = {
-        "W_ih": d_a.T @ state.x,  # (GH, I)
-        "W_hh": grads.d_hidden_preact.T @ state.h_prev,  # (GH, H)
-        "b_ih": d_a.sum(axis=0),
-        "b_hh": grads.d_hidden_preact.sum(axis=0),
+    factors = {
+        "d_preact": np.concatenate([grads.d_preact[n] for n in spec.block_names], axis=-1),  # (B, GH)
+        "d_hidden_preact": grads.d_hidden_preact,  # (B, GH)
+        "inputs": state.x,  # (B, I)
+        "prev_hidden": state.h_prev,  # (B, H)
+    }
+    contribution = {  # W_ih (GH, I), W_hh (GH, H), b_ih, b_hh (GH,)
+        label: weight_contribution(factors[CONTRIBUTION_FACTORS[kind][0]],
+                                   factors.get(CONTRIBUTION_FACTORS[kind][1]))  # type: ignore[arg-type]
+        for label, kind in zip(CONTRIBUTION_NAMES, WEIGHT_KINDS)
     }
     return StepGrads(grads.d_h, grads.d_c, grads.local, grads.d_preact, grads.d_hidden_preact,
                      contribution, grads.d_h_prev, grads.d_c_prev, grads.d_x)

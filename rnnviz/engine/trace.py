@@ -149,6 +149,35 @@ class RecurrentTrace:
 
 WEIGHT_KINDS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
+# What each weight's per-timestep gradient contribution is made of: (the gradient at the projection the
+# weight feeds, the activation it multiplies; None for a bias). See ``weight_contribution``.
+CONTRIBUTION_FACTORS: dict[str, tuple[str, str | None]] = {
+    "weight_ih": ("d_preact", "inputs"),
+    "weight_hh": ("d_hidden_preact", "prev_hidden"),
+    "bias_ih": ("d_preact", None),
+    "bias_hh": ("d_hidden_preact", None),
+}
+
+
+def weight_contribution(gradient: np.ndarray, activation: np.ndarray | None) -> np.ndarray:
+    """One timestep's share of a weight gradient, summed over the batch (the one place it is written):
+
+        dW_ih(t) = d_preact_t^T x_t           db_ih(t) = sum_b d_preact_t
+        dW_hh(t) = d_hidden_preact_t^T h_prev  db_hh(t) = sum_b d_hidden_preact_t
+
+    ``gradient`` (B, G*H) is dL/d(projection) at t; ``activation`` (B, N) is what the weight multiplies
+    (the input x_t, or the state h_prev the step read), None for a bias. Returns (G*H, N) or (G*H,)."""
+    if activation is None:
+        return gradient.sum(axis=0)
+    return gradient.T @ activation
+
+
+def grad_norm_per_step(d_hidden: np.ndarray) -> np.ndarray:
+    """(T,) ||dL/dh_t|| over everything but the time axis, in float64: ``d_hidden`` (T, H) for one
+    sample, (T, B, H) for a batch. The one definition the views, the stepper and compare share."""
+    flat = np.asarray(d_hidden, dtype=np.float64).reshape(np.shape(d_hidden)[0], -1)
+    return np.sqrt(np.einsum("tk,tk->t", flat, flat))
+
 
 @dataclass
 class LayerGradTrace:
@@ -179,31 +208,26 @@ class LayerGradTrace:
 
     @property
     def grad_norm_per_step(self) -> np.ndarray:
-        """(T,) ||dL/dh_t|| over the batch and hidden units."""
-        flat = self.d_hidden.reshape(self.d_hidden.shape[0], -1)
-        return np.sqrt(np.einsum("tk,tk->t", flat, flat))
+        """(T,) ||dL/dh_t|| over the batch and hidden units (float64)."""
+        return grad_norm_per_step(self.d_hidden)
 
     def contribution(self, name: str, t: int) -> np.ndarray:
         """Timestep t's full contribution to the gradient of ``name`` (one of WEIGHT_KINDS)."""
-        if name == "weight_ih":
-            return self.d_preact[t].T @ self.inputs[t]
-        if name == "weight_hh":
-            return self.d_hidden_preact[t].T @ self.prev_hidden[t]
-        if name == "bias_ih":
-            return self.d_preact[t].sum(axis=0)
-        if name == "bias_hh":
-            return self.d_hidden_preact[t].sum(axis=0)
-        raise ValueError(f"unknown weight {name!r}; use one of {', '.join(WEIGHT_KINDS)}")
+        if name not in CONTRIBUTION_FACTORS:
+            raise ValueError(f"unknown weight {name!r}; use one of {', '.join(WEIGHT_KINDS)}")
+        gradient, activation = CONTRIBUTION_FACTORS[name]
+        return weight_contribution(getattr(self, gradient)[t],
+                                   None if activation is None else getattr(self, activation)[t])
 
     @cached_property
     def weight_grad_norm_per_step(self) -> dict[str, np.ndarray]:
         """name -> (T,) Frobenius norm of each timestep's contribution, computed on first use."""
-        return {
-            "weight_ih": _outer_norms(self.d_preact, self.inputs),
-            "weight_hh": _outer_norms(self.d_hidden_preact, self.prev_hidden),
-            "bias_ih": np.linalg.norm(self.d_preact.sum(axis=1), axis=1),
-            "bias_hh": np.linalg.norm(self.d_hidden_preact.sum(axis=1), axis=1),
-        }
+        norms = {}
+        for name, (gradient, activation) in CONTRIBUTION_FACTORS.items():
+            left = getattr(self, gradient)  # (T, B, G*H)
+            norms[name] = (np.linalg.norm(left.sum(axis=1), axis=1) if activation is None
+                           else _outer_norms(left, getattr(self, activation)))
+        return norms
 
 
 def _outer_norms(left: np.ndarray, right: np.ndarray) -> np.ndarray:
