@@ -19,6 +19,7 @@ from rnnviz.engine.training import MAX_BATCH_SIZE
 
 IOPattern = Literal["many_to_one", "many_to_many"]
 LossKind = Literal["mse", "cross_entropy", "bce"]
+PAD_LABEL = "<pad>"  # how a padded timestep is named on every time axis, in the diagram and in exports
 
 
 class TaskError(ValueError):
@@ -139,9 +140,15 @@ class Task:
     def _generate(self, batch_size: int, rng: np.random.Generator) -> Batch:
         raise NotImplementedError
 
-    def timestep_labels(self, inputs: np.ndarray) -> list[str]:
-        """Labels for the time axis of one sample's inputs (T, input_size): tokens for token tasks."""
+    def timestep_labels(self, inputs: np.ndarray, mask: np.ndarray | None = None) -> list[str]:
+        """Labels for the time axis of one sample's inputs (T, input_size): tokens for token tasks,
+        else the timestep numbers; ``PAD_LABEL`` where ``mask`` (T,) is 0 (padding has no token:
+        its zeroed one-hot row would otherwise read as token 0)."""
         info = self.info()
         if info.token_inputs:
-            return [info.input_names[int(i)] for i in np.argmax(inputs, axis=-1)]
-        return [str(t) for t in range(inputs.shape[0])]
+            labels = [info.input_names[int(i)] for i in np.argmax(inputs, axis=-1)]
+        else:
+            labels = [str(t) for t in range(inputs.shape[0])]
+        if mask is not None:
+            labels = [PAD_LABEL if real == 0 else label for label, real in zip(labels, np.asarray(mask))]
+        return labels

@@ -131,13 +131,13 @@ class TaskControls(QWidget):
         plot = self.preview.getPlotItem()
         plot.clear()
         batch = task.batch(1, np.random.default_rng(0))
-        inputs, info = batch.inputs[:, 0], task.info()
+        inputs, mask, info = batch.inputs[:, 0], batch.mask[:, 0], task.info()
         steps = np.arange(len(inputs))
         if info.token_inputs:
-            tokens = task.timestep_labels(inputs)
+            tokens = task.timestep_labels(inputs, mask)  # "<pad>" where the sample has ended
             self.preview_text.setText("Input: " + " ".join(tokens[:60]) + (" …" if len(tokens) > 60 else ""))
-            ids = np.argmax(inputs, axis=-1)
-            plot.plot(steps, ids, pen=pg.mkPen("#0072b2"), name="input token id", stepMode=None)
+            ids = np.where(mask > 0, np.argmax(inputs, axis=-1), np.nan)  # padding has no token
+            plot.plot(steps, ids, pen=pg.mkPen("#0072b2"), name="input token id", stepMode=None, connect="finite")
         else:
             self.preview_text.setText("")
             for k in range(min(inputs.shape[1], 4)):
