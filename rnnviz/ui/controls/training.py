@@ -5,7 +5,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QPushButton, QStyle, QVBoxLayout, QWidget
 
 from rnnviz.session.config import SessionConfig
-from rnnviz.ui.controls.fields import combo, real_spin, select, set_quietly, spin
+from rnnviz.ui.controls.fields import combo, log_spin, real_spin, select, set_quietly, spin
 
 OPTIMIZER_TITLES = {"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam", "rmsprop": "RMSprop"}
 SPEEDS = {"Full speed": 0.0, "100 steps/s": 100.0, "20 steps/s": 20.0, "5 steps/s": 5.0, "1 step/s": 1.0}
@@ -19,7 +19,7 @@ class TrainingControls(QWidget):
     def __init__(self, config: SessionConfig, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.optimizer = combo("optimizer", OPTIMIZER_TITLES, config.optimizer, "How gradients update the weights")
-        self.lr = real_spin("lr", config.lr, "Learning rate (applies from the next step)", decimals=5, step=0.001)
+        self.lr = log_spin("lr", config.lr, "Learning rate (applies from the next step); ↑/↓ step 1, 2, 5 × 10^k")
         self.batch = spin("batch_size", config.batch_size, "Sequences per training step")
         self.clip_norm = real_spin("clip_norm", config.clip_norm,
                                    "Rescale the gradient when its global norm exceeds this (0 = off)",
