@@ -30,6 +30,7 @@ from typing import Any, NoReturn, TextIO
 
 from rnnviz.engine.cells import carry_gates, cell_names, cell_spec, pytorch_modules
 from rnnviz.session.config import DTYPES, INITS, LIMITS, OPTIMIZERS, ConfigError, SessionConfig
+from rnnviz.session.views.common import plural
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
 MAX_BATCH_SIZE = int(LIMITS["batch_size"][1])
@@ -315,8 +316,8 @@ def _train_into(args: argparse.Namespace, out: Path) -> int:
         ignored = f" (ignored {', '.join(loaded.ignored)})" if loaded.ignored else ""
         print(f"loaded {len(loaded)} recurrent weight arrays from {args.init_weights}{ignored}")
     pin_blas_threads()
-    print(f"training {config.cell} (hidden {config.hidden_size}, {config.num_layers} layer(s)"
-          f"{', bidirectional' if config.bidirectional else ''}) on {config.task} for {args.steps} steps")
+    print(f"training {config.cell} (hidden {config.hidden_size}, {plural(config.num_layers, 'layer')}"
+          f"{', bidirectional' if config.bidirectional else ''}) on {config.task} for {plural(args.steps, 'step')}")
     run = train_with_progress(session, args.steps, sys.stderr)
     if math.isfinite(heldout := session.record_heldout()):
         print(f"held-out loss: {heldout:.6g}")
@@ -508,7 +509,7 @@ class Progress:
         seconds = time.perf_counter() - self.started
         if self.interactive and self.done:
             self.stream.write("\n")
-        print(f"{done} steps in {seconds:.1f} s", file=self.stream, flush=True)
+        print(f"{plural(done, 'step')} in {seconds:.1f} s", file=self.stream, flush=True)
 
 
 # --- rnnviz export -----------------------------------------------------------------------------

@@ -28,6 +28,11 @@ class DataFileError(TaskError):
     """A person's data file cannot be used; the message says why and what to do."""
 
 
+def _count(count: int, noun: str) -> str:
+    """"1 value", "3 values"."""
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 def load_text(path: str | os.PathLike[str]) -> str:
     """The file's text (UTF-8, byte-order mark dropped, line endings normalised to ``\\n``)."""
     text = _read_utf8(Path(path))
@@ -202,8 +207,8 @@ def _split_rows(text: str, path: object) -> _CsvRows:
     wrong = next((row for row, cells in enumerate(table.rows) if len(cells) != len(header)), None)
     if wrong is not None:
         raise DataFileError(
-            f"{path}, line {table.line(wrong)}: {len(table.rows[wrong])} values but the header has "
-            f"{len(header)} columns; every row needs one value per column"
+            f"{path}, line {table.line(wrong)}: {_count(len(table.rows[wrong]), 'value')} but the header has "
+            f"{_count(len(header), 'column')}; every row needs one value per column"
         )
     return table
 

@@ -12,6 +12,16 @@ from typing import Sequence
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QPushButton, QSlider, QToolBar, QWidget
 
+from rnnviz.session.views.common import plural
+
+
+def live_text(steps: Sequence[int]) -> str:
+    """What the bar says while live: how many steps it can rewind to, and which."""
+    if not steps:
+        return "no steps recorded yet"
+    span = f"step {steps[0]:,}" if len(steps) == 1 else f"{steps[0]:,}–{steps[-1]:,}"
+    return f"live — {plural(len(steps), 'recorded step')} ({span})"
+
 
 class RewindBar(QToolBar):
     """``scrubbed(step)`` when the slider moves to a recorded step; ``live_requested`` for Back to live."""
@@ -59,8 +69,7 @@ class RewindBar(QToolBar):
         self.slider.blockSignals(False)
         self.slider.setEnabled(len(steps) > 1)
         if self.rewound_to is None:
-            self.label.setText(f"live — {len(steps)} recorded steps ({steps[0]:,}–{steps[-1]:,})" if steps
-                               else "no steps recorded yet")
+            self.label.setText(live_text(steps))
 
     def scrub_to(self, step: int) -> None:
         """Move the slider to the recorded step nearest ``step`` (as a person dragging it would)."""

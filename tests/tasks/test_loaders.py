@@ -93,7 +93,7 @@ def test_csv_tab_separated_with_blank_lines(tmp_path):
         ("a,b\n", "no data rows"),
         ("a,,c\n1,2,3\n", "column 2 has no name"),
         ("x,y,x\n1,2,3\n", "'x' appears twice"),
-        ("a,b\n1,2\n3\n", "line 3: 1 values but the header has 2 columns"),
+        ("a,b\n1,2\n3\n", "line 3: 1 value but the header has 2 columns"),
         ("a,b\n1,2\n3,4,5\n", "line 3: 3 values"),
         ("a,b\n1,2\n3,oops\n", "line 3, column 'b': 'oops' is not a number"),
         ("a,b\n1,\n3,4\n", "line 2, column 'b': empty cell"),
