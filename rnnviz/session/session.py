@@ -9,6 +9,7 @@ import numpy as np
 
 from rnnviz.engine.init import has_carry_gate, set_carry_gate_bias
 from rnnviz.engine.model import ModelConfig, SequenceModel, StepResult
+from rnnviz.engine.trace import grad_norm_per_step
 from rnnviz.engine.training import TrainConfig, Trainer
 from rnnviz.session.budget import check_memory
 from rnnviz.session.config import ENGINE_OPTIMIZERS, SessionConfig
@@ -183,19 +184,19 @@ class Session:
         forward = result.trace.layer(layer, direction)
         backward = result.core_grads.layer(layer, direction)
         inputs = self.view_batch.inputs[:, s]  # (T, I)
-        d_hidden = backward.d_hidden[:, s]  # (T, H)
+        mask = self.view_batch.mask[:, s]  # (T,)
         return Snapshot(
             step=self.step, cell=self.config.cell, task_name=self.task.name,
             layer=layer, direction=direction, sample=s,
             history=self.history.to_snapshot(),
             inputs=inputs.copy(), input_names=tuple(self.task.info().input_names),
-            timestep_labels=tuple(self.task.timestep_labels(inputs)),
+            timestep_labels=tuple(self.task.timestep_labels(inputs, mask)),
             targets=self._display_targets(s), predictions=self._display_predictions(result, s),
             output_names=tuple(self.task.info().output_names),
-            mask=self.view_batch.mask[:, s].copy(), io=self.task.io,
+            mask=mask.copy(), io=self.task.io,
             hidden=forward.hidden[:, s].astype(np.float64),
             gates=self._gates(forward, s),
-            grad_norm_per_step=np.sqrt((d_hidden.astype(np.float64) ** 2).sum(axis=1)),
+            grad_norm_per_step=grad_norm_per_step(backward.d_hidden[:, s]),
             weights=self._layer_arrays(self.model.parameters(), layer, direction),
             weight_grads=self._layer_arrays(result.grads, layer, direction),
             loss_kind=self.task.loss, token_inputs=self.task.info().token_inputs,

@@ -33,7 +33,7 @@ class Snapshot:
     # the selected sample
     inputs: np.ndarray  # (T, I)
     input_names: tuple[str, ...]  # (I,) names of the input features
-    timestep_labels: tuple[str, ...]  # (T,) tokens along the time axis
+    timestep_labels: tuple[str, ...]  # (T,) tokens (or numbers) along the time axis; "<pad>" at padding
     targets: np.ndarray  # many_to_many: (T, O) ; many_to_one: (O,)  (class ids one-hot encoded)
     predictions: np.ndarray  # same shape as targets (probabilities for classification tasks)
     output_names: tuple[str, ...]  # (O,)

@@ -23,11 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnnviz.engine.clipping import global_norm
-from rnnviz.engine.dynamics import lag_gradient_norms, recurrent_eigenvalues
 from rnnviz.engine.model import StepResult
 from rnnviz.engine.recurrent import param_name
 from rnnviz.engine.stepping import StepGrads, StepState, layer_weights, step_backward, step_forward
-from rnnviz.engine.trace import TimeLayout
+from rnnviz.engine.trace import TimeLayout, grad_norm_per_step
 from rnnviz.session.session import WEIGHT_LABELS, Selection, Session
 
 
@@ -95,7 +94,6 @@ class _Pass:
         self.hidden: list[np.ndarray] = []  # (B, H) h after step k (carried at padding)
         self.cells: list[np.ndarray | None] = []  # (B, H) c after step k (cells with a cell state)
         self.grads: list[GradStep] = []  # backward step k (selected sample)
-        self.grad_norms: list[float] = []
         self._carry: list[tuple[np.ndarray, np.ndarray | None, dict[str, np.ndarray]]] = []
 
     # ---- forward
@@ -143,10 +141,9 @@ class _Pass:
             d_preact={n: v[s].copy() for n, v in grads.d_preact.items()},
             contribution=grads.contribution, accumulated=total, cut=bool(o.cut[t]),
         ))
-        self.grad_norms.append(float(np.linalg.norm(d_h[s])))
 
     def retreat_backward(self) -> None:
-        for stack in (self.grads, self.grad_norms, self._carry):
+        for stack in (self.grads, self._carry):
             stack.pop()
 
     def retreat_all_backward(self) -> None:
@@ -284,9 +281,24 @@ class StepThrough:
     @property
     def grad_norm_so_far(self) -> np.ndarray:
         """(T,) ||dL/dh_t|| of the selected sample, NaN where not yet computed."""
+        return self._grad_norms(self._cursor)
+
+    @property
+    def hidden_full(self) -> np.ndarray:
+        """(T, H) the selected sample's h_t of the whole forward pass (the cursor does not move)."""
+        full = self._complete()
+        return self._so_far([h[self.sample] for h in full.hidden])
+
+    @property
+    def grad_norm_full(self) -> np.ndarray:
+        """(T,) ||dL/dh_t|| of the whole backward pass (the cursor does not move)."""
+        return self._grad_norms(self._complete())
+
+    def _grad_norms(self, source: "_Pass") -> np.ndarray:
         norms = np.full(self.seq_len, np.nan)
-        for k, norm in enumerate(self._cursor.grad_norms):
-            norms[self.order[-1 - k]] = norm
+        if source.grads:
+            taken = [self.order[-1 - k] for k in range(len(source.grads))]
+            norms[taken] = grad_norm_per_step(np.stack([step.d_hidden for step in source.grads]))
         return norms
 
     def cell_step(self, t: int) -> CellStep:
@@ -337,54 +349,3 @@ class StepThrough:
             c=None if c is None else c[s].copy(), h=source.hidden[k][s].copy(),
             masked=bool(self.real[t, s] == 0),
         )
-
-
-
-# ---------------------------------------------------------------------- vanishing / exploding
-
-
-@dataclass(frozen=True)
-class VanishingView:
-    """Why gradients vanish or explode, for the selected sample, layer and direction."""
-
-    lags: np.ndarray  # (T,) 0 .. T-1 steps before the last processed step
-    lag_norms: np.ndarray  # (T,) ||∂h_last/∂h_(last - lag)||_F
-    eigenvalues: dict[str, np.ndarray]  # gate -> (H,) complex eigenvalues of W_hh's gate block
-    spectral_radius: dict[str, float]  # gate -> max |eigenvalue|
-    grad_norm_per_step: np.ndarray  # (T,) ||dL/dh_t|| of the selected sample (timestep order)
-    ratio_first_last: float  # ||dL/dh_first|| / ||dL/dh_last|| in processing order (t=1 over t=T)
-
-
-def vanishing_view(session: Session, selection: Selection = Selection(),
-                   result: StepResult | None = None) -> VanishingView:
-    """The lag-norm curve, the W_hh spectrum and the gradient-norm ratio; ``result`` (a
-    ``session.inspect()``) is reused when given, otherwise one is taken."""
-    sel = session.clamp(selection)
-    result = session.inspect() if result is None else result
-    forward = result.trace.layer(sel.layer, sel.direction)
-    backward = result.core_grads.layer(sel.layer, sel.direction)
-    s = sel.sample
-    weights = layer_weights(result.trace.weights, sel.layer, sel.direction, np.float64)
-    mask = None if result.trace.mask is None else result.trace.mask[:, s]
-    lag = lag_gradient_norms(
-        forward.mode, weights, forward.inputs[:, s], forward.h0[s],
-        None if forward.c0 is None else forward.c0[s], mask, forward.reverse,
-    )
-    spectrum = recurrent_eigenvalues(weights[1], forward.mode)
-    d_hidden = backward.d_hidden[:, s].astype(np.float64)  # (T, H)
-    norms = np.sqrt(np.sum(d_hidden * d_hidden, axis=1))
-    return VanishingView(
-        lags=lag.lags, lag_norms=lag.norms, eigenvalues=spectrum.eigenvalues,
-        spectral_radius=spectrum.spectral_radius, grad_norm_per_step=norms,
-        ratio_first_last=first_last_ratio(norms, forward.reverse),
-    )
-
-
-def first_last_ratio(grad_norm_per_step: np.ndarray, reverse: bool = False) -> float:
-    """||dL/dh|| at the first processed step over that at the last processed step (inf when only the
-    last is zero, nan when both are)."""
-    first, last = (grad_norm_per_step[-1], grad_norm_per_step[0]) if reverse else \
-        (grad_norm_per_step[0], grad_norm_per_step[-1])
-    if last == 0:
-        return float("nan") if first == 0 else float("inf")
-    return float(first / last)

@@ -33,6 +33,7 @@ from rnnviz.session.rewind import attach_rewind, rewind_snapshot
 from rnnviz.session.session import VIEW_BATCH, Selection, Session
 from rnnviz.session.snapshot import Snapshot
 from rnnviz.session.storage import SessionFileError
+from rnnviz.session.views.common import plural
 from rnnviz.tasks import TaskError
 from rnnviz.ui import theme as theming
 from rnnviz.ui.controller import SessionController
@@ -58,6 +59,11 @@ def work_folder() -> Path:
     documents = Path(platformdirs.user_documents_dir())
     return documents if documents.is_dir() else Path.home()
 USER_ERRORS = (ConfigError, TaskError, SessionFileError, ExportError, ValueError, OSError)
+
+
+def progress(steps: int) -> str:
+    """"the training step so far" / "the 12 training steps so far": what a reset would lose."""
+    return "the one training step so far" if steps == 1 else f"the {steps:,} training steps so far"
 
 
 class MainWindow(QMainWindow):
@@ -328,7 +334,7 @@ class MainWindow(QMainWindow):
             return
         self.confirm(
             "Reset the weights?",
-            f"This change needs a new network: the {self.controller.session.step} training steps so far "
+            f"This change needs a new network: {progress(self.controller.session.step)} "
             "will be lost (save the session first to keep them).",
             on_yes=lambda: self.controller.replace_session(session),
             on_no=lambda: self._show_session(self.controller.session),
@@ -373,8 +379,8 @@ class MainWindow(QMainWindow):
             go()
             return
         self.confirm("Open the preset?",
-                     f"“{preset.title}” builds a new network: the {self.controller.session.step} training steps "
-                     "so far will be lost (save the session first to keep them).", on_yes=go)
+                     f"“{preset.title}” builds a new network: {progress(self.controller.session.step)} "
+                     "will be lost (save the session first to keep them).", on_yes=go)
 
     def gradient_check(self) -> GradientCheckDialog:
         dialog = GradientCheckDialog(self)
@@ -510,7 +516,9 @@ class MainWindow(QMainWindow):
         except USER_ERRORS as exc:
             self.show_message("Could not export the plots", str(exc), QMessageBox.Icon.Warning)
             return False
-        self.statusBar().showMessage(f"Exported {len(written)} files to {folder}", 5000)
+        finally:
+            self.step_page.refresh_views()  # back to where the stepping is (exports show the full pass)
+        self.statusBar().showMessage(f"Exported {plural(len(written), 'file')} to {folder}", 5000)
         return True
 
     def _remember_recent(self, path: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rnnviz.engine.cells import cell_spec
 from rnnviz.session.session import Selection, Session
@@ -64,17 +64,33 @@ def render_plots(
     from rnnviz.ui.panels import PANELS
 
     snapshot = session.snapshot(selection)
+    views = step_through_views(session, selection)
     panels = {}
     try:
         for name in panel_names(snapshot.cell):
             panel = PANELS[name]()
             panels[name] = panel
-            panel.set_snapshot(snapshot)
+            if name in views:
+                panel.show_view(views[name])
+            else:
+                panel.set_snapshot(snapshot)
             _lay_out(panel, size)
         app.processEvents()
         return export_all(panels, folder)
     finally:
         _dispose(app, panels.values())
+
+
+def step_through_views(session: Session, selection: Selection) -> dict[str, Any]:
+    """The step-through page's view states of the whole forward and backward pass, by panel name."""
+    from rnnviz.session.stepper import StepThrough
+    from rnnviz.session.views.gradient_flow import gradient_flow_view
+    from rnnviz.session.views.step_through import full_pass_views
+
+    stepper = StepThrough(session, selection)
+    views = full_pass_views(stepper)
+    return {"unrolled": views.diagram, "equations": views.equations, "bptt": views.bptt,
+            "vanishing": gradient_flow_view(session, selection, stepper.reference)}
 
 
 def _lay_out(panel, size: tuple[int, int]) -> None:

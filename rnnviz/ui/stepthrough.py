@@ -17,7 +17,6 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
-import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
@@ -35,17 +34,19 @@ from PySide6.QtWidgets import (
 from rnnviz.session.presets import PRESETS, Preset
 from rnnviz.session.session import Selection, Session
 from rnnviz.session.snapshot import Snapshot
-from rnnviz.session.stepper import StepThrough, vanishing_view
+from rnnviz.session.stepper import StepThrough
+from rnnviz.session.views.common import plural
+from rnnviz.session.views.gradient_flow import GradientFlowView, gradient_flow_view
+from rnnviz.session.views.step_through import StepViews, current_timestep, full_pass_views, step_views
 from rnnviz.ui.cursor import CursorLines
 from rnnviz.ui.jobs import BackgroundJob
-from rnnviz.ui.panels.bptt import BpttPanel, BpttState, matches_full
+from rnnviz.ui.panels.bptt import BpttPanel
 from rnnviz.ui.panels.equations import EquationsPanel
-from rnnviz.ui.panels.unrolled import DiagramState, UnrolledPanel
-from rnnviz.ui.panels.vanishing import VanishingData, VanishingPanel
+from rnnviz.ui.panels.unrolled import UnrolledPanel
+from rnnviz.ui.panels.vanishing import VanishingPanel
 
 PLAY_SPEEDS = {"1 step/s": 1.0, "2 steps/s": 2.0, "5 steps/s": 5.0, "15 steps/s": 15.0}
 VANISHING_HZ = 2.0
-MATCH_TOLERANCE = {"float32": 1e-4, "float64": 1e-9}  # the reference pass runs in the session's dtype
 
 
 class StepThroughPage(QWidget):
@@ -222,12 +223,15 @@ class StepThroughPage(QWidget):
         self.request_vanishing()
 
     def ensure_drawn(self) -> None:
-        """Draw every panel even if the page was never shown (for exporting all plots)."""
+        """Draw every panel even if the page was never shown or stepped (for exporting all plots): a page
+        not stepped yet shows the whole forward and backward pass until it is stepped."""
         if self.stepper is None or self._stale:
             self.rebuild(keep_position=True)
             self.stepper_job.wait()
+        if self.stepper is not None and not self.busy and self.position == (0, 0):
+            self.show_views(full_pass_views(self.stepper))
         if self.panels["vanishing"].data is None:
-            self.panels["vanishing"].show_data(live_vanishing(self.controller.session, self.controller.selection))
+            self.panels["vanishing"].show_view(live_vanishing(self.controller.session, self.controller.selection))
 
     def rebuild(self, keep_position: bool = True) -> None:
         """A new stepper from a frozen copy of the session's current weights, built off the UI thread
@@ -342,12 +346,8 @@ class StepThroughPage(QWidget):
 
     def _following_timestep(self) -> int:
         """The timestep of the step just taken (the first one to take at the start)."""
-        stepper = self.stepper
-        if stepper.backward_done:
-            return stepper.current_backward.t
-        if stepper.forward_done:
-            return stepper.current_forward.t
-        return stepper.order[0]
+        current = current_timestep(self.stepper)
+        return self.stepper.order[0] if current is None else current
 
     def _after_move(self) -> None:
         if self.stepper is not None:
@@ -379,36 +379,22 @@ class StepThroughPage(QWidget):
         stepper = self.stepper
         if stepper is None or self.busy:  # a background job is moving the stepper
             return
-        session = self._frozen
-        config = session.config
         t = self.timestep
-        sample = stepper.sample
-        forward_done, backward_done = stepper.forward_done, stepper.backward_done
-        current = None
-        if backward_done:
-            current = stepper.current_backward.t
-        elif forward_done:
-            current = stepper.current_forward.t
-        phase = "backward" if backward_done else "forward"
-        self.panels["unrolled"].show_state(DiagramState(
-            cell=config.cell, layers=config.num_layers, directions=2 if config.bidirectional else 1,
-            layer=stepper.selection.layer, direction=stepper.selection.direction,
-            hidden=stepper.hidden_so_far, grad_norm=stepper.grad_norm_so_far,
-            inputs=session.view_batch.inputs[:, sample],
-            labels=tuple(session.task.timestep_labels(session.view_batch.inputs[:, sample])),
-            outputs=self._outputs(), mask=session.view_batch.mask[:, sample], phase=phase, current=current,
-            cursor=t, tbptt=stepper.tbptt,
-        ))
-        self._show_equations()
-        self.panels["bptt"].show_state(self._bptt_state())
+        self.show_views(step_views(stepper, t))
         self.cursor_lines.move(t)
-        steps = stepper.seq_len
-        where = (f"BPTT: {backward_done} of {steps} steps back" if backward_done else
-                 f"Forward: {forward_done} of {steps} timesteps")
+        steps, (forward_done, backward_done) = stepper.seq_len, self.position
+        where = (f"BPTT: {backward_done} of {plural(steps, 'step')} back" if backward_done else
+                 f"Forward: {forward_done} of {plural(steps, 'timestep')}")
         self.position_label.setText(f"<b>{where}</b> · cursor t = {t} · → step, ← back, click a box to inspect it")
         self.position_label.setToolTip(f"Stepping through the weights of training step {self.built_at_step:,}")
         self._update_buttons()
         self.stepped.emit()
+
+    def show_views(self, views: StepViews) -> None:
+        """Draw the diagram, the equations and BPTT (view states built by the session)."""
+        self.panels["unrolled"].show_view(views.diagram)
+        self.panels["equations"].show_view(views.equations)
+        self.panels["bptt"].show_view(views.bptt)
 
     def _update_buttons(self) -> None:
         forward_done, backward_done = self.position
@@ -418,65 +404,6 @@ class StepThroughPage(QWidget):
         self.next_button.setEnabled(backward_done < steps)
         self.forward_end_button.setEnabled(forward_done < steps)
         self.backward_end_button.setEnabled(backward_done < steps)
-
-    def _outputs(self) -> np.ndarray:
-        """(T, O) the network's predictions where the stepped layer has computed h_t (top layer only)."""
-        stepper = self.stepper
-        session = self._frozen
-        predictions = np.asarray(stepper.reference.predictions, dtype=float)
-        steps = stepper.seq_len
-        computed = np.isfinite(stepper.hidden_so_far).all(axis=1)
-        top = stepper.selection.layer == session.config.num_layers - 1
-        if session.task.io == "many_to_many":
-            outputs = predictions[:, stepper.sample].reshape(steps, -1).copy()
-        else:
-            outputs = np.full((steps, predictions.shape[-1]), np.nan)
-            outputs[-1] = predictions[stepper.sample].reshape(-1)
-        outputs[~computed] = np.nan
-        if not top or (session.config.bidirectional and not computed.all()):
-            outputs[:] = np.nan
-        return outputs
-
-    def _show_equations(self) -> None:
-        stepper = self.stepper
-        t = self.timestep
-        reached = stepper.order.index(t) < stepper.forward_done
-        panel = self.panels["equations"]
-        if reached:
-            panel.show_cell(stepper.mode, stepper.cell_step(t), stepper.weights)
-        else:
-            panel.show_cell(stepper.mode, None, None,
-                            f"t = {t} is not computed yet: step forward (→) to reach it")
-
-    def _bptt_state(self) -> BpttState:
-        stepper = self.stepper
-        t = self.timestep
-        norms = stepper.grad_norm_so_far
-        clip = stepper.clip
-        if clip.threshold is None:
-            clip_text = f"Clipping off (gradient norm {clip.global_norm:.3g})"
-        elif clip.fires:
-            clip_text = (f"<b>Clipping fires</b>: gradient norm {clip.global_norm:.3g} > {clip.threshold:g}, "
-                         f"scaled × {clip.scale:.3g}")
-        else:
-            clip_text = f"Clipping at {clip.threshold:g} does not fire (gradient norm {clip.global_norm:.3g})"
-        match = None
-        if stepper.backward_done == stepper.seq_len:
-            tolerance = MATCH_TOLERANCE.get(self._frozen.config.dtype, 1e-4)
-            match = matches_full(stepper.current_backward.accumulated, stepper.full_grads, tolerance)
-        if not np.isfinite(norms[t]):
-            message = (f"not at t = {t} yet (→ steps back)" if stepper.forward_done == stepper.seq_len
-                       else "starts after the forward pass")
-            return BpttState(grad_norm=norms, t=None, steps_taken=stepper.backward_done, clip_text=clip_text,
-                             match=match, message=message)
-        step = stepper.grad_step(t)
-        return BpttState(
-            grad_norm=norms, t=t, d_hidden_from_output=step.d_hidden_from_output,
-            d_hidden_from_next=step.d_hidden_from_next, local=dict(step.local),
-            contribution={k: step.contribution[k] for k in ("W_ih", "W_hh")},
-            accumulated={k: step.accumulated[k] for k in ("W_ih", "W_hh")}, cut=step.cut,
-            steps_taken=stepper.backward_done, clip_text=clip_text, match=match,
-        )
 
     # ------------------------------------------------------------------ the live vanishing panel
 
@@ -497,7 +424,7 @@ class StepThroughPage(QWidget):
 
     def _job_done(self, tag: str, result: Any) -> None:
         if tag == "vanishing":
-            self.panels["vanishing"].show_data(result)
+            self.panels["vanishing"].show_view(result)
 
     def shutdown(self) -> None:
         self.play_timer.stop()
@@ -522,7 +449,7 @@ def available_presets() -> dict[str, Preset]:
     return dict(PRESETS)
 
 
-def live_vanishing(session: Session, selection: Selection) -> VanishingData:
+def live_vanishing(session: Session, selection: Selection) -> GradientFlowView:
     """The vanishing/exploding view of the session's current weights, for a background thread.
 
     The weights are copied first (``Session.frozen_copy``); while training runs in another thread that copy
@@ -530,8 +457,4 @@ def live_vanishing(session: Session, selection: Selection) -> VanishingData:
     stepper is rebuilt only from a paused session or on request).
     """
     step = session.step
-    view = vanishing_view(session.frozen_copy(), selection)
-    return VanishingData(lags=view.lags, lag_norms=view.lag_norms, eigenvalues=dict(view.eigenvalues),
-                         spectral_radius=dict(view.spectral_radius), ratio_first_last=view.ratio_first_last,
-                         step=step)
-
+    return gradient_flow_view(session.frozen_copy(), selection, step=step)

@@ -9,7 +9,8 @@ from rnnviz.session.config import SessionConfig
 from rnnviz.engine.init import InitError, set_carry_gate_bias
 from rnnviz.session.presets import PRESETS, Preset, PresetError, get_preset
 from rnnviz.session.session import Session
-from rnnviz.session.stepper import StepThrough, vanishing_view
+from rnnviz.session.stepper import StepThrough
+from rnnviz.session.views.gradient_flow import gradient_flow_view
 from tests.tolerances import unit_roundoff
 
 
@@ -40,7 +41,7 @@ def test_vanishing_preset_gradient_vanishes(built):
     session = built["vanishing"]
     assert session.config.cell == "rnn_tanh" and session.task.name == "adding"
     assert batch_ratio(session) < 1e-3  # measured 8e-14 .. 4e-10
-    assert vanishing_view(session).ratio_first_last < 1e-3  # the selected sample too
+    assert gradient_flow_view(session).ratio_first_last < 1e-3  # the selected sample too
 
 
 def test_exploding_preset_gradient_explodes(built):
@@ -50,7 +51,7 @@ def test_exploding_preset_gradient_explodes(built):
     np.testing.assert_allclose(session.model.parameters()["weight_hh_l0"], 1.2 * np.eye(32),
                                rtol=unit_roundoff(np.float32), atol=np.finfo(np.float32).smallest_subnormal)
     assert batch_ratio(session) > 1e3  # measured 2.4e4 .. 3.7e4
-    assert vanishing_view(session).ratio_first_last > 1e3
+    assert gradient_flow_view(session).ratio_first_last > 1e3
 
 
 @pytest.mark.parametrize("name,cell", [("lstm_fixed", "lstm"), ("gru_fixed", "gru")])

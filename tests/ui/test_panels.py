@@ -420,3 +420,28 @@ def test_weight_rows_name_gates_and_inputs(qtbot, make_snapshot):
     assert_apart(drawn_tick_labels(left))
     assert panel.views["W_ih"].plot.getAxis("bottom").labels == snapshot.input_names
     assert panel.views["biases"].plot.getAxis("bottom").labels == ("ih", "hh")
+
+
+def test_the_head_rows_are_named_by_the_current_tasks_outputs(qtbot, make_snapshot):
+    """adding -> sine kept "sum" on W_out: the names must follow every new snapshot, not only new shapes."""
+    from dataclasses import replace
+
+    panel: WeightsPanel = make_panel(qtbot, "weights")
+    snapshot = make_snapshot(cell="gru")
+    panel.set_snapshot(replace(snapshot, output_names=("sum",)))
+    head = panel.views["W_out"].plot.getAxis("left")
+    assert head.labels == ("sum",)
+    panel.set_snapshot(replace(snapshot, output_names=("value",)))  # another task, same shapes
+    assert head.labels == ("value",)
+    assert panel.views["b_out"].plot.getAxis("left").labels == ("value",)
+    panel.set_snapshot(replace(snapshot, output_names=("negative", "positive")))  # names that do not fit
+    assert head.labels is None
+
+
+def test_padded_gate_steps_are_shaded(qtbot, make_snapshot):
+    panel: GatesPanel = make_panel(qtbot, "gates")
+    panel.set_snapshot(make_snapshot(cell="lstm", T=12, padding=4))
+    assert all(shade.region.isVisible() and shade.region.getRegion() == (7.5, 11.5)
+               for shade in panel.shades["lstm"])
+    panel.set_snapshot(make_snapshot(cell="lstm", T=12))
+    assert not any(shade.region.isVisible() for shade in panel.shades["lstm"])

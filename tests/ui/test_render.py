@@ -97,3 +97,39 @@ def test_gates_panel_only_for_gated_cells():
 
 def test_ensure_application_reuses_the_running_one(qapp):
     assert ensure_application() is qapp
+
+
+def read_rows(path) -> list[list[str]]:
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.reader(handle))
+
+
+def test_equations_are_those_of_the_selected_layer_and_direction(rendered, lstm_session):
+    """``rnnviz export --layer 1 --direction 1``: the equations' numbers are that cell's own (its input is
+    layer 0's output, its previous state h_(t+1)), as the engine computed them, not a recomputation."""
+    rows = read_rows(rendered[0] / "equations.csv")
+    assert rows[0][:2] == ["vector", "timestep"]
+    values = {row[0]: np.array(row[2:], dtype=float) for row in rows[1:]}
+    t = int(rows[1][1])
+    trace = lstm_session.inspect().trace.layer(SELECTION.layer, SELECTION.direction)
+    s, H = SELECTION.sample, trace.hidden.shape[2]
+    assert t == 0  # the reverse direction's last step: the one that makes h_n
+    # the float32 engine against the session's float64 textbook step of the same numbers: eps32 = 6e-8
+    # relative per operation on O(1) values, over sums of O(10) terms
+    close = dict(rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(values["h_t-1"], trace.prev_hidden[t, s], **close)
+    np.testing.assert_allclose(values["h_t"], trace.hidden[t, s], **close)
+    for k, gate in enumerate(("i", "f", "g", "o")):
+        np.testing.assert_allclose(values[f"preact_{gate}"], trace.preact[t, s, k * H:(k + 1) * H], **close)
+        terms = sum(values[name] for name in (f"W_i{gate} x_t", f"b_i{gate}", f"W_h{gate} h_t-1", f"b_h{gate}"))
+        np.testing.assert_allclose(terms, values[f"preact_{gate}"], **close)
+
+
+def test_step_through_exports_hold_the_whole_pass(rendered, lstm_session):
+    folder = rendered[0]
+    trace = lstm_session.inspect().trace.layer(SELECTION.layer, SELECTION.direction)
+    rows = read_rows(folder / "unrolled.csv")
+    hidden = np.array([[float(v) for v in row[4:]] for row in rows[1:]])
+    np.testing.assert_allclose(hidden, trace.hidden[:, SELECTION.sample], rtol=1e-5, atol=1e-6)
+    norms = np.array([float(row[1]) for row in read_rows(folder / "bptt.csv")[1:]])
+    assert np.isfinite(norms).all()

@@ -254,3 +254,58 @@ def test_compare_window_opens_from_the_training_menu_and_closes_with_the_window(
     qtbot.waitUntil(lambda: compare.comparison.step_count >= 1, timeout=10000)
     window.close()
     assert not compare.worker.is_alive()
+
+
+def test_the_head_rows_follow_the_task(qtbot, window):
+    """adding -> sine kept "sum" on W_out; sentiment -> dyck kept negative/positive."""
+    weights = window.panels["weights"]
+    for task in ("adding", "sine", "sentiment", "dyck"):
+        window.change_architecture({"task": task, "task_params": {}})
+        qtbot.waitUntil(lambda t=task: window.last_snapshot.task_name == t, timeout=5000)
+        names = tuple(window.controller.session.task.info().output_names)
+        rows = window.controller.session.model.parameters()["head.weight"].shape[0]
+        shown = weights.views["W_out"].plot.getAxis("left").labels
+        assert shown == (names if len(names) == rows else None), task
+
+
+def test_learning_rates_below_1e5_survive_the_spin_box(qtbot, window):
+    box = window.training_controls.lr
+    box.setValue(3e-7)
+    assert window.controller.session.trainer.config.lr == pytest.approx(3e-7, rel=1e-9)
+    assert box.text() == "3e-07"
+    box.lineEdit().selectAll()
+    qtbot.keyClicks(box.lineEdit(), "2e-6")
+    qtbot.keyClick(box.lineEdit(), Qt.Key.Key_Return)
+    assert window.controller.session.trainer.config.lr == pytest.approx(2e-6, rel=1e-9)
+    box.stepBy(1)  # 1, 2, 5 x 10^k
+    assert box.value() == pytest.approx(5e-6)
+
+
+def test_one_step_is_one_step(qtbot, window):
+    window.controller.step(1)
+    qtbot.waitUntil(lambda: window.last_snapshot.step == 1, timeout=5000)
+    window.network_controls.hidden.setValue(12)
+    box = message_box(window, "confirm")
+    assert box is not None and "the one training step so far" in box.text() and "steps" not in box.text()
+    click_answer(qtbot, box, QMessageBox.StandardButton.No)
+    window.rewind_bar.set_steps([1])
+    assert window.rewind_bar.label.text() == "live — 1 recorded step (step 1)"
+
+
+def test_export_all_before_stepping_writes_the_whole_pass(qtbot, window, tmp_path):
+    """The step-through page was never opened or stepped: its exports still show the network."""
+    import csv
+
+    window.controller.step(2)
+    qtbot.waitUntil(lambda: window.last_snapshot.step == 2 and not window.controller.busy, timeout=5000)
+    assert window.export_all_to(tmp_path)
+    with open(tmp_path / "unrolled.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))[1:]
+    trace = window.controller.session.inspect().trace.layer(0, 0)
+    hidden = np.array([[float(v) for v in row[4:]] for row in rows])
+    # float32 engine against the stepper's float64 recomputation: eps32-level differences on O(1) values
+    np.testing.assert_allclose(hidden, trace.hidden[:, 0], rtol=1e-5, atol=1e-6)
+    assert np.isfinite([float(row[3]) for row in rows]).all()  # ||dL/dh_t|| of the whole backward pass
+    with open(tmp_path / "equations.csv", newline="", encoding="utf-8") as handle:
+        assert next(csv.reader(handle))[:2] == ["vector", "timestep"]  # numbers, not the bare equations
+    assert np.isnan(window.step_page.panels["unrolled"].state.hidden).all()  # the page itself is not moved

@@ -1,6 +1,9 @@
-"""What every panel is: a widget that draws one Snapshot and can export what it shows.
+"""What every panel is: a widget that draws one view state and can export what it shows.
 
-A panel builds its pyqtgraph items once and then, on every ``set_snapshot``, only updates them in
+A view state (rnnviz.session.views) is an immutable dataclass of numbers and labels ready to draw;
+``show_view(view)`` draws it and ``set_snapshot(snapshot)`` asks the session for the panel's view
+state of a Snapshot first (the training panels). A panel computes nothing beyond layout and colour
+scaling. It builds its pyqtgraph items once and then, on every view, only updates them in
 place (``setData``, ``setImage(..., autoLevels=False)``, axis ranges set only when they change). A
 panel has one or more *pages* (a ``GraphicsLayoutWidget`` each, in a stack) for views that differ in
 layout, e.g. LSTM gates vs GRU gates; the title sits inside the page so exports carry it.
@@ -28,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from rnnviz.session.snapshot import Snapshot
+from rnnviz.session.views.common import TimeAxis
 from rnnviz.ui import export, theme as theming
 from rnnviz.ui.theme import Theme
 
@@ -71,11 +75,6 @@ def thinned_ticks(labels: Sequence[str], most: int = 30) -> list[tuple[float, st
 def index_ticks(count: int, most: int = 12) -> list[list[tuple[float, str]]]:
     """Integer ticks 0..count-1 (thinned) for a heatmap's row or column axis."""
     return [thinned_ticks([str(i) for i in range(count)], most), []]
-
-
-def labels_are_numbers(labels: Sequence[str]) -> bool:
-    """True when the timestep labels are just 0..T-1 (not tokens)."""
-    return all(label == str(t) for t, label in enumerate(labels))
 
 
 def nice_stride(minimum: float) -> int:
@@ -180,11 +179,15 @@ class Panel(QWidget):
 
     name: ClassVar[str] = "panel"
     title: ClassVar[str] = "Panel"
+    # the session's builder of this panel's view state from a Snapshot (None: the panel is given view
+    # states directly, e.g. by the step-through page)
+    view_of: ClassVar[Callable[[Snapshot], Any] | None] = None
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.theme: Theme = theming.current_theme()
         self.snapshot: Snapshot | None = None
+        self.view: Any = None  # the view state drawn last
         self.ask_save_path: AskPath = ask_save_path  # replaceable (tests, a remembered folder)
         self._styled: list[tuple[pg.PlotItem, dict[str, str]]] = []  # plots and their axis labels
         self._titles: list[pg.LabelItem] = []
@@ -212,8 +215,8 @@ class Panel(QWidget):
     def build(self) -> None:
         """Create the pyqtgraph items (once)."""
 
-    def draw(self, snapshot: Snapshot) -> None:
-        """Update the items in place from ``snapshot``."""
+    def draw(self, view: Any) -> None:
+        """Update the items in place from the view state ``view``."""
 
     def csv_rows(self) -> Rows:
         """Header row, then exactly the data shown."""
@@ -224,9 +227,18 @@ class Panel(QWidget):
 
     # --- public API ----------------------------------------------------------------------------
 
+    def show_view(self, view: Any) -> None:
+        """Draw ``view`` (this panel's view state)."""
+        self.view = view
+        self.draw(view)
+
     def set_snapshot(self, snapshot: Snapshot) -> None:
+        """Draw this panel's view state of ``snapshot``."""
+        builder = type(self).view_of
+        if builder is None:
+            raise TypeError(f"the {self.name} panel is drawn from view states (show_view), not from snapshots")
         self.snapshot = snapshot
-        self.draw(snapshot)
+        self.show_view(builder(snapshot))
 
     def current_page(self) -> pg.GraphicsLayoutWidget:
         return self.stack.currentWidget()
@@ -420,6 +432,12 @@ class Panel(QWidget):
             parts.append(f"{mark}{text}")
         separator = self._key_separators.get(id(label), KEY_SEPARATOR)
         label.setText(separator.join(parts) or "&nbsp;", color=self.theme.foreground, size=self.theme.label_size)
+
+    def set_time_axis(self, plot: pg.PlotItem, time: TimeAxis, axis: IndexAxis | None = None) -> None:
+        """Name ``plot``'s bottom axis (or ``axis``) by the view's timestep labels when they are tokens
+        or padding, else by number, and title it "input token" or "timestep"."""
+        (axis or plot.getAxis("bottom")).set_labels(time.labels if time.named else None)
+        self.set_axis_label(plot, "bottom", time.title)
 
     def set_axis_label(self, plot: pg.PlotItem, side: str, text: str) -> None:
         """Change one axis label (kept through theme changes); does nothing when it is unchanged."""

@@ -13,13 +13,12 @@ is taken, whether the accumulated gradients equal the full backward pass ("match
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QSizePolicy
 
-from rnnviz.session.snapshot import Snapshot
+from rnnviz.session.stepper import ClipInfo
+from rnnviz.session.views.step_through import BpttView
 from rnnviz.ui import colormaps
 from rnnviz.ui.panels.base import Panel, Rows, index_ticks
 from rnnviz.ui.panels.gradients import decade_ticks, log_range
@@ -30,33 +29,14 @@ HEATMAP_TITLES = {"local": "local factors", "W_ih": "ΔW_ih at t", "W_hh": "ΔW_
                   "acc_W_ih": "Σ dW_ih so far", "acc_W_hh": "Σ dW_hh so far"}
 
 
-@dataclass(frozen=True)
-class BpttState:
-    """What the panel draws (built from the stepper, or from a snapshot's full pass)."""
-
-    grad_norm: np.ndarray  # (T,) ||dL/dh_t||, NaN where the backward pass has not been yet
-    t: int | None  # the timestep shown (None: not reached yet)
-    d_hidden_from_output: np.ndarray | None = None  # (H,)
-    d_hidden_from_next: np.ndarray | None = None  # (H,)
-    local: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (H,)
-    contribution: dict[str, np.ndarray] = field(default_factory=dict)  # W_ih, W_hh of this timestep
-    accumulated: dict[str, np.ndarray] = field(default_factory=dict)  # W_ih, W_hh so far
-    cut: bool = False
-    steps_taken: int = 0
-    clip_text: str = ""  # e.g. "clipping fires: gradients × 0.031 (norm 32.1 > 1)"
-    match: tuple[bool, float] | None = None  # (accumulated == full BPTT, max relative difference)
-    message: str = ""  # shown when t is None
-
-
-def matches_full(accumulated: dict[str, np.ndarray], full: dict[str, np.ndarray],
-                 tolerance: float = 1e-6) -> tuple[bool, float]:
-    """(all close, largest difference relative to the largest full-gradient entry) over W_ih, W_hh, b_ih, b_hh."""
-    worst = 0.0
-    for name, reference in full.items():
-        reference = np.asarray(reference, dtype=float)
-        scale = max(float(np.abs(reference).max(initial=0.0)), 1e-30)
-        worst = max(worst, float(np.abs(np.asarray(accumulated[name]) - reference).max(initial=0.0)) / scale)
-    return worst <= tolerance, worst
+def clip_text(clip: ClipInfo) -> str:
+    """What clipping does to the full gradient, in words."""
+    if clip.threshold is None:
+        return f"Clipping off (gradient norm {clip.global_norm:.3g})"
+    if clip.fires:
+        return (f"<b>Clipping fires</b>: gradient norm {clip.global_norm:.3g} > {clip.threshold:g}, "
+                f"scaled × {clip.scale:.3g}")
+    return f"Clipping at {clip.threshold:g} does not fire (gradient norm {clip.global_norm:.3g})"
 
 
 class BpttPanel(Panel):
@@ -103,7 +83,6 @@ class BpttPanel(Panel):
         self.match_label.setObjectName("bptt_match")
         self.controls.addWidget(self.status, 1)
         self.controls.addWidget(self.match_label)
-        self.state: BpttState | None = None
         self._local_names: tuple[str, ...] = ()
         self._units = -1
 
@@ -120,19 +99,15 @@ class BpttPanel(Panel):
         self.bars_next.setOpts(brush=pg.mkBrush(theme.pen(1)), pen=pg.mkPen(None))
         for _plot, image in self.heatmaps.values():
             image.setColorMap(colormaps.diverging(theme.diverging_map))
-        if self.state is not None:
-            self.show_state(self.state)
+        if self.view is not None:
+            self.show_view(self.view)
 
-    def draw(self, snapshot: Snapshot) -> None:
-        """A bare snapshot holds the full backward pass: norms and the total weight gradients."""
-        grads = {k: np.asarray(snapshot.weight_grads[k]) for k in MATRICES}
-        steps = len(snapshot.grad_norm_per_step)
-        self.show_state(BpttState(grad_norm=np.asarray(snapshot.grad_norm_per_step, dtype=float), t=None,
-                                  accumulated=grads, steps_taken=steps,
-                                  message="the full backward pass (step through it on the Step through time page)"))
+    @property
+    def state(self) -> BpttView | None:
+        """The BPTT view drawn last."""
+        return self.view
 
-    def show_state(self, state: BpttState) -> None:
-        self.state = state
+    def draw(self, state: BpttView) -> None:
         self._draw_norms(state)
         self._draw_split(state)
         self._draw_heatmaps(state)
@@ -142,7 +117,7 @@ class BpttPanel(Panel):
             where = f"t = {state.t},  ||dL/dh_{state.t}|| = {state.grad_norm[state.t]:.2e}"
         cut = "  — truncated BPTT cuts the recurrence here" if state.cut else ""
         self.set_page_title(self.graphics, f"BPTT: {where}{cut}")
-        self.status.setText(state.clip_text)
+        self.status.setText(clip_text(state.clip))
         if state.match is None:
             self.match_label.setText("")
         else:
@@ -153,7 +128,7 @@ class BpttPanel(Panel):
             self.match_label.setToolTip(f"Σ of the per-step contributions vs the full backward pass: "
                                         f"largest difference {error:.1e} of the largest gradient entry")
 
-    def _draw_norms(self, state: BpttState) -> None:
+    def _draw_norms(self, state: BpttView) -> None:
         norms = state.grad_norm
         steps = norms.shape[0]
         x = np.arange(steps, dtype=float)
@@ -170,7 +145,7 @@ class BpttPanel(Panel):
         self.norm_plot.getAxis("left").setTicks(decade_ticks(low, high))
         self.set_ranges(self.norm_plot, (-0.5, steps - 0.5), (low, high))
 
-    def _draw_split(self, state: BpttState) -> None:
+    def _draw_split(self, state: BpttView) -> None:
         if state.d_hidden_from_output is None:
             self.bars_output.setOpts(x=[0.0], height=[0.0])
             self.bars_next.setOpts(x=[0.0], height=[0.0])
@@ -186,7 +161,7 @@ class BpttPanel(Panel):
             self._units = units
             self.split_plot.getAxis("bottom").setTicks(index_ticks(units, most=12))
 
-    def _draw_heatmaps(self, state: BpttState) -> None:
+    def _draw_heatmaps(self, state: BpttView) -> None:
         arrays = {
             "local": np.stack(list(state.local.values())) if state.local else None,  # (factors, H)
             "W_ih": state.contribution.get("W_ih"), "W_hh": state.contribution.get("W_hh"),
@@ -212,7 +187,7 @@ class BpttPanel(Panel):
             self.heatmaps["local"][0].getAxis("left").setTicks([[(float(i), n) for i, n in enumerate(names)], []])
 
     def csv_rows(self) -> Rows:
-        state = self.state
+        state = self.view
         if state is None:
             return [["timestep", "grad_norm_dL_dh"]]
         rows: Rows = [["timestep", "grad_norm_dL_dh"]]

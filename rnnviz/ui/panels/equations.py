@@ -5,8 +5,9 @@ b), the pre-activation and the activation. With at most ``FULL_VECTORS`` hidden 
 shown; above that, one unit's row (chosen with the unit box). Next to the text a small heatmap shows
 every vector the step reads and writes (units across), so the numbers have a picture.
 
-The terms are the split of the stepper's pre-activation into its parts (one matrix-vector product
-per term); the pre-activations and activations themselves are the stepper's.
+Everything printed comes from an EquationsView (rnnviz.session.views.step_through): the terms are
+the session's split of the stepper's pre-activation of the selected layer and direction, the
+pre-activations and activations the stepper's own; this panel only lays them out.
 """
 from __future__ import annotations
 
@@ -16,31 +17,26 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QFrame, QGraphicsTextItem, QLabel, QScrollArea, QSpinBox
 
-from rnnviz.engine.cells import DEFAULT_CELL, CellSpec, cell_spec
-from rnnviz.session.snapshot import Snapshot
-from rnnviz.session.stepper import CellStep
+from rnnviz.session.views.step_through import TERMS, EquationsView
 from rnnviz.ui import colormaps
 from rnnviz.ui.panels.base import Panel, Rows
 from rnnviz.ui.theme import Theme
 
 FULL_VECTORS = 8  # show whole vectors up to this many hidden units
-Weights = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # W_ih (GH, I), W_hh (GH, H), b_ih, b_hh
+GATE_WORDS = {"i": "input gate", "f": "forget gate", "g": "candidate", "o": "output gate",
+              "r": "reset gate", "z": "update gate", "n": "candidate", "a": "pre-activation"}
+
+MODE_TITLES = {"rnn_tanh": "RNN (tanh)", "rnn_relu": "RNN (ReLU)", "lstm": "LSTM", "gru": "GRU"}
 
 
 def activation_name(mode: str, gate: str) -> str:
-    return cell_spec(mode).gate(gate).activation
+    if mode in ("rnn_tanh", "rnn_relu"):
+        return "tanh" if mode == "rnn_tanh" else "ReLU"
+    return "tanh" if gate in ("g", "n") else "σ"
 
 
 def sub(text: str) -> str:
     return f"<sub>{text}</sub>"
-
-
-def equation_html(text: str) -> str:
-    """A spec's plain-text equation as rich text: ``x_t`` and ``h_(t-1)`` become subscripts, minus
-    signs real minus signs."""
-    text = re.sub(r"_\(([^)]*)\)", lambda m: sub(m.group(1).replace("-", "−")), text)
-    text = re.sub(r"_([A-Za-z0-9]+)", lambda m: sub(m.group(1)), text)
-    return text.replace(" - ", " − ")
 
 
 H_PREV = "h" + sub("t−1")
@@ -73,18 +69,17 @@ def vector(values: np.ndarray, unit: int | None, limit: int = 10) -> str:
     return "[" + shown + (" …" if len(values) > limit else "") + "]"
 
 
-def gate_terms(mode: str, weights: Weights, gate: str, x: np.ndarray, h_prev: np.ndarray) -> dict[str, np.ndarray]:
-    """The four terms of one gate's pre-activation: W_i· x_t, b_i·, W_h· h_(t-1), b_h· (each (H,))."""
-    W_ih, W_hh, b_ih, b_hh = (np.asarray(a, dtype=float) for a in weights)
-    hidden = W_hh.shape[1]
-    k = cell_spec(mode).block_names.index(gate)
-    rows = slice(k * hidden, (k + 1) * hidden)
-    return {"Wx": W_ih[rows] @ x, "bx": b_ih[rows], "Wh": W_hh[rows] @ h_prev, "bh": b_hh[rows]}
-
-
 def gate_line(mode: str, gate: str) -> str:
-    """The gate's equation as in the PyTorch docs (a vanilla RNN: the whole cell), as rich text."""
-    return equation_html(cell_spec(mode).gate(gate).equation)
+    """The gate's equation as in the PyTorch docs (rnn: the whole cell)."""
+    if mode in ("rnn_tanh", "rnn_relu"):
+        act = "tanh" if mode == "rnn_tanh" else "ReLU"
+        return (f"{H_T} = {act}(W{sub('ih')} {X_T} + b{sub('ih')} + W{sub('hh')} {H_PREV} + b{sub('hh')})")
+    act = "tanh" if gate in ("g", "n") else "σ"
+    if mode == "gru" and gate == "n":
+        return (f"n{sub('t')} = tanh(W{sub('in')} {X_T} + b{sub('in')} + r{sub('t')} ⊙ "
+                f"(W{sub('hn')} {H_PREV} + b{sub('hn')}))")
+    return (f"{gate}{sub('t')} = {act}(W{sub('i' + gate)} {X_T} + b{sub('i' + gate)} + "
+            f"W{sub('h' + gate)} {H_PREV} + b{sub('h' + gate)})")
 
 
 VECTORS_HEIGHT = 150  # px of the heatmap under the text
@@ -141,10 +136,6 @@ class EquationsPanel(Panel):
         self.controls.addStretch(1)
         self.controls.addWidget(self.unit_label)
         self.controls.addWidget(self.unit_box)
-        self.mode = DEFAULT_CELL  # until a cell is shown
-        self.cell: CellStep | None = None
-        self.weights: Weights | None = None
-        self.message = ""
         self._rows_shown: list[tuple[str, np.ndarray]] = []
         self._shape: tuple | None = None
 
@@ -154,25 +145,28 @@ class EquationsPanel(Panel):
 
     # ------------------------------------------------------------------ inputs
 
-    def draw(self, snapshot: Snapshot) -> None:
-        """From a bare snapshot: the last timestep of layer 0 (the step-through page uses ``show_cell``)."""
-        self.show_cell(snapshot.cell, cell_from_snapshot(snapshot, len(snapshot.hidden) - 1),
-                       tuple(snapshot.weights[k] for k in ("W_ih", "W_hh", "b_ih", "b_hh")))
-
-    def show_cell(self, mode: str, cell: CellStep | None, weights: Weights | None, message: str = "") -> None:
-        """Show ``cell`` (None: show ``message`` instead, e.g. "step forward to reach t = 5")."""
-        self.mode, self.cell, self.weights, self.message = mode, cell, weights, message
-        if cell is not None:
-            units = len(cell.h)
-            self.unit_box.setMaximum(max(units - 1, 0))
+    def draw(self, view: EquationsView) -> None:
+        """Show ``view`` (not computed yet: its message instead of numbers)."""
+        if view.t is not None:
+            self.unit_box.setMaximum(max(view.units - 1, 0))
         self._redraw()
+
+    @property
+    def cell(self) -> EquationsView | None:
+        """The step shown, when it has numbers."""
+        view = self.view
+        return view if view is not None and view.t is not None else None
+
+    @property
+    def mode(self) -> str:
+        return "rnn_tanh" if self.view is None else self.view.mode
 
     @property
     def unit(self) -> int:
         """The unit whose terms the equations spell out."""
         if self.cell is None:
             return 0
-        return min(self.unit_box.value(), len(self.cell.h) - 1)
+        return min(self.unit_box.value(), self.cell.units - 1)
 
     # ------------------------------------------------------------------ drawing
 
@@ -188,8 +182,9 @@ class EquationsPanel(Panel):
 
     def _redraw(self) -> None:
         theme = self.theme
-        if self.cell is None or self.weights is None:
-            self.text.html = f"<span style='font-size:15pt; color:{theme.muted}'>{self.message}</span>"
+        if self.cell is None:
+            message = "" if self.view is None else self.view.message
+            self.text.html = f"<span style='font-size:15pt; color:{theme.muted}'>{message}</span>"
             self.set_page_title(self.graphics, "Equations")
             self.image.setVisible(False)
             self._rows_shown = []
@@ -199,11 +194,11 @@ class EquationsPanel(Panel):
         self.text.html = f"<div style='font-size:12pt; color:{theme.foreground}'>{self._html(cell, unit)}</div>"
         self.image.setVisible(True)
         self._draw_vectors(cell)
-        self.set_page_title(self.graphics, f"{cell_spec(self.mode).title} cell at t = {cell.t}"
+        self.set_page_title(self.graphics, f"{MODE_TITLES.get(self.mode, self.mode)} cell at t = {cell.t}"
                             + ("  (padding: state carried over)" if cell.masked else ""))
         self._fit_text()
 
-    def _html(self, cell: CellStep, unit: int) -> str:
+    def _html(self, cell: EquationsView, unit: int) -> str:
         """Each equation, then its terms for ``unit``; with few units a table of every unit below."""
         accent = self.theme.pen(0)
         lines = []
@@ -217,34 +212,43 @@ class EquationsPanel(Panel):
                      f" {H_PREV}{j} = {number(cell.h_prev[unit])}"
                      + ("" if cell.c_prev is None else f", {C_PREV}{j} = {number(cell.c_prev[unit])}")
                      + "</p>")
-        spec = cell_spec(self.mode)
-        values = {name: number(float(v[unit])) for name, v in unit_values(cell).items()}
-        for gate in spec.gates:
-            terms = gate_terms(self.mode, self.weights, gate.name, cell.x, cell.h_prev)
-            act = gate.activation
+        for gate in cell.gate_names:
+            terms = cell.terms[gate]
+            act = activation_name(self.mode, gate)
+            result = cell.h if self.mode in ("rnn_tanh", "rnn_relu") else cell.gates[gate]
             parts = [float(terms[k][unit]) for k in ("Wx", "bx", "Wh", "bh")]
-            if gate.hidden_scaled_by:  # e.g. GRU n: W_in x + b_in + r ⊙ (W_hn h + b_hn)
-                inner = f"{signed_sum(parts[:2])} + {values[gate.hidden_scaled_by]} · ({signed_sum(parts[2:])})"
+            if self.mode == "gru" and gate == "n":
+                inner = (f"{signed_sum(parts[:2])} + {number(cell.gates['r'][unit])} · "
+                         f"({signed_sum(parts[2:])})")
             else:
                 inner = signed_sum(parts)
-            row(equation_html(gate.equation) + f"&nbsp;&nbsp;<span style='color:{self.theme.muted}'>"
-                f"({gate.word})</span>",
-                f"= {act}({inner}) = {act}({number(cell.preact[gate.name][unit])}) = <b>{values[gate.output]}</b>")
-        for update in spec.updates:
-            row(equation_html(update.equation),
-                f"= {update.numbers.format(**values)} = <b>{values[update.result]}</b>")
+            row(gate_line(self.mode, gate) + f"&nbsp;&nbsp;<span style='color:{self.theme.muted}'>"
+                f"({GATE_WORDS[gate]})</span>",
+                f"= {act}({inner}) = {act}({number(cell.preact[gate][unit])}) = <b>{number(result[unit])}</b>")
+        g = cell.gates
+        if self.mode == "lstm":
+            row(f"{C_T} = f{sub('t')} ⊙ {C_PREV} + i{sub('t')} ⊙ g{sub('t')}",
+                f"= {number(g['f'][unit])} · {number(cell.c_prev[unit])} + {number(g['i'][unit])} · "
+                f"{number(g['g'][unit])} = <b>{number(cell.c[unit])}</b>")
+            row(f"{H_T} = o{sub('t')} ⊙ tanh({C_T})",
+                f"= {number(g['o'][unit])} · tanh({number(cell.c[unit])}) = <b>{number(cell.h[unit])}</b>")
+        elif self.mode == "gru":
+            row(f"{H_T} = (1 − z{sub('t')}) ⊙ n{sub('t')} + z{sub('t')} ⊙ {H_PREV}",
+                f"= (1 − {number(g['z'][unit])}) · {number(g['n'][unit])} + {number(g['z'][unit])} · "
+                f"{number(cell.h_prev[unit])} = <b>{number(cell.h[unit])}</b>")
         if len(cell.h) <= FULL_VECTORS:
             lines.append(self._unit_table(cell, unit))
         return "".join(lines)
 
-    def _unit_table(self, cell: CellStep, unit: int) -> str:
+    def _unit_table(self, cell: EquationsView, unit: int) -> str:
         """Every unit's pre-activations, activations and states: the whole vectors at t."""
         columns: list[tuple[str, np.ndarray]] = [(H_PREV, cell.h_prev)]
         if cell.c_prev is not None:
             columns.append((C_PREV, cell.c_prev))
-        for gate in cell_spec(self.mode).gates:  # the gates; a vanilla RNN's pre-activation
-            values = cell.preact if gate.kind == "hidden" else cell.gates
-            columns.append((gate.name + sub("t"), values[gate.name]))
+        if self.mode in ("lstm", "gru"):
+            columns += [(gate + sub("t"), cell.gates[gate]) for gate in cell.gate_names]
+        else:
+            columns.append(("a" + sub("t"), cell.preact["a"]))
         if cell.c is not None:
             columns.append((C_T, cell.c))
         columns.append((H_T, cell.h))
@@ -257,7 +261,7 @@ class EquationsPanel(Panel):
         return (f"<table cellspacing='0' style='margin-top:10px'><tr><th>unit</th>{head}</tr>"
                 + "".join(body) + "</table>")
 
-    def _draw_vectors(self, cell: CellStep) -> None:
+    def _draw_vectors(self, cell: EquationsView) -> None:
         rows: list[tuple[str, np.ndarray]] = [("h_t-1", cell.h_prev)]
         if cell.c_prev is not None:
             rows.append(("c_t-1", cell.c_prev))
@@ -281,46 +285,23 @@ class EquationsPanel(Panel):
         self.set_ranges(self.vectors, (-0.5, units - 0.5), (-0.5, len(rows) - 0.5))
 
     def csv_rows(self) -> Rows:
-        if not self._rows_shown:  # nothing computed yet: the equations themselves
-            return [["equation"], *[[line] for line in cell_spec(self.mode).equations]]
-        units = len(self._rows_shown[0][1])
-        rows: Rows = [["vector", *[f"unit {u}" for u in range(units)]]]
-        for name, values in self._rows_shown:
-            rows.append([name, *np.asarray(values, dtype=float).tolist()])
+        """The vectors of the heatmap, then each gate's four terms and pre-activation, per unit."""
+        cell = self.cell
+        if cell is None or not self._rows_shown:  # nothing computed yet: the equations themselves
+            names = () if self.view is None else self.view.gate_names
+            plain = [re.sub(r"<[^>]+>", "", gate_line(self.mode, g)) for g in names]
+            return [["equation"], *[[line] for line in plain]]
+        rows: Rows = [["vector", "timestep", *[f"unit {u}" for u in range(cell.units)]]]
+        shown = list(self._rows_shown)
+        for gate in cell.gate_names:
+            shown += [(name, cell.terms[gate][term]) for name, term in zip(term_names(self.mode, gate), TERMS)]
+            shown.append((f"preact_{gate}", cell.preact[gate]))
+        for name, values in shown:
+            rows.append([name, cell.t, *np.asarray(values, dtype=float).tolist()])
         return rows
 
 
-def unit_values(cell: CellStep) -> dict[str, np.ndarray]:
-    """Every (H,) vector of one step by the names StateUpdate templates use: the gates, h_prev, h,
-    and with a cell state c_prev and c."""
-    values = {**cell.gates, "h_prev": cell.h_prev, "h": cell.h}
-    if cell.c is not None:
-        values.update(c_prev=cell.c_prev, c=cell.c)
-    return values
-
-
-def cell_from_snapshot(snapshot: Snapshot, t: int) -> CellStep:
-    """A CellStep for timestep ``t`` out of a snapshot (layer 0: x_t is the network's input)."""
-    hidden = np.asarray(snapshot.hidden, dtype=float)  # (T, H)
-    units = hidden.shape[1]
-    W_ih = np.asarray(snapshot.weights["W_ih"])
-    x = np.asarray(snapshot.inputs[t], dtype=float)
-    if x.shape[0] != W_ih.shape[1]:  # a layer above the first reads the layer below: not in a snapshot
-        x = np.zeros(W_ih.shape[1])
-    h_prev = hidden[t - 1] if t > 0 else np.zeros(units)
-    spec: CellSpec = cell_spec(snapshot.cell)
-    gates = {g: np.asarray(snapshot.gates[g], dtype=float)[t] for g in spec.block_names if g in snapshot.gates}
-    weights = tuple(snapshot.weights[k] for k in ("W_ih", "W_hh", "b_ih", "b_hh"))
-    preact = {}
-    for gate in spec.gates:
-        terms = gate_terms(snapshot.cell, weights, gate.name, x, h_prev)
-        if gate.hidden_scaled_by in gates:  # e.g. GRU n: W_in x + b_in + r ⊙ (W_hn h + b_hn)
-            scale = gates[gate.hidden_scaled_by]
-            preact[gate.name] = terms["Wx"] + terms["bx"] + scale * (terms["Wh"] + terms["bh"])
-        else:
-            preact[gate.name] = sum(terms.values())
-    cell_state = snapshot.gates.get("cell_state")
-    c = None if cell_state is None else np.asarray(cell_state, dtype=float)[t]
-    c_prev = None if cell_state is None else (np.asarray(cell_state, dtype=float)[t - 1] if t > 0 else np.zeros(units))
-    return CellStep(t=t, x=x, h_prev=h_prev, c_prev=c_prev, preact=preact, gates=gates, c=c, h=hidden[t],
-                    masked=bool(snapshot.mask[t] == 0))
+def term_names(mode: str, gate: str) -> tuple[str, str, str, str]:
+    """CSV names of a gate's four terms, as the equation writes them: W_if x_t, b_if, W_hf h_t-1, b_hf."""
+    i, h = ("ih", "hh") if mode in ("rnn_tanh", "rnn_relu") else ("i" + gate, "h" + gate)
+    return f"W_{i} x_t", f"b_{i}", f"W_{h} h_t-1", f"b_{h}"

@@ -1,10 +1,10 @@
 """Gate activations as heatmap strips (units x timesteps), stacked on one shared time axis.
 
-The strips follow the cell's spec (``CellSpec.gates``): its gates (sigmoids, [0, 1], one sequential
-colour bar), its candidates (tanh, [-1, 1], a diverging bar) and, with a cell state, c_t (unbounded,
-levels symmetric about zero, its own diverging bar). For the LSTM: i, f, o; g; c_t. For the GRU: r, z;
-n. Time runs left to right as in the hidden-state panel, so a gate that opens at timestep t lines up
-with the hidden state it changes. A cell without gates (a vanilla RNN) gets a page that says so.
+LSTM: i, f, o (sigmoid, [0, 1], one sequential colour bar), the candidate g (tanh, [-1, 1]) and the
+cell state c_t (unbounded, levels symmetric about zero), each of those two with its own diverging bar.
+GRU: r, z ([0, 1]) and the candidate n ([-1, 1]). Time runs left to right as in the hidden-state
+panel, so a gate that opens at timestep t lines up with the hidden state it changes.
+A vanilla RNN has no gates; the panel says so.
 """
 from __future__ import annotations
 
@@ -13,14 +13,30 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 
-from rnnviz.engine.cells import CellSpec, cell_spec, cell_specs
-from rnnviz.session.snapshot import Snapshot
+from rnnviz.session.views.training import GatesView, gates_view
 from rnnviz.ui import colormaps
-from rnnviz.ui.panels.base import IndexAxis, Panel, Rows, labels_are_numbers, nice_ceiling
+from rnnviz.ui.panels.base import IndexAxis, Panel, Rows, nice_ceiling
+from rnnviz.ui.panels.hidden import PaddingShade
 from rnnviz.ui.theme import Theme
 
-CELL_STATE = "cell_state"  # the key of c_t among a snapshot's gates
-NO_GATES_PAGE = "no gates"  # the page of every cell without gates
+# gate -> (symbol, what it is), shown left of its strip
+GATE_NAMES = {
+    "i": ("i", "input"),
+    "f": ("f", "forget"),
+    "o": ("o", "output"),
+    "g": ("g", "candidate"),
+    "cell_state": ("c", "cell state"),
+    "r": ("r", "reset"),
+    "z": ("z", "update"),
+    "n": ("n", "candidate"),
+}
+# per cell kind: (gate names, colour-bar kind, colour-bar label) for each group sharing one colour bar
+LAYOUTS = {
+    "lstm": [(("i", "f", "o"), "gate", "gate value"), (("g",), "candidate", "g"),
+             (("cell_state",), "cell", "c_t")],
+    "gru": [(("r", "z"), "gate", "gate value"), (("n",), "candidate", "n")],
+}
+NO_GATES = "A vanilla RNN has no gates:<br>h_t = {f}(W_ih x_t + b_ih<br>+ W_hh h_(t-1) + b_hh)"
 UNIT_AXIS_WIDTH = 30  # px, the same for every strip so that they line up
 
 
@@ -36,70 +52,42 @@ def fixed_levels(kind: str) -> tuple[float, float] | None:
     return {"gate": (0.0, 1.0), "candidate": (-1.0, 1.0)}.get(kind)
 
 
-def gate_groups(spec: CellSpec) -> list[tuple[tuple[str, ...], str, str]]:
-    """(strip names, colour-bar kind, colour-bar label) for each group of strips sharing one colour
-    bar: the gates, the candidates, the cell state."""
-    gates = tuple(g.name for g in spec.gates if g.kind == "gate")
-    candidates = tuple(g.name for g in spec.gates if g.kind == "candidate")
-    groups = []
-    if gates:
-        groups.append((gates, "gate", "gate value"))
-    if candidates:
-        groups.append((candidates, "candidate", candidates[0] if len(candidates) == 1 else "candidate"))
-    if spec.has_cell_state:
-        groups.append(((CELL_STATE,), "cell", "c_t"))
-    return groups
-
-
-def gate_label(spec: CellSpec, name: str) -> str:
+def gate_label(gate: str) -> str:
     """Two-line name of a strip: the symbol in bold, then what it is."""
-    symbol, meaning = ("c", "cell state") if name == CELL_STATE else (name, spec.gate(name).short_word)
+    symbol, meaning = GATE_NAMES[gate]
     return f"<b>{symbol}</b><br><span style='font-size:9pt'>{meaning}</span>"
-
-
-def no_gates_text(spec: CellSpec) -> str:
-    """What the panel says for a cell without gates, with its equation wrapped at a '+' near the middle."""
-    equation = spec.equations[0]
-    plus = [k for k in range(len(equation)) if equation.startswith(" + ", k)]
-    if plus:
-        middle = min(plus, key=lambda k: abs(k - len(equation) / 2))
-        equation = equation[:middle] + "<br>" + equation[middle + 1:]
-    return f"{spec.noun[0].upper()}{spec.noun[1:]} has no gates:<br>{equation}"
 
 
 class GatesPanel(Panel):
     name = "gates"
     title = "Gates"
+    view_of = staticmethod(gates_view)
 
     def build(self) -> None:
-        """A page per registered cell with gates (a cell registered later gets its page when first
-        drawn) and one page for the cells without gates."""
-        self.pages: dict[str, pg.GraphicsLayoutWidget] = {}
+        self.pages = {"lstm": self.graphics, "gru": self.add_page(), "rnn": self.add_page()}
         self.groups: dict[str, list[GateGroup]] = {}
         self.plots: dict[str, list[pg.PlotItem]] = {}
         self.time_axes: dict[str, IndexAxis] = {}
         self.time_holders: dict[str, pg.PlotItem] = {}
         self.name_labels: list[pg.LabelItem] = []
-        for spec in cell_specs():
-            if spec.gate_names:
-                self._build_gate_page(spec)
-        self.pages[NO_GATES_PAGE] = self.add_page()
-        self.message = self.pages[NO_GATES_PAGE].addLabel("", row=1, col=0)
-        self.set_page_title(self.pages[NO_GATES_PAGE], "Gates")
+        self.shades: dict[str, list[PaddingShade]] = {}
+        for cell, groups in LAYOUTS.items():
+            self._build_gate_page(cell, groups)
+        self.message = self.pages["rnn"].addLabel(NO_GATES.format(f="tanh"), row=1, col=0)
+        self.set_page_title(self.pages["lstm"], "Gates (LSTM)")
+        self.set_page_title(self.pages["gru"], "Gates (GRU)")
+        self.set_page_title(self.pages["rnn"], "Gates (vanilla RNN)")
         self._shape: dict[str, tuple] = {}  # page -> (T, H, labels) its axes were set for
 
-    def _build_gate_page(self, spec: CellSpec) -> None:
-        cell = spec.name
-        self.pages[cell] = self.graphics if not self.pages else self.add_page()
-        self.set_page_title(self.pages[cell], f"Gates ({spec.title})")
+    def _build_gate_page(self, cell: str, groups) -> None:
         sub = self.add_sublayout(self.pages[cell], 1)
         sub.layout.setHorizontalSpacing(2)
         sub.layout.setVerticalSpacing(3)
         built, plots, row = [], [], 0
-        for names, kind, bar_label in gate_groups(spec):
+        for names, kind, bar_label in groups:
             images = []
             for gate in names:
-                name = sub.addLabel(gate_label(spec, gate), row=row, col=0, justify="right")
+                name = sub.addLabel(gate_label(gate), row=row, col=0, justify="right")
                 self.name_labels.append(name)
                 plot = self.add_plot(sub, row, 1, {}, index_axes=("left",))
                 plot.hideAxis("bottom")
@@ -120,6 +108,7 @@ class GatesPanel(Panel):
             sub.layout.setRowStretchFactor(r, 1)
         self.groups[cell] = built
         self.plots[cell] = plots
+        self.shades[cell] = [PaddingShade(plot) for plot in plots]
 
     def _group_bar(self, sub, row: int, rows: int, images, kind: str, label: str) -> pg.ColorBarItem:
         levels = fixed_levels(kind) or (-1.0, 1.0)
@@ -146,66 +135,60 @@ class GatesPanel(Panel):
         for label in self.name_labels:
             label.setText(label.text, color=theme.foreground, size=theme.label_size)
         self.message.setText(self.message.text, color=theme.foreground, size=theme.label_size)
+        for shades in self.shades.values():
+            for shade in shades:
+                shade.restyle(theme)
 
-    def page_kind(self, cell: str) -> str:
-        """The page that shows ``cell``: its own, built when first needed, or the no-gates page."""
-        spec = cell_spec(cell)
-        if not spec.gate_names:
-            return NO_GATES_PAGE
-        if cell not in self.pages:
-            self._build_gate_page(spec)
-            self.restyle(self.theme)
-        return cell
+    @staticmethod
+    def page_kind(cell: str) -> str:
+        return cell if cell in LAYOUTS else "rnn"
 
-    def draw(self, snapshot: Snapshot) -> None:
-        kind = self.page_kind(snapshot.cell)
+    def draw(self, view: GatesView) -> None:
+        kind = self.page_kind(view.cell)
         if self.stack.currentWidget() is not self.pages[kind]:
             self.stack.setCurrentWidget(self.pages[kind])
-        if kind == NO_GATES_PAGE:
-            spec = cell_spec(snapshot.cell)
-            self.set_page_title(self.pages[kind], f"Gates ({spec.title})")
-            text = no_gates_text(spec)
+        if kind == "rnn":
+            text = NO_GATES.format(f="relu" if view.cell == "rnn_relu" else "tanh")
             if self.message.text != text:
                 self.message.setText(text, color=self.theme.foreground, size=self.theme.label_size)
             return
-        steps, units = np.asarray(snapshot.hidden).shape
+        steps, units = view.shape
         shape_changed = self._shape.get(kind) != (steps, units)
         for group in self.groups[kind]:
             for gate, image in zip(group.names, group.images):
-                image.setImage(np.asarray(snapshot.gates[gate]), autoLevels=False)  # (T, H)
+                image.setImage(view.gates[gate], autoLevels=False)  # (T, H)
                 if shape_changed:
                     image.setRect(-0.5, -0.5, steps, units)
-            self.set_bar_levels(group.bar, self.levels(group, snapshot), middle=len(group.names) > 1)
-        labels = tuple(snapshot.timestep_labels)
-        tokens = not labels_are_numbers(labels)
-        self.time_axes[kind].set_labels(labels if tokens else None)
-        self.set_axis_label(self.time_holders[kind], "bottom", "input token" if tokens else "timestep")
+            self.set_bar_levels(group.bar, self.levels(group, view), middle=len(group.names) > 1)
+        self.set_time_axis(self.time_holders[kind], view.time, self.time_axes[kind])
+        for shade in self.shades[kind]:
+            shade.show(view.time.padding_start, steps)
         if shape_changed:
             self._shape[kind] = (steps, units)
             for plot in self.plots[kind]:
                 self.set_ranges(plot, (-0.5, steps - 0.5), (-0.5, units - 0.5))
 
     @staticmethod
-    def levels(group: GateGroup, snapshot: Snapshot) -> tuple[float, float]:
+    def levels(group: GateGroup, view: GatesView) -> tuple[float, float]:
         """Fixed for the gates and candidates; for the cell state +-(a round number >= max |c_t|),
         which changes only now and then while training, not every frame."""
         levels = fixed_levels(group.kind)
         if levels is None:
-            largest = colormaps.symmetric_levels(np.asarray(snapshot.gates[group.names[0]]))[1]
+            largest = colormaps.symmetric_levels(view.gates[group.names[0]])[1]
             levels = (-nice_ceiling(largest), nice_ceiling(largest))
         return levels
 
     def shown_gates(self) -> tuple[str, ...]:
-        if self.snapshot is None:
+        if self.view is None:
             return ()
-        kind = self.page_kind(self.snapshot.cell)
+        kind = self.page_kind(self.view.cell)
         return tuple(name for group in self.groups.get(kind, []) for name in group.names)
 
     def csv_rows(self) -> Rows:
         gates = self.shown_gates()
         if not gates:
             return [["timestep"]]
-        arrays = [np.asarray(self.snapshot.gates[g]) for g in gates]  # each (T, H)
+        arrays = [self.view.gates[g] for g in gates]  # each (T, H)
         units = arrays[0].shape[1]
         header = ["timestep", *[f"{g}[{u}]" for g in gates for u in range(units)]]
         rows: Rows = [header]

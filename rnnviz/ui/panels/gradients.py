@@ -12,9 +12,9 @@ import math
 import numpy as np
 import pyqtgraph as pg
 
-from rnnviz.session.snapshot import Snapshot
-from rnnviz.ui.panels.base import Panel, Rows, labels_are_numbers
-from rnnviz.ui.panels.hidden import PaddingShade, padding_start
+from rnnviz.session.views.training import GradientsView, gradients_view
+from rnnviz.ui.panels.base import Panel, Rows
+from rnnviz.ui.panels.hidden import PaddingShade
 from rnnviz.ui.theme import Theme
 
 
@@ -43,6 +43,7 @@ def decade_ticks(low: float, high: float, most: int = 7) -> list[list[tuple[floa
 class GradientsPanel(Panel):
     name = "gradients"
     title = "Gradient norm  ||dL/dh_t||"
+    view_of = staticmethod(gradients_view)
 
     def build(self) -> None:
         self.plot = self.add_plot(self.graphics, 1, 0,
@@ -67,8 +68,8 @@ class GradientsPanel(Panel):
         self.note.setColor(theme.foreground)
         self.shade.restyle(theme)
 
-    def draw(self, snapshot: Snapshot) -> None:
-        norms = np.asarray(snapshot.grad_norm_per_step, dtype=float)  # (T,)
+    def draw(self, view: GradientsView) -> None:
+        norms = view.grad_norm_per_step  # (T,)
         steps = norms.shape[0]
         low, high = log_range(norms)
         floor = 10.0**low
@@ -90,11 +91,8 @@ class GradientsPanel(Panel):
         if self._note_at != (steps - 0.5, high):
             self._note_at = (steps - 0.5, high)
             self.note.setPos(steps - 0.5, high)
-        self.shade.show(padding_start(snapshot.mask), steps)
-        labels = tuple(snapshot.timestep_labels)
-        tokens = not labels_are_numbers(labels)
-        self.plot.getAxis("bottom").set_labels(labels if tokens else None)
-        self.set_axis_label(self.plot, "bottom", "input token" if tokens else "timestep")
+        self.shade.show(view.time.padding_start, steps)
+        self.set_time_axis(self.plot, view.time)
         if self._decades != (low, high):
             self._decades = (low, high)
             self.plot.getAxis("left").setTicks(decade_ticks(low, high))
@@ -102,9 +100,9 @@ class GradientsPanel(Panel):
 
     def csv_rows(self) -> Rows:
         rows: Rows = [["timestep", "label", "grad_norm_dL_dh", "mask"]]
-        if self.snapshot is None:
+        view: GradientsView | None = self.view
+        if view is None:
             return rows
-        norms = np.asarray(self.snapshot.grad_norm_per_step, dtype=float)
-        for t in range(norms.shape[0]):
-            rows.append([t, self.snapshot.timestep_labels[t], float(norms[t]), float(self.snapshot.mask[t])])
+        for t, norm in enumerate(view.grad_norm_per_step):
+            rows.append([t, view.time.labels[t], float(norm), float(view.time.mask[t])])
         return rows

@@ -4,29 +4,17 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
-from rnnviz.engine.cells import cell_spec
-from rnnviz.session.snapshot import Snapshot
+from rnnviz.session.views.training import HiddenView, hidden_view
 from rnnviz.ui import colormaps
-from rnnviz.ui.panels.base import LEFT_AXIS_WIDTH, IndexAxis, Panel, Rows, labels_are_numbers
+from rnnviz.ui.panels.base import LEFT_AXIS_WIDTH, IndexAxis, Panel, Rows
 from rnnviz.ui.theme import Theme
 
 KEY_WIDTH = 96  # px: the input names beside the input plot, under the colour bar
-MAX_INPUT_LINES = 4  # more input features than this (one-hot tokens) are drawn as the token id
 
 
-def padding_start(mask: np.ndarray) -> int:
-    """First padded timestep (padding is only at the end); len(mask) when there is none."""
-    padded = np.flatnonzero(np.asarray(mask) == 0)
-    return int(padded[0]) if padded.size else len(mask)
-
-
-def hidden_levels(cell: str, hidden: np.ndarray) -> tuple[float, float]:
-    """The cell's range of h_t (``CellSpec.hidden_range``: [-1, 1] for tanh, LSTM and GRU cells);
-    for an unbounded cell (ReLU) the data's."""
-    bounds = cell_spec(cell).hidden_range
-    if bounds is None:
-        return colormaps.symmetric_levels(hidden)
-    return bounds
+def hidden_levels(bounded: bool, hidden: np.ndarray) -> tuple[float, float]:
+    """Colour levels: h_t of tanh, LSTM and GRU cells lies in [-1, 1]; ReLU cells are unbounded, so use the data."""
+    return (-1.0, 1.0) if bounded else colormaps.symmetric_levels(hidden)
 
 
 class PaddingShade:
@@ -56,6 +44,7 @@ class PaddingShade:
 class HiddenPanel(Panel):
     name = "hidden"
     title = "Hidden state h_t"
+    view_of = staticmethod(hidden_view)
 
     def build(self) -> None:
         page = self.graphics
@@ -92,50 +81,35 @@ class HiddenPanel(Panel):
         for shade in self.shades:
             shade.restyle(theme)
 
-    def draw(self, snapshot: Snapshot) -> None:
-        hidden = np.asarray(snapshot.hidden)  # (T, H)
+    def draw(self, view: HiddenView) -> None:
+        hidden = view.hidden  # (T, H)
         steps, units = hidden.shape
         self.image.setImage(hidden, autoLevels=False)
         if self._shape != (steps, units):
             self._shape = (steps, units)
             self.image.setRect(-0.5, -0.5, steps, units)
-        self.set_bar_levels(self.bar, hidden_levels(snapshot.cell, hidden))
-        self._draw_inputs(snapshot)
-        start = padding_start(snapshot.mask)
+        self.set_bar_levels(self.bar, hidden_levels(view.bounded, hidden))
+        self._draw_inputs(view)
         for shade in self.shades:
-            shade.show(start, steps)
+            shade.show(view.time.padding_start, steps)
         self.set_ranges(self.heat_plot, (-0.5, steps - 0.5), (-0.5, units - 0.5))
 
-    def _input_series(self, snapshot: Snapshot) -> tuple[tuple[str, ...], np.ndarray, str]:
-        """What the input plot shows: names, values (T, k) and the y-axis label."""
-        inputs = np.asarray(snapshot.inputs, dtype=float)  # (T, I)
-        if not snapshot.token_inputs and inputs.shape[1] <= MAX_INPUT_LINES:
-            return tuple(snapshot.input_names), inputs, "input"
-        token_id = np.argmax(inputs, axis=1).astype(float)[:, None]  # (T, 1)
-        return ("token",), token_id, "token"
-
-    def _draw_inputs(self, snapshot: Snapshot) -> None:
-        names, values, y_label = self._input_series(snapshot)
+    def _draw_inputs(self, view: HiddenView) -> None:
+        names, values = view.line_names, view.line_values  # (T, lines)
         if names != self._line_names:
-            self._rebuild_lines(names, y_label)
+            self._rebuild_lines(names, view.value_label)
         x = np.arange(values.shape[0], dtype=float)
         finite = bool(np.isfinite(values).all())
         for index, line in enumerate(self.input_lines):
             self.show_markers(line, values.shape[0])
-            line.setData(x, values[:, index], skipFiniteCheck=finite)
-        labels = tuple(snapshot.timestep_labels)
-        tokens = not labels_are_numbers(labels)
-        self.input_plot.getAxis("bottom").set_labels(labels if tokens else None)
-        self.set_axis_label(self.input_plot, "bottom", "input token" if tokens else "timestep")
-        token_axis = snapshot.token_inputs or names == ("token",)
-        self.input_plot.getAxis("left").set_labels(tuple(snapshot.input_names) if token_axis else None)
-        if token_axis:
-            low, high = 0.0, float(max(len(snapshot.input_names) - 1, 1))
+            line.setData(x, values[:, index], skipFiniteCheck=finite, connect="all" if finite else "finite")
+        self.set_time_axis(self.input_plot, view.time)
+        self.input_plot.getAxis("left").set_labels(view.value_names)
+        if view.value_names is not None:
+            low, high = 0.0, float(max(len(view.value_names) - 1, 1))
         else:
-            low = float(np.nanmin(values)) if values.size else 0.0
-            high = float(np.nanmax(values)) if values.size else 1.0
-            if not np.isfinite(low) or not np.isfinite(high):
-                low, high = 0.0, 1.0
+            low = float(np.nanmin(values)) if np.isfinite(values).any() else 0.0
+            high = float(np.nanmax(values)) if np.isfinite(values).any() else 1.0
         span = max(high - low, 1e-9)
         self.set_ranges(self.input_plot, (-0.5, values.shape[0] - 0.5), (low - 0.1 * span, high + 0.1 * span))
 
@@ -153,15 +127,14 @@ class HiddenPanel(Panel):
         self.set_axis_label(self.input_plot, "left", y_label)
 
     def csv_rows(self) -> Rows:
-        if self.snapshot is None:
+        view: HiddenView | None = self.view
+        if view is None:
             return [["timestep"]]
-        snapshot = self.snapshot
-        names, values, _ = self._input_series(snapshot)
-        hidden = np.asarray(snapshot.hidden)
-        header = ["timestep", "label", *[f"input:{n}" for n in names], "mask",
+        hidden, time = view.hidden, view.time
+        header = ["timestep", "label", *[f"input:{n}" for n in view.line_names], "mask",
                   *[f"h[{u}]" for u in range(hidden.shape[1])]]
         rows: Rows = [header]
         for t in range(hidden.shape[0]):
-            rows.append([t, snapshot.timestep_labels[t], *values[t].tolist(), float(snapshot.mask[t]),
+            rows.append([t, time.labels[t], *view.line_values[t].tolist(), float(time.mask[t]),
                          *hidden[t].tolist()])
         return rows

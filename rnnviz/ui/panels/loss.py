@@ -6,7 +6,7 @@ import math
 import numpy as np
 from PySide6.QtWidgets import QCheckBox
 
-from rnnviz.session.snapshot import Snapshot
+from rnnviz.session.views.training import LossView, loss_view
 from rnnviz.ui.panels.base import Panel, Rows, nice_ceiling
 from rnnviz.ui.theme import Theme
 
@@ -53,6 +53,7 @@ def decimate_peaks(x: np.ndarray, y: np.ndarray, most: int = MAX_CURVE_POINTS) -
 class LossPanel(Panel):
     name = "loss"
     title = "Loss"
+    view_of = staticmethod(loss_view)
 
     def build(self) -> None:
         self.log_scale = QCheckBox("log scale")
@@ -89,24 +90,23 @@ class LossPanel(Panel):
         self.log_action.setChecked(on)
         self.plot.setLogMode(y=on)
         self.set_axis_label(self.plot, "left", "loss (log scale)" if on else "loss")
-        if self.snapshot is not None:
-            self.draw(self.snapshot)
+        if self.view is not None:
+            self.draw(self.view)
 
-    def draw(self, snapshot: Snapshot) -> None:
-        history = snapshot.history
+    def draw(self, view: LossView) -> None:
         log = self.log_scale.isChecked()
-        train = _positive_or_nan(history.train_loss) if log else np.asarray(history.train_loss, float)
-        heldout = _positive_or_nan(history.heldout_loss) if log else np.asarray(history.heldout_loss, float)
+        train = _positive_or_nan(view.train_loss) if log else view.train_loss
+        heldout = _positive_or_nan(view.heldout_loss) if log else view.heldout_loss
         # loss can be NaN (diverged): connect only the finite stretches
-        steps, shown = decimate_peaks(np.asarray(history.steps, float), train)
+        steps, shown = decimate_peaks(view.steps, train)
         self.train_curve.setData(steps, shown, connect="finite", skipFiniteCheck=bool(np.isfinite(shown).all()))
         self.show_markers(self.heldout_curve, heldout.size)  # hundreds of markers cost more than the rest
-        self.heldout_curve.setData(np.asarray(history.heldout_steps, float), heldout, connect="finite")
-        latest = "" if math.isnan(snapshot.loss) else f"latest {snapshot.loss:.4g}"
+        self.heldout_curve.setData(view.heldout_steps, heldout, connect="finite")
+        latest = "" if math.isnan(view.latest) else f"latest {view.latest:.4g}"
         if latest != self._latest:
             self._latest = latest
             self._write_key()
-        self._update_ranges(history.steps, history.heldout_steps, train, heldout, log)
+        self._update_ranges(view.steps, view.heldout_steps, train, heldout, log)
 
     def _update_ranges(self, steps, heldout_steps, train, heldout, log: bool) -> None:
         all_steps = np.concatenate([np.asarray(steps, float), np.asarray(heldout_steps, float)])
@@ -125,11 +125,11 @@ class LossPanel(Panel):
 
     def csv_rows(self) -> Rows:
         rows: Rows = [["step", "train_loss", "heldout_loss"]]
-        if self.snapshot is None:
+        view: LossView | None = self.view
+        if view is None:
             return rows
-        history = self.snapshot.history
-        heldout = {float(s): float(v) for s, v in zip(history.heldout_steps, history.heldout_loss)}
-        train = {float(s): float(v) for s, v in zip(history.steps, history.train_loss)}
+        heldout = {float(s): float(v) for s, v in zip(view.heldout_steps, view.heldout_loss)}
+        train = {float(s): float(v) for s, v in zip(view.steps, view.train_loss)}
         for step in sorted(set(train) | set(heldout)):
             rows.append([int(step) if step.is_integer() else step, train.get(step, float("nan")), heldout.get(step, float("nan"))])
         return rows

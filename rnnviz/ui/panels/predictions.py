@@ -10,35 +10,20 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
-from rnnviz.session.snapshot import Snapshot
+from rnnviz.session.views.training import PredictionsView, predictions_view
 from rnnviz.ui import colormaps
-from rnnviz.ui.panels.base import Panel, Rows, labels_are_numbers
-from rnnviz.ui.panels.hidden import PaddingShade, padding_start
+from rnnviz.ui.panels.base import Panel, Rows
+from rnnviz.ui.panels.hidden import PaddingShade
 from rnnviz.ui.theme import Theme
 
 BAR_WIDTH = 0.38
 TARGET_MARK = "#ff2a2a"  # open squares on the target class: stands out on both colour maps and themes
 
 
-def is_classification(snapshot: Snapshot) -> bool:
-    """Targets are classes and predictions their probabilities (a cross-entropy task)."""
-    return snapshot.loss_kind == "cross_entropy"
-
-
-def is_probability(snapshot: Snapshot) -> bool:
-    """Predictions are probabilities in [0, 1]: class probabilities or independent (BCE) outputs."""
-    return snapshot.loss_kind in ("cross_entropy", "bce")
-
-
-def view_mode(snapshot: Snapshot) -> str:
-    if snapshot.io == "many_to_one":
-        return "bars"
-    return "classes" if is_classification(snapshot) else "series"
-
-
 class PredictionsPanel(Panel):
     name = "predictions"
     title = "Predictions vs targets"
+    view_of = staticmethod(predictions_view)
 
     def build(self) -> None:
         self.pages = {"series": self.graphics, "classes": self.add_page(), "bars": self.add_page()}
@@ -127,37 +112,29 @@ class PredictionsPanel(Panel):
 
     # --- drawing -----------------------------------------------------------------------------
 
-    def draw(self, snapshot: Snapshot) -> None:
-        self.mode = view_mode(snapshot)
+    def draw(self, view: PredictionsView) -> None:
+        self.mode = view.kind
         if self.stack.currentWidget() is not self.pages[self.mode]:
             self.stack.setCurrentWidget(self.pages[self.mode])
-        {"series": self._draw_series, "classes": self._draw_classes, "bars": self._draw_bars}[self.mode](snapshot)
+        {"series": self._draw_series, "classes": self._draw_classes, "bars": self._draw_bars}[self.mode](view)
 
-    def _time_axis(self, plot: pg.PlotItem, snapshot: Snapshot) -> None:
-        labels = tuple(snapshot.timestep_labels)
-        tokens = not labels_are_numbers(labels)
-        plot.getAxis("bottom").set_labels(labels if tokens else None)
-        self.set_axis_label(plot, "bottom", "input token" if tokens else "timestep")
+    def _value_axis(self, plot: pg.PlotItem, view: PredictionsView) -> None:
+        self.set_axis_label(plot, "left", "probability" if view.probability else "value")
 
-    def _value_axis(self, plot: pg.PlotItem, snapshot: Snapshot) -> None:
-        self.set_axis_label(plot, "left", "probability" if is_probability(snapshot) else "value")
-
-    def _draw_series(self, snapshot: Snapshot) -> None:
-        targets = np.asarray(snapshot.targets, dtype=float)  # (T, O)
-        predictions = np.asarray(snapshot.predictions, dtype=float)  # (T, O)
-        names = tuple(snapshot.output_names)
-        if names != self._series_names:
-            self._rebuild_series(names)
+    def _draw_series(self, view: PredictionsView) -> None:
+        targets, predictions = view.targets, view.predictions  # (T, O)
+        if view.output_names != self._series_names:
+            self._rebuild_series(view.output_names)
         steps = targets.shape[0]
         x = np.arange(steps, dtype=float)
         for index, (target_line, prediction_line) in enumerate(self.series_lines):
             self.show_markers(prediction_line, steps)
             target_line.setData(x, targets[:, index], connect="finite")
             prediction_line.setData(x, predictions[:, index], connect="finite")
-        self.series_shade.show(padding_start(snapshot.mask), steps)
-        self._time_axis(self.series_plot, snapshot)
-        self._value_axis(self.series_plot, snapshot)
-        if is_probability(snapshot):
+        self.series_shade.show(view.time.padding_start, steps)
+        self.set_time_axis(self.series_plot, view.time)
+        self._value_axis(self.series_plot, view)
+        if view.probability:
             y = (-0.05, 1.05)
         else:
             values = np.concatenate([targets.ravel(), predictions.ravel()])
@@ -181,36 +158,34 @@ class PredictionsPanel(Panel):
         self._series_names = names
         self._series_key()
 
-    def _draw_classes(self, snapshot: Snapshot) -> None:
-        probabilities = np.asarray(snapshot.predictions, dtype=float)  # (T, C)
+    def _draw_classes(self, view: PredictionsView) -> None:
+        probabilities = view.predictions  # (T, C)
         steps, classes = probabilities.shape
-        target_class = np.argmax(np.asarray(snapshot.targets), axis=1)  # (T,)
         self.class_image.setImage(probabilities, autoLevels=False)
         if self._y_kind.get(id(self.class_image)) != (steps, classes):
             self._y_kind[id(self.class_image)] = (steps, classes)
             self.class_image.setRect(-0.5, -0.5, steps, classes)
         x = np.arange(steps, dtype=float)
-        self.target_marks.setData(x, target_class.astype(float), skipFiniteCheck=True)
+        self.target_marks.setData(x, view.target_class.astype(float), skipFiniteCheck=True)
         self.show_markers(self.target_prob_curve, steps)
-        self.target_prob_curve.setData(x, probabilities[np.arange(steps), target_class], connect="finite")
-        self.class_plot.getAxis("left").set_labels(tuple(snapshot.output_names))
-        start = padding_start(snapshot.mask)
+        self.target_prob_curve.setData(x, view.p_target, connect="finite")
+        self.class_plot.getAxis("left").set_labels(view.output_names)
         for shade in self.class_shades:
-            shade.show(start, steps)
-        self._time_axis(self.target_prob_plot, snapshot)
+            shade.show(view.time.padding_start, steps)
+        self.set_time_axis(self.target_prob_plot, view.time)
         self.set_ranges(self.class_plot, (-0.5, steps - 0.5), (-0.5, classes - 0.5))
         self.set_ranges(self.target_prob_plot, (-0.5, steps - 0.5), (0.0, 1.05))
 
-    def _draw_bars(self, snapshot: Snapshot) -> None:
-        targets = np.asarray(snapshot.targets, dtype=float).ravel()  # (O,)
-        predictions = np.asarray(snapshot.predictions, dtype=float).ravel()  # (O,)
+    def _draw_bars(self, view: PredictionsView) -> None:
+        targets = view.targets.ravel()  # (O,)
+        predictions = view.predictions.ravel()  # (O,)
         outputs = np.arange(targets.shape[0], dtype=float)
         self.target_bars.setOpts(x=outputs - BAR_WIDTH / 2, height=targets, width=BAR_WIDTH)
         self.prediction_bars.setOpts(x=outputs + BAR_WIDTH / 2, height=np.nan_to_num(predictions), width=BAR_WIDTH)
-        self.bar_plot.getAxis("bottom").set_labels(tuple(snapshot.output_names))
-        self.set_axis_label(self.bar_plot, "bottom", "class" if is_classification(snapshot) else "output")
-        self._value_axis(self.bar_plot, snapshot)
-        if is_probability(snapshot):
+        self.bar_plot.getAxis("bottom").set_labels(view.output_names)
+        self.set_axis_label(self.bar_plot, "bottom", "class" if view.classification else "output")
+        self._value_axis(self.bar_plot, view)
+        if view.probability:
             y = (0.0, 1.08)
         else:
             values = np.concatenate([targets, predictions, [0.0]])
@@ -223,26 +198,23 @@ class PredictionsPanel(Panel):
     # --- data --------------------------------------------------------------------------------
 
     def csv_rows(self) -> Rows:
-        if self.snapshot is None:
+        view: PredictionsView | None = self.view
+        if view is None:
             return [["timestep"]]
-        snapshot = self.snapshot
-        targets = np.asarray(snapshot.targets, dtype=float)
-        predictions = np.asarray(snapshot.predictions, dtype=float)
-        names = list(snapshot.output_names)
-        if self.mode == "bars":
+        targets, predictions, names = view.targets, view.predictions, list(view.output_names)
+        if view.kind == "bars":
             rows: Rows = [["output", "target", "prediction"]]
             rows += [[n, float(t), float(p)] for n, t, p in zip(names, targets.ravel(), predictions.ravel())]
             return rows
         lead = ["timestep", "label", "mask"]
-        if self.mode == "classes":
-            target_class = np.argmax(targets, axis=1)
+        labels, mask = view.time.labels, view.time.mask
+        if view.kind == "classes":
             rows = [[*lead, "target_class", *[f"p:{n}" for n in names], "p_target"]]
             for t in range(targets.shape[0]):
-                rows.append([t, snapshot.timestep_labels[t], float(snapshot.mask[t]), int(target_class[t]),
-                             *predictions[t].tolist(), float(predictions[t, target_class[t]])])
+                rows.append([t, labels[t], float(mask[t]), int(view.target_class[t]),
+                             *predictions[t].tolist(), float(view.p_target[t])])
             return rows
         rows = [[*lead, *[f"target:{n}" for n in names], *[f"prediction:{n}" for n in names]]]
         for t in range(targets.shape[0]):
-            rows.append([t, snapshot.timestep_labels[t], float(snapshot.mask[t]),
-                         *targets[t].tolist(), *predictions[t].tolist()])
+            rows.append([t, labels[t], float(mask[t]), *targets[t].tolist(), *predictions[t].tolist()])
         return rows

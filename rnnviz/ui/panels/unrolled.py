@@ -14,16 +14,14 @@ strip below it shows the whole sequence (click it to jump). Clicking a box emits
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsRectItem
 
-from rnnviz.engine.cells import cell_spec
-from rnnviz.session.snapshot import Snapshot
+from rnnviz.session.views.common import plural
+from rnnviz.session.views.step_through import DiagramView
 from rnnviz.ui import colormaps
 from rnnviz.ui.panels.base import Panel, Rows
 from rnnviz.ui.panels.hidden import hidden_levels
@@ -36,48 +34,7 @@ BOX_HEIGHT = 1.5
 STRIP_COLUMNS = 10  # image columns per timestep: the middle ones hold h_t, the rest stay empty (NaN)
 STRIP_FILLED = slice(2, 8)
 INPUT_Y = -1.3
-
-
-@dataclass(frozen=True)
-class DiagramState:
-    """What the diagram draws: the stepped row's states so far and where the stepping is."""
-
-    cell: str
-    layers: int
-    directions: int
-    layer: int  # the stepped row
-    direction: int
-    hidden: np.ndarray  # (T, H) h_t of the stepped row, NaN where not yet computed
-    grad_norm: np.ndarray  # (T,) ||dL/dh_t||, NaN where BPTT has not been yet
-    inputs: np.ndarray  # (T, I) the network's inputs x_t
-    labels: tuple[str, ...]  # (T,) timestep labels (tokens for token tasks)
-    outputs: np.ndarray  # (T, O) predictions ŷ_t, NaN rows where not (yet) produced
-    mask: np.ndarray  # (T,) 1 real, 0 padding
-    phase: str  # "forward" | "backward" | "done" (the full pass)
-    current: int | None  # timestep being computed (forward) or back-propagated (backward)
-    cursor: int  # the selected timestep
-    tbptt: int | None = None
-
-    @property
-    def seq_len(self) -> int:
-        return int(self.hidden.shape[0])
-
-
-def state_from_snapshot(snapshot: Snapshot, cursor: int | None = None) -> DiagramState:
-    """The whole forward and backward pass of a snapshot, everything computed."""
-    steps = len(snapshot.hidden)
-    outputs = np.full((steps, len(snapshot.output_names)), np.nan)
-    if snapshot.io == "many_to_many":
-        outputs[:] = np.asarray(snapshot.predictions).reshape(steps, -1)
-    else:
-        outputs[-1] = np.asarray(snapshot.predictions).reshape(-1)
-    return DiagramState(
-        cell=snapshot.cell, layers=snapshot.layer + 1, directions=snapshot.direction + 1,
-        layer=snapshot.layer, direction=snapshot.direction, hidden=np.asarray(snapshot.hidden, dtype=float),
-        grad_norm=np.asarray(snapshot.grad_norm_per_step, dtype=float), inputs=np.asarray(snapshot.inputs),
-        labels=tuple(snapshot.timestep_labels), outputs=outputs, mask=np.asarray(snapshot.mask),
-        phase="done", current=None, cursor=steps - 1 if cursor is None else cursor,
-    )
+CELL_TITLES = {"rnn_tanh": "RNN (tanh)", "rnn_relu": "RNN (ReLU)", "lstm": "LSTM", "gru": "GRU"}
 
 
 def window_start(seq_len: int, cursor: int, width: int = WINDOW) -> int:
@@ -113,8 +70,8 @@ class UnrolledPanel(Panel):
 
     def build(self) -> None:
         page = self.graphics
-        self.view = page.addViewBox(row=1, col=0, lockAspect=False, enableMouse=False)
-        self.view.setMenuEnabled(False)
+        self.viewbox = page.addViewBox(row=1, col=0, lockAspect=False, enableMouse=False)
+        self.viewbox.setMenuEnabled(False)
         self.overview = self.add_plot(page, 2, 0, {})
         self.overview.hideAxis("left")
         self.overview.setMaximumHeight(70)
@@ -131,10 +88,9 @@ class UnrolledPanel(Panel):
         self.cursor_band = pg.LinearRegionItem(values=(-0.5, 0.5), movable=False)
         self.cursor_band.setZValue(-20)
         for item in (self.cursor_band, self.arrows, self.arrow_heads, self.cuts):
-            self.view.addItem(item)
-        self.view.scene().sigMouseClicked.connect(self._clicked)
+            self.viewbox.addItem(item)
+        self.viewbox.scene().sigMouseClicked.connect(self._clicked)
         self.overview.scene().sigMouseClicked.connect(self._overview_clicked)
-        self.state: DiagramState | None = None
         self._texts_shown: dict[int, tuple[str, str]] = {}
         self._structure: tuple | None = None
         self._start = 0
@@ -144,11 +100,11 @@ class UnrolledPanel(Panel):
         self.texts: dict[str, list[pg.TextItem]] = {}
         self.row_labels: list[pg.TextItem] = []
         self.legend_text = pg.TextItem(anchor=(0.5, 0.5))
-        self.view.addItem(self.legend_text)
+        self.viewbox.addItem(self.legend_text)
 
     # ------------------------------------------------------------------ structure (built per shape)
 
-    def _rows(self, state: DiagramState) -> list[tuple[int, int]]:
+    def _rows(self, state: DiagramView) -> list[tuple[int, int]]:
         return [(layer, direction) for layer in range(state.layers) for direction in range(state.directions)]
 
     def window_width(self) -> int:
@@ -158,9 +114,9 @@ class UnrolledPanel(Panel):
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
         if self.state is not None and min(self.state.seq_len, self.window_width()) != self._slots:
-            self.show_state(self.state)
+            self.show_view(self.state)
 
-    def _ensure_structure(self, state: DiagramState) -> None:
+    def _ensure_structure(self, state: DiagramView) -> None:
         slots = min(state.seq_len, self.window_width())
         key = (slots, state.layers, state.directions, state.hidden.shape[1], state.cell)
         if key == self._structure:
@@ -169,9 +125,9 @@ class UnrolledPanel(Panel):
         self._texts_shown.clear()  # new items (ids of deleted ones may be reused)
         for row in self.boxes:
             for box in row:
-                self.view.removeItem(box)
+                self.viewbox.removeItem(box)
         for item in self.strips + self.row_labels + [t for texts in self.texts.values() for t in texts]:
-            self.view.removeItem(item)
+            self.viewbox.removeItem(item)
         self._slots = slots
         rows = self._rows(state)
         self.boxes, self.strips, self.row_labels = [], [], []
@@ -181,18 +137,18 @@ class UnrolledPanel(Panel):
             for k in range(slots):
                 box = QGraphicsRectItem(QRectF(k - BOX_HALF_WIDTH, base, 2 * BOX_HALF_WIDTH, BOX_HEIGHT))
                 box.setZValue(-5)
-                self.view.addItem(box)
+                self.viewbox.addItem(box)
                 row.append(box)
             self.boxes.append(row)
             strip = pg.ImageItem(axisOrder="col-major")
             strip.setZValue(5)
-            self.view.addItem(strip)
+            self.viewbox.addItem(strip)
             self.strips.append(strip)
             arrow = "←" if direction else "→"
             label = pg.TextItem(f"layer {layer} {arrow}" if state.layers > 1 or state.directions > 1 else "",
                                 anchor=(1, 0.5))
             label.setPos(-0.55, base + BOX_HEIGHT / 2)
-            self.view.addItem(label)
+            self.viewbox.addItem(label)
             self.row_labels.append(label)
         top = (len(rows) - 1) * ROW_HEIGHT + BOX_HEIGHT
         self.texts = {}
@@ -203,10 +159,10 @@ class UnrolledPanel(Panel):
             for k in range(slots):
                 text = pg.TextItem("", anchor=anchor)
                 text.setPos(k, y if y is not None else 0.0)
-                self.view.addItem(text)
+                self.viewbox.addItem(text)
                 items.append(text)
             self.texts[kind] = items
-        self.view.setRange(xRange=(-1.6, slots - 0.4), yRange=(INPUT_Y - 1.2, top + 1.5), padding=0)
+        self.viewbox.setRange(xRange=(-1.6, slots - 0.4), yRange=(INPUT_Y - 1.2, top + 1.5), padding=0)
         self.legend_text.setPos(-1.0, BOX_HEIGHT / 2)
         self.apply_theme(self.theme)
 
@@ -230,13 +186,14 @@ class UnrolledPanel(Panel):
         for text in self.row_labels:
             text.setColor(theme.foreground)
         if self.state is not None:
-            self.show_state(self.state)
+            self.show_view(self.state)
 
-    def draw(self, snapshot: Snapshot) -> None:
-        self.show_state(state_from_snapshot(snapshot))
+    @property
+    def state(self) -> DiagramView | None:
+        """The diagram drawn last."""
+        return self.view
 
-    def show_state(self, state: DiagramState) -> None:
-        self.state = state
+    def draw(self, state: DiagramView) -> None:
         self._ensure_structure(state)
         steps = state.seq_len
         self._start = window_start(steps, state.cursor, self._slots)
@@ -248,9 +205,9 @@ class UnrolledPanel(Panel):
         self._draw_cuts(state, shown)
         self._draw_overview(state)
         self.cursor_band.setRegion((state.cursor - self._start - 0.5, state.cursor - self._start + 0.5))
-        title = cell_spec(state.cell).title
+        title = CELL_TITLES.get(state.cell, state.cell)
         phase = {"forward": "forward pass", "backward": "backpropagation through time", "done": "full pass"}
-        rows = "" if state.layers * state.directions == 1 else f" · boxes: h_t of the selected row ({state.hidden.shape[1]} units)"
+        rows = "" if state.layers * state.directions == 1 else f" · boxes: h_t of the selected row ({plural(state.hidden.shape[1], 'unit')})"
         self.set_page_title(self.graphics, f"Unrolled {title} — {phase.get(state.phase, state.phase)}"
                             + (f"  (timesteps {shown[0]}–{shown[-1]} of {steps})" if steps > self._slots else "")
                             + rows)
@@ -263,10 +220,10 @@ class UnrolledPanel(Panel):
             self._texts_shown[id(self.legend_text)] = (legend, fg)
             self.legend_text.setHtml(legend)
 
-    def _row_index(self, state: DiagramState) -> int:
+    def _row_index(self, state: DiagramView) -> int:
         return self._rows(state).index((state.layer, state.direction))
 
-    def _draw_boxes(self, state: DiagramState, shown: range) -> None:
+    def _draw_boxes(self, state: DiagramView, shown: range) -> None:
         theme = self.theme
         stepped = self._row_index(state)
         for r, row in enumerate(self.boxes):
@@ -284,10 +241,10 @@ class UnrolledPanel(Panel):
                               theme.padding_brush[3]) if state.mask[t] == 0 else QColor(theme.background)
                 box.setBrush(pg.mkBrush(fill))
 
-    def _draw_strips(self, state: DiagramState, shown: range) -> None:
+    def _draw_strips(self, state: DiagramView, shown: range) -> None:
         stepped = self._row_index(state)
         units = state.hidden.shape[1]
-        levels = hidden_levels(state.cell, state.hidden[np.isfinite(state.hidden).all(axis=1)]) \
+        levels = hidden_levels(state.bounded, state.hidden[np.isfinite(state.hidden).all(axis=1)]) \
             if np.isfinite(state.hidden).any() else (-1.0, 1.0)
         for r, strip in enumerate(self.strips):
             if r != stepped:
@@ -304,13 +261,12 @@ class UnrolledPanel(Panel):
             base = r * ROW_HEIGHT
             strip.setRect(QRectF(-0.5, base + 0.12, self._slots, BOX_HEIGHT - 0.24))
 
-    def _draw_arrows(self, state: DiagramState) -> None:
+    def _draw_arrows(self, state: DiagramView) -> None:
         rows = self._rows(state)
         segments, heads, symbols = [], [], []
-        has_cell_state = cell_spec(state.cell).has_cell_state  # a second arrow carries c_t
         for r, (_layer, direction) in enumerate(rows):
             base = r * ROW_HEIGHT
-            ys = [base + BOX_HEIGHT * 0.62] + ([base + BOX_HEIGHT * 0.3] if has_cell_state else [])
+            ys = [base + BOX_HEIGHT * 0.62] + ([base + BOX_HEIGHT * 0.3] if state.cell == "lstm" else [])
             for k in range(self._slots - 1):
                 for y in ys:
                     left, right = k + BOX_HALF_WIDTH, k + 1 - BOX_HALF_WIDTH
@@ -338,7 +294,7 @@ class UnrolledPanel(Panel):
             self._texts_shown[id(item)] = (text, color)
             item.setText(text, color=color)
 
-    def _draw_texts(self, state: DiagramState, shown: range) -> None:
+    def _draw_texts(self, state: DiagramView, shown: range) -> None:
         theme = self.theme
         stepped = self._row_index(state)
         grad_y = stepped * ROW_HEIGHT + BOX_HEIGHT + 0.06
@@ -362,7 +318,7 @@ class UnrolledPanel(Panel):
             grad.fill = pg.mkBrush(theme.background) if visible else pg.mkBrush(None)
             self._set_text(grad, short(float(norm)) if visible else "", theme.pen(3) if not current else theme.pen(1))
 
-    def _draw_cuts(self, state: DiagramState, shown: range) -> None:
+    def _draw_cuts(self, state: DiagramView, shown: range) -> None:
         k_cut = state.tbptt
         points = []
         if k_cut:
@@ -377,12 +333,12 @@ class UnrolledPanel(Panel):
         else:
             self.cuts.setData([], [])
 
-    def _draw_overview(self, state: DiagramState) -> None:
+    def _draw_overview(self, state: DiagramView) -> None:
         steps = state.seq_len
         self.overview.setVisible(steps > self._slots)
         if steps <= self._slots:
             return
-        levels = hidden_levels(state.cell, np.nan_to_num(state.hidden))
+        levels = hidden_levels(state.bounded, np.nan_to_num(state.hidden))
         self.overview_image.setVisible(bool(np.isfinite(state.hidden).any()))
         if self.overview_image.isVisible():  # an all-NaN image crashes the renderer
             self.overview_image.setImage(state.hidden, levels=levels, autoLevels=False)
@@ -396,14 +352,14 @@ class UnrolledPanel(Panel):
         """The scene position of the middle of ``timestep``'s box (for tests and tooltips)."""
         state = self.state
         r = self._rows(state).index((layer, direction)) if state else 0
-        return self.view.mapViewToScene(QPointF(timestep - self._start, r * ROW_HEIGHT + BOX_HEIGHT / 2))
+        return self.viewbox.mapViewToScene(QPointF(timestep - self._start, r * ROW_HEIGHT + BOX_HEIGHT / 2))
 
     def _clicked(self, event) -> None:
         if self.state is None or event.isAccepted():
             return
-        if not self.view.sceneBoundingRect().contains(event.scenePos()):
+        if not self.viewbox.sceneBoundingRect().contains(event.scenePos()):
             return
-        point = self.view.mapSceneToView(event.scenePos())
+        point = self.viewbox.mapSceneToView(event.scenePos())
         k = int(round(point.x()))
         if not 0 <= k < self._slots:
             return

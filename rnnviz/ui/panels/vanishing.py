@@ -8,13 +8,10 @@ well above 1 can mean exploding ones.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import pyqtgraph as pg
 
-from rnnviz.engine.dynamics import lag_gradient_norms, recurrent_eigenvalues
-from rnnviz.session.snapshot import Snapshot
+from rnnviz.session.views.gradient_flow import GradientFlowView
 from rnnviz.ui.panels.base import Panel, Rows
 from rnnviz.ui.panels.gradients import decade_ticks, log_range
 from rnnviz.ui.theme import Theme
@@ -22,35 +19,12 @@ from rnnviz.ui.theme import Theme
 CIRCLE = np.exp(1j * np.linspace(0, 2 * np.pi, 181))
 
 
-@dataclass(frozen=True)
-class VanishingData:
-    """What the panel draws: the same fields as the session's VanishingView."""
-
-    lags: np.ndarray  # (T,)
-    lag_norms: np.ndarray  # (T,) ||∂h_T/∂h_(T-lag)||
-    eigenvalues: dict[str, np.ndarray] = field(default_factory=dict)  # gate -> complex (H,)
-    spectral_radius: dict[str, float] = field(default_factory=dict)
-    ratio_first_last: float = float("nan")  # ||dL/dh_1|| / ||dL/dh_T||
-    step: int | None = None  # the training step it was computed at
-
-
-def data_from_snapshot(snapshot: Snapshot) -> VanishingData:
-    """Spectrum and (for the first layer, whose input the snapshot holds) lag norms from a snapshot."""
-    weights = tuple(np.asarray(snapshot.weights[k], dtype=float) for k in ("W_ih", "W_hh", "b_ih", "b_hh"))
-    spectrum = recurrent_eigenvalues(weights[1], snapshot.cell)
-    inputs = np.asarray(snapshot.inputs, dtype=float)
-    steps = len(snapshot.hidden)
-    lags, norms = np.arange(steps, dtype=float), np.full(steps, np.nan)
-    if inputs.shape[1] == weights[0].shape[1] and snapshot.layer == 0:
-        units = weights[1].shape[1]
-        result = lag_gradient_norms(snapshot.cell, weights, inputs, np.zeros(units), mask=np.asarray(snapshot.mask),
-                                    reverse=snapshot.direction == 1)
-        lags, norms = np.asarray(result.lags, dtype=float), np.asarray(result.norms, dtype=float)
-    grads = np.asarray(snapshot.grad_norm_per_step, dtype=float)
-    first, last = (grads[-1], grads[0]) if snapshot.direction else (grads[0], grads[-1])
-    ratio = float(first / last) if last > 0 else float("nan")
-    return VanishingData(lags, norms, dict(spectrum.eigenvalues), dict(spectrum.spectral_radius), ratio,
-                         snapshot.step)
+def ratio_text(ratio: float) -> str:
+    """The first/last gradient-norm ratio as the title prints it ("" when there is no gradient at all)."""
+    if np.isnan(ratio):
+        return ""
+    value = "∞ (no gradient at the last step)" if np.isinf(ratio) else f"{ratio:.1e}"
+    return f"||dL/dh<sub>first</sub>|| / ||dL/dh<sub>last</sub>|| = {value}"
 
 
 class VanishingPanel(Panel):
@@ -74,7 +48,6 @@ class VanishingPanel(Panel):
         self._eig_title = ""
         page.ci.layout.setColumnStretchFactor(0, 1)
         page.ci.layout.setColumnStretchFactor(1, 1)
-        self.data: VanishingData | None = None
         self._gates: tuple[str, ...] = ()
 
     def restyle(self, theme: Theme) -> None:
@@ -87,21 +60,21 @@ class VanishingPanel(Panel):
             scatter.setSymbolPen(pg.mkPen(theme.pen(index + 1)))
         self._eig_title = ""
 
-    def draw(self, snapshot: Snapshot) -> None:
-        self.show_data(data_from_snapshot(snapshot))
+    @property
+    def data(self) -> GradientFlowView | None:
+        """The view drawn last."""
+        return self.view
 
-    def show_data(self, data: VanishingData) -> None:
-        self.data = data
+    def draw(self, data: GradientFlowView) -> None:
         self._draw_lags(data)
         self._draw_eigenvalues(data)
-        ratio = data.ratio_first_last
         title = "Gradient flow" + ("" if data.step is None else f" at training step {data.step:,}")
-        if np.isfinite(ratio):
-            title += (f"<br><span style='font-size:{self.theme.label_size}; font-weight:normal'>"
-                      f"||dL/dh<sub>first</sub>|| / ||dL/dh<sub>last</sub>|| = {ratio:.1e}</span>")
+        ratio = ratio_text(data.ratio_first_last)
+        if ratio:
+            title += f"<br><span style='font-size:{self.theme.label_size}; font-weight:normal'>{ratio}</span>"
         self.set_page_title(self.graphics, title)
 
-    def _draw_lags(self, data: VanishingData) -> None:
+    def _draw_lags(self, data: GradientFlowView) -> None:
         norms = np.asarray(data.lag_norms, dtype=float)
         lags = np.asarray(data.lags, dtype=float)
         shown = np.where(np.isfinite(norms) & (norms > 0), norms, np.nan)
@@ -114,7 +87,7 @@ class VanishingPanel(Panel):
         span = float(lags.max()) if lags.size else 1.0
         self.set_ranges(self.lag_plot, (-0.5, max(span, 1.0) + 0.5), (low, high))
 
-    def _draw_eigenvalues(self, data: VanishingData) -> None:
+    def _draw_eigenvalues(self, data: GradientFlowView) -> None:
         gates = tuple(data.eigenvalues)
         if gates != self._gates:
             self._gates = gates
@@ -136,7 +109,7 @@ class VanishingPanel(Panel):
         self.set_ranges(self.eig_plot, (-reach, reach), (-reach, reach))
         self._write_radii(data)
 
-    def _write_radii(self, data: VanishingData) -> None:
+    def _write_radii(self, data: GradientFlowView) -> None:
         """ρ per gate block under the plot, each in its dots' colour (a legend that cannot cover them)."""
         theme = self.theme
         if len(data.spectral_radius) == 1:

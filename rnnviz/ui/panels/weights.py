@@ -4,8 +4,8 @@ Two rows: the recurrent layer (W_ih, W_hh and the two bias vectors, side by side
 axis) and the output head (W_out, b_out). Each row has one colour bar with levels symmetric about
 zero on a diverging map, so the neutral colour is exactly zero and equal colours in a row mean equal
 values; the levels snap to round numbers so they change only now and then while training. Rows of
-the recurrent matrices are stacked by gate (PyTorch's order, ``CellSpec.block_names``, e.g. LSTM
-i, f, g, o); the left axis names the gate blocks and thin lines separate them.
+the recurrent matrices are stacked by gate (PyTorch order: LSTM i, f, g, o; GRU r, z, n); the left
+axis names the gate blocks and thin lines separate them.
 """
 from __future__ import annotations
 
@@ -15,8 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QCheckBox
 
-from rnnviz.engine.cells import cell_spec
-from rnnviz.session.snapshot import Snapshot
+from rnnviz.session.views.training import WeightsView, weights_view
 from rnnviz.ui import colormaps
 from rnnviz.ui.panels.base import Panel, Rows, nice_ceiling
 from rnnviz.ui.theme import Theme
@@ -25,6 +24,7 @@ RECURRENT_ORDER = ("W_ih", "W_hh", "b_ih", "b_hh")
 BIAS_KEYS = ("b_ih", "b_hh")
 BIASES = "biases"
 X_LABELS = {"W_ih": "input", "W_hh": "h_(t-1)", BIASES: "bias"}
+MAX_SEPARATORS = 3  # lines between gate blocks (LSTM has 4 blocks)
 MIN_NARROW_WIDTH = 60  # px: a narrow matrix (inputs, biases) still fits its tick labels
 
 
@@ -39,11 +39,9 @@ class MatrixView:
     shape: tuple = ()  # what the axis ticks were last set for
 
 
-def gate_ticks(cell: str, rows: int, hidden_size: int) -> list[list[tuple[float, str]]] | None:
-    """Left-axis ticks naming the gate blocks of a (G*H)-row matrix; None for plain row numbers
-    (one block, e.g. a vanilla RNN's)."""
-    names = cell_spec(cell).block_names
-    if len(names) < 2 or rows != len(names) * hidden_size:
+def gate_ticks(names: tuple[str, ...], rows: int, hidden_size: int) -> list[list[tuple[float, str]]] | None:
+    """Left-axis ticks naming the gate blocks ``names`` of a (G*H)-row matrix; None for plain row numbers."""
+    if not names or rows != len(names) * hidden_size:
         return None
     return [[((k + 0.5) * hidden_size - 0.5, name) for k, name in enumerate(names)], []]
 
@@ -58,6 +56,7 @@ def row_levels(matrices: list[np.ndarray]) -> tuple[float, float]:
 class WeightsPanel(Panel):
     name = "weights"
     title = "Weights"
+    view_of = staticmethod(weights_view)
 
     def build(self) -> None:
         self.show_gradients = QCheckBox("show gradients dL/dW")
@@ -84,14 +83,12 @@ class WeightsPanel(Panel):
 
     def _toggled(self, on: bool) -> None:
         self.gradients_action.setChecked(on)
-        if self.snapshot is not None:
-            self.draw(self.snapshot)
+        if self.view is not None:
+            self.draw(self.view)
 
-    def shown(self, snapshot: Snapshot) -> dict[str, np.ndarray]:
+    def shown(self, view: WeightsView) -> dict[str, np.ndarray]:
         """The arrays on screen, recurrent ones first: weights or their gradients (dL/dW)."""
-        source = snapshot.weight_grads if self.show_gradients.isChecked() else snapshot.weights
-        keys = [k for k in RECURRENT_ORDER if k in source] + sorted(k for k in source if k not in RECURRENT_ORDER)
-        return {k: np.asarray(source[k]) for k in keys}
+        return view.gradients if self.show_gradients.isChecked() else view.weights
 
     @staticmethod
     def heatmaps(arrays: dict[str, np.ndarray]) -> dict[str, tuple[np.ndarray, tuple[str, ...] | None]]:
@@ -106,53 +103,40 @@ class WeightsPanel(Panel):
             shown[key] = (values.reshape(-1, 1) if values.ndim == 1 else values, None)
         return shown
 
-    def draw(self, snapshot: Snapshot) -> None:
-        heatmaps = self.heatmaps(self.shown(snapshot))
+    def draw(self, view: WeightsView) -> None:
+        heatmaps = self.heatmaps(self.shown(view))
         if tuple(heatmaps) != self._layout_keys:
             self._build_layout(tuple(heatmaps))
         gradients = self.show_gradients.isChecked()
         self.set_page_title(self.page, "Weight gradients  dL/dW" if gradients else "Weights")
-        hidden_size = np.asarray(snapshot.hidden).shape[1]
-        names = self._column_names(snapshot)
         for key, (matrix, column_labels) in heatmaps.items():
-            labels = column_labels or names.get(key)
-            self._draw_matrix(self.views[key], matrix, labels, snapshot, hidden_size)
+            self._draw_matrix(self.views[key], matrix, column_labels or view.column_names.get(key),
+                              view.row_names.get(key), view)
         for row_keys, bar in zip(self._rows, self.bars):
             self.set_bar_levels(bar, row_levels([heatmaps[k][0] for k in row_keys]))
             self.set_axis_label(bar, "right", "dL/dW" if gradients else "weight")
         self._set_stretch(heatmaps)
 
-    @staticmethod
-    def _column_names(snapshot: Snapshot) -> dict[str, tuple[str, ...]]:
-        """Name W_ih's columns by the input features (first layer) and W_out's rows by the outputs."""
-        names: dict[str, tuple[str, ...]] = {}
-        w_ih = snapshot.weights.get("W_ih")
-        if snapshot.layer == 0 and w_ih is not None and np.shape(w_ih)[1] == len(snapshot.input_names):
-            names["W_ih"] = tuple(snapshot.input_names)
-        return names
-
-    def _draw_matrix(self, view: MatrixView, matrix: np.ndarray, column_labels: tuple[str, ...] | None,
-                     snapshot: Snapshot, hidden_size: int) -> None:
+    def _draw_matrix(self, matrix_view: MatrixView, matrix: np.ndarray, column_labels: tuple[str, ...] | None,
+                     row_labels: tuple[str, ...] | None, view: WeightsView) -> None:
         rows, cols = matrix.shape
-        view.image.setImage(matrix.T, autoLevels=False)  # ImageItem wants (x = column, y = row)
-        shape = (snapshot.cell, rows, cols, hidden_size, column_labels)
-        if view.shape == shape:
+        matrix_view.image.setImage(matrix.T, autoLevels=False)  # ImageItem wants (x = column, y = row)
+        shape = (view.gate_names, rows, cols, view.hidden_size, column_labels, row_labels)
+        if matrix_view.shape == shape:
             return
-        view.shape = shape
-        view.image.setRect(-0.5, -0.5, cols, rows)
-        ticks = gate_ticks(snapshot.cell, rows, hidden_size) if view.recurrent else None
-        left = view.plot.getAxis("left")
+        matrix_view.shape = shape
+        matrix_view.image.setRect(-0.5, -0.5, cols, rows)
+        ticks = gate_ticks(view.gate_names, rows, view.hidden_size) if matrix_view.recurrent else None
+        left = matrix_view.plot.getAxis("left")
         left.setTicks(ticks)
-        if not view.recurrent and len(snapshot.output_names) == rows:
-            left.set_labels(tuple(snapshot.output_names))
-        view.plot.getAxis("bottom").set_labels(column_labels)
+        if not matrix_view.recurrent:
+            left.set_labels(row_labels)  # this task's output names (none: row numbers), never the last task's
+        matrix_view.plot.getAxis("bottom").set_labels(column_labels)
         blocks = len(ticks[0]) if ticks else 1
-        while len(view.separators) < blocks - 1:  # lines between the gate blocks, made when first needed
-            view.separators.append(self._separator(view.plot))
-        for k, line in enumerate(view.separators, start=1):
+        for k, line in enumerate(matrix_view.separators, start=1):
             line.setVisible(k < blocks)
-            line.setPos(k * hidden_size - 0.5)
-        self.set_ranges(view.plot, (-0.5, cols - 0.5), (-0.5, rows - 0.5))
+            line.setPos(k * view.hidden_size - 0.5)
+        self.set_ranges(matrix_view.plot, (-0.5, cols - 0.5), (-0.5, rows - 0.5))
 
     def _set_stretch(self, heatmaps) -> None:
         """Share each row's width by columns (narrow inputs and biases keep a minimum width) and the
@@ -215,21 +199,20 @@ class WeightsPanel(Panel):
         image = pg.ImageItem(axisOrder="col-major")
         plot.addItem(image)
         plot.invertY(True)
-        return MatrixView(key, plot, image, None, [], recurrent)  # type: ignore[arg-type]
-
-    def _separator(self, plot: pg.PlotItem) -> pg.InfiniteLine:
-        line = pg.InfiniteLine(angle=0, movable=False)
-        line.setZValue(10)
-        line.setPen(pg.mkPen(self.theme.foreground, width=1))
-        plot.addItem(line, ignoreBounds=True)
-        return line
+        separators = []
+        for _ in range(MAX_SEPARATORS if recurrent else 0):
+            line = pg.InfiniteLine(angle=0, movable=False)
+            line.setZValue(10)
+            plot.addItem(line, ignoreBounds=True)
+            separators.append(line)
+        return MatrixView(key, plot, image, None, separators, recurrent)  # type: ignore[arg-type]
 
     def csv_rows(self) -> Rows:
         value_name = "gradient" if self.show_gradients.isChecked() else "weight"
         rows: Rows = [["matrix", "row", "column", value_name]]
-        if self.snapshot is None:
+        if self.view is None:
             return rows
-        for key, values in self.shown(self.snapshot).items():
+        for key, values in self.shown(self.view).items():
             matrix = values.reshape(-1, 1) if values.ndim == 1 else values
             for r in range(matrix.shape[0]):
                 for c in range(matrix.shape[1]):

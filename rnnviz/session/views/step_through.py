@@ -1,0 +1,250 @@
+"""View states of the "Step through time" page: the unrolled diagram, the equations with live numbers
+and BPTT at the cursor, built from a StepThrough (any layer and direction of the view batch).
+
+    views = step_views(stepper, cursor)     # where the stepping is: StepViews(diagram, equations, bptt)
+    views = full_pass_views(stepper)        # the whole forward and backward pass (exports, the CLI)
+
+Everything a panel prints is here, computed once in float64 from the stepper's own states: the
+equations' terms are the split of the stepper's pre-activation of *this* layer and direction (its
+input x_t is the layer below's output, its previous state is h_(t+1) in the reverse direction).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rnnviz.engine.stepping import Weights, gate_names
+from rnnviz.session.stepper import CellStep, ClipInfo, StepThrough
+from rnnviz.session.views.common import bounded_hidden
+
+# Largest difference between the summed per-step contributions (float64 textbook steps) and the full
+# backward pass, relative to the largest full-gradient entry, that still reads "matches". The reference
+# pass runs in the session's dtype: in float32 the forward states it backpropagates through differ from
+# the float64 recomputation by ~1e-7 relative per step (eps32 = 6e-8), and summing T·B terms of both
+# signs can lose a few more digits on entries much smaller than the largest: 1e-4 of the largest entry
+# is far above that and far below any real mismatch (a wrong term is O(1) of the entries it touches).
+# In float64 the same reasoning with eps64 = 1.1e-16 gives 1e-9.
+MATCH_TOLERANCE = {"float32": 1e-4, "float64": 1e-9}
+TERMS = ("Wx", "bx", "Wh", "bh")  # W_i· x_t, b_i·, W_h· h_prev, b_h· : the four terms of a pre-activation
+
+
+@dataclass(frozen=True)
+class EquationsView:
+    """One cell's forward step at timestep ``t`` with every number the equations print, for the
+    selected sample; ``t`` None: not computed yet (``message`` says why)."""
+
+    mode: str
+    gate_names: tuple[str, ...]  # the pre-activation blocks in order (rnn: ("a",))
+    t: int | None
+    message: str = ""
+    x: np.ndarray | None = None  # (I_l,) this layer's input at t
+    h_prev: np.ndarray | None = None  # (H,) the state the step read (h_(t-1); reverse: h_(t+1))
+    c_prev: np.ndarray | None = None  # (H,) lstm
+    preact: dict[str, np.ndarray] = field(default_factory=dict)  # gate -> (H,)
+    gates: dict[str, np.ndarray] = field(default_factory=dict)  # gate -> (H,) activations (rnn: none)
+    c: np.ndarray | None = None  # (H,) lstm
+    h: np.ndarray | None = None  # (H,)
+    masked: bool = False  # padded step: the state is carried over
+    terms: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # gate -> TERMS -> (H,)
+
+    @property
+    def units(self) -> int:
+        return 0 if self.h is None else len(self.h)
+
+
+@dataclass(frozen=True)
+class BpttView:
+    """BPTT at the cursor: the norms so far and, when the backward pass has reached ``t``, its parts."""
+
+    grad_norm: np.ndarray  # (T,) ||dL/dh_t||, NaN where the backward pass has not been yet
+    t: int | None  # the timestep shown (None: not reached yet, see ``message``)
+    clip: ClipInfo  # what clipping does to the full gradient
+    steps_taken: int = 0
+    d_hidden_from_output: np.ndarray | None = None  # (H,)
+    d_hidden_from_next: np.ndarray | None = None  # (H,)
+    local: dict[str, np.ndarray] = field(default_factory=dict)  # local derivative factor name -> (H,)
+    contribution: dict[str, np.ndarray] = field(default_factory=dict)  # W_ih, W_hh of this timestep
+    accumulated: dict[str, np.ndarray] = field(default_factory=dict)  # W_ih, W_hh so far
+    cut: bool = False  # truncated BPTT cuts the recurrence here
+    match: tuple[bool, float] | None = None  # (sum of contributions == full BPTT, largest relative difference)
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class DiagramView:
+    """The unrolled network: the stepped row's states so far and where the stepping is."""
+
+    cell: str
+    layers: int
+    directions: int
+    layer: int  # the stepped row
+    direction: int
+    hidden: np.ndarray  # (T, H) h_t of the stepped row, NaN where not yet computed
+    grad_norm: np.ndarray  # (T,) ||dL/dh_t||, NaN where BPTT has not been yet
+    inputs: np.ndarray  # (T, I) the network's inputs x_t
+    labels: tuple[str, ...]  # (T,) timestep labels (tokens for token tasks, PAD_LABEL at padding)
+    outputs: np.ndarray  # (T, O) predictions ŷ_t, NaN rows where not (yet) produced
+    mask: np.ndarray  # (T,) 1 real, 0 padding
+    phase: str  # "forward" | "backward" | "done" (the full pass)
+    current: int | None  # timestep being computed (forward) or back-propagated (backward)
+    cursor: int  # the selected timestep
+    tbptt: int | None = None
+
+    @property
+    def seq_len(self) -> int:
+        return int(self.hidden.shape[0])
+
+    @property
+    def bounded(self) -> bool:
+        """h_t lies in [-1, 1] (colour levels can be fixed)."""
+        return bounded_hidden(self.cell)
+
+
+@dataclass(frozen=True)
+class StepViews:
+    diagram: DiagramView
+    equations: EquationsView
+    bptt: BpttView
+
+
+# ---------------------------------------------------------------------- the equations
+
+
+def equation_terms(mode: str, weights: Weights, x: np.ndarray, h_prev: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
+    """Each gate's pre-activation split into its four terms (each (H,)):
+
+        a_k = W_ik x_t + b_ik + W_hk h_prev + b_hk      (gru n: W_in x_t + b_in + r ⊙ (W_hn h_prev + b_hn))
+
+    for the gate blocks k of ``weights`` = (W_ih (G*H, I), W_hh (G*H, H), b_ih, b_hh)."""
+    W_ih, W_hh, b_ih, b_hh = (np.asarray(a, dtype=np.float64) for a in weights)
+    hidden = W_hh.shape[1]
+    from_input, from_hidden = W_ih @ x, W_hh @ h_prev  # (G*H,)
+    terms = {}
+    for k, gate in enumerate(gate_names(mode)):
+        rows = slice(k * hidden, (k + 1) * hidden)
+        terms[gate] = {"Wx": from_input[rows], "bx": b_ih[rows], "Wh": from_hidden[rows], "bh": b_hh[rows]}
+    return terms
+
+
+def equations_view(stepper: StepThrough, t: int, reached: bool = True) -> EquationsView:
+    """The forward step at ``t`` (``reached`` False: a message instead of numbers)."""
+    names = gate_names(stepper.mode)
+    if not reached:
+        return EquationsView(stepper.mode, names, None,
+                             message=f"t = {t} is not computed yet: step forward (→) to reach it")
+    cell: CellStep = stepper.cell_step(t)
+    return EquationsView(
+        mode=stepper.mode, gate_names=names, t=cell.t, x=cell.x, h_prev=cell.h_prev, c_prev=cell.c_prev,
+        preact=dict(cell.preact), gates=dict(cell.gates), c=cell.c, h=cell.h, masked=cell.masked,
+        terms=equation_terms(stepper.mode, stepper.weights, cell.x, cell.h_prev),
+    )
+
+
+# ---------------------------------------------------------------------- BPTT
+
+
+def matches_full(accumulated: dict[str, np.ndarray], full: dict[str, np.ndarray],
+                 tolerance: float = 1e-6) -> tuple[bool, float]:
+    """(all close, largest difference relative to the largest full-gradient entry) over the arrays of ``full``."""
+    worst = 0.0
+    for name, reference in full.items():
+        reference = np.asarray(reference, dtype=np.float64)
+        scale = max(float(np.abs(reference).max(initial=0.0)), 1e-30)
+        worst = max(worst, float(np.abs(np.asarray(accumulated[name]) - reference).max(initial=0.0)) / scale)
+    return worst <= tolerance, worst
+
+
+def bptt_view(stepper: StepThrough, t: int, grad_norm: np.ndarray, steps_taken: int) -> BpttView:
+    """BPTT at ``t`` given the norms reached so far (``grad_norm``, NaN where not yet) and how many
+    backward steps were taken; once all T are taken, whether they add up to the full backward pass."""
+    match = None
+    if steps_taken == stepper.seq_len:
+        tolerance = MATCH_TOLERANCE.get(stepper.session.config.dtype, MATCH_TOLERANCE["float32"])
+        match = matches_full(stepper.grad_step(stepper.order[0]).accumulated, stepper.full_grads, tolerance)
+    if not np.isfinite(grad_norm[t]):
+        message = (f"not at t = {t} yet (→ steps back)" if stepper.forward_done == stepper.seq_len
+                   else "starts after the forward pass")
+        return BpttView(grad_norm=grad_norm, t=None, clip=stepper.clip, steps_taken=steps_taken, match=match,
+                        message=message)
+    step = stepper.grad_step(t)
+    return BpttView(
+        grad_norm=grad_norm, t=t, clip=stepper.clip, steps_taken=steps_taken,
+        d_hidden_from_output=step.d_hidden_from_output, d_hidden_from_next=step.d_hidden_from_next,
+        local=dict(step.local), contribution={k: step.contribution[k] for k in ("W_ih", "W_hh")},
+        accumulated={k: step.accumulated[k] for k in ("W_ih", "W_hh")}, cut=step.cut, match=match,
+    )
+
+
+# ---------------------------------------------------------------------- the unrolled diagram
+
+
+def _outputs(stepper: StepThrough, computed: np.ndarray) -> np.ndarray:
+    """(T, O) the network's predictions where the stepped layer has computed h_t (top layer only;
+    bidirectional: once both directions are done)."""
+    session = stepper.session
+    predictions = np.asarray(stepper.reference.predictions, dtype=np.float64)
+    steps = stepper.seq_len
+    if session.task.io == "many_to_many":
+        outputs = predictions[:, stepper.sample].reshape(steps, -1).copy()
+    else:
+        outputs = np.full((steps, predictions.shape[-1]), np.nan)
+        outputs[-1] = predictions[stepper.sample].reshape(-1)
+    outputs[~computed] = np.nan
+    top = stepper.selection.layer == session.config.num_layers - 1
+    if not top or (session.config.bidirectional and not computed.all()):
+        outputs[:] = np.nan
+    return outputs
+
+
+def diagram_view(stepper: StepThrough, cursor: int, hidden: np.ndarray, grad_norm: np.ndarray,
+                 phase: str, current: int | None) -> DiagramView:
+    session = stepper.session
+    config = session.config
+    inputs = session.view_batch.inputs[:, stepper.sample]
+    mask = session.view_batch.mask[:, stepper.sample]
+    return DiagramView(
+        cell=config.cell, layers=config.num_layers, directions=2 if config.bidirectional else 1,
+        layer=stepper.selection.layer, direction=stepper.selection.direction, hidden=hidden,
+        grad_norm=grad_norm, inputs=np.asarray(inputs), labels=tuple(session.task.timestep_labels(inputs, mask)),
+        outputs=_outputs(stepper, np.isfinite(hidden).all(axis=1)), mask=np.asarray(mask), phase=phase,
+        current=current, cursor=cursor, tbptt=stepper.tbptt,
+    )
+
+
+# ---------------------------------------------------------------------- all three
+
+
+def current_timestep(stepper: StepThrough) -> int | None:
+    """The timestep of the step just taken (None before the first)."""
+    if stepper.backward_done:
+        return stepper.current_backward.t
+    if stepper.forward_done:
+        return stepper.current_forward.t
+    return None
+
+
+def step_views(stepper: StepThrough, cursor: int) -> StepViews:
+    """What the page shows with the stepper where it is and the cursor at timestep ``cursor``."""
+    current = current_timestep(stepper)
+    norms = stepper.grad_norm_so_far
+    reached = stepper.order.index(cursor) < stepper.forward_done
+    return StepViews(
+        diagram=diagram_view(stepper, cursor, stepper.hidden_so_far, norms,
+                             "backward" if stepper.backward_done else "forward", current),
+        equations=equations_view(stepper, cursor, reached),
+        bptt=bptt_view(stepper, cursor, norms, stepper.backward_done),
+    )
+
+
+def full_pass_views(stepper: StepThrough) -> StepViews:
+    """The whole forward and backward pass, without moving the stepper: the diagram complete, the
+    equations at the last processed step (the one that makes h_n) and BPTT after its last step
+    (at the first processed timestep, where the summed contributions equal the full gradients)."""
+    last, first = stepper.order[-1], stepper.order[0]
+    norms = stepper.grad_norm_full
+    return StepViews(
+        diagram=diagram_view(stepper, last, stepper.hidden_full, norms, "done", None),
+        equations=equations_view(stepper, last),
+        bptt=bptt_view(stepper, first, norms, stepper.seq_len),
+    )
