@@ -40,9 +40,11 @@ class CellStep:
     c_prev: np.ndarray | None  # (H,) cells with a cell state
     preact: dict[str, np.ndarray]  # gate name -> (H,)  (every block of CellSpec.block_names)
     gates: dict[str, np.ndarray]  # gate name -> (H,) activations (rnn: {})
-    c: np.ndarray | None  # (H,)
-    h: np.ndarray  # (H,)
+    c: np.ndarray | None  # (H,) the cell state after the step (carried over at padding)
+    h: np.ndarray  # (H,) the hidden state after the step (carried over at padding)
     masked: bool  # padded step: state carried over
+    h_computed: np.ndarray | None = None  # (H,) what the cell computed (differs from h only at padding)
+    c_computed: np.ndarray | None = None  # (H,) lstm
 
 
 @dataclass(frozen=True)
@@ -347,5 +349,6 @@ class StepThrough:
             preact={n: v[s].copy() for n, v in state.preact.items()},
             gates={n: v[s].copy() for n, v in state.gates.items()},
             c=None if c is None else c[s].copy(), h=source.hidden[k][s].copy(),
-            masked=bool(self.real[t, s] == 0),
+            masked=bool(self.real[t, s] == 0), h_computed=state.h[s].copy(),
+            c_computed=None if state.c is None else state.c[s].copy(),
         )

@@ -87,6 +87,10 @@ def test_equation_terms_add_up_to_the_engine_pre_activations(built, layer, direc
             assert_same_maths(view.c, trace.cell_state[t, s])
             assert_same_maths(view.c_prev, trace.prev_cell_state[t, s])
         assert view.masked == (session.view_batch.mask[t, s] == 0)
+        if view.masked:  # the sequence has ended: the state is carried over, whatever the cell computed
+            np.testing.assert_array_equal(view.h, view.h_prev)
+        else:
+            np.testing.assert_array_equal(view.h_computed, view.h)
 
 
 def test_equations_wait_for_the_forward_pass():

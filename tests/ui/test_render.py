@@ -117,11 +117,11 @@ def test_equations_are_those_of_the_selected_layer_and_direction(rendered, lstm_
     # the float32 engine against the session's float64 textbook step of the same numbers: eps32 = 6e-8
     # relative per operation on O(1) values, over sums of O(10) terms
     close = dict(rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(values["h_t-1"], trace.prev_hidden[t, s], **close)
+    np.testing.assert_allclose(values["h_t+1"], trace.prev_hidden[t, s], **close)  # reverse: reads h_(t+1)
     np.testing.assert_allclose(values["h_t"], trace.hidden[t, s], **close)
     for k, gate in enumerate(("i", "f", "g", "o")):
         np.testing.assert_allclose(values[f"preact_{gate}"], trace.preact[t, s, k * H:(k + 1) * H], **close)
-        terms = sum(values[name] for name in (f"W_i{gate} x_t", f"b_i{gate}", f"W_h{gate} h_t-1", f"b_h{gate}"))
+        terms = sum(values[name] for name in (f"W_i{gate} x_t", f"b_i{gate}", f"W_h{gate} h_t+1", f"b_h{gate}"))
         np.testing.assert_allclose(terms, values[f"preact_{gate}"], **close)
 
 

@@ -38,14 +38,17 @@ class EquationsView:
     gate_names: tuple[str, ...]  # the pre-activation blocks in order (rnn: ("a",))
     t: int | None
     message: str = ""
+    reverse: bool = False  # the reverse direction: the step reads h_(t+1)
     x: np.ndarray | None = None  # (I_l,) this layer's input at t
     h_prev: np.ndarray | None = None  # (H,) the state the step read (h_(t-1); reverse: h_(t+1))
     c_prev: np.ndarray | None = None  # (H,) lstm
     preact: dict[str, np.ndarray] = field(default_factory=dict)  # gate -> (H,)
     gates: dict[str, np.ndarray] = field(default_factory=dict)  # gate -> (H,) activations (rnn: none)
-    c: np.ndarray | None = None  # (H,) lstm
-    h: np.ndarray | None = None  # (H,)
-    masked: bool = False  # padded step: the state is carried over
+    c: np.ndarray | None = None  # (H,) lstm: the cell state after the step
+    h: np.ndarray | None = None  # (H,) the hidden state after the step
+    masked: bool = False  # padded step: the state is carried over (h = h_prev, c = c_prev)
+    h_computed: np.ndarray | None = None  # (H,) what the equations give (h unless the step is padding)
+    c_computed: np.ndarray | None = None  # (H,) lstm
     terms: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # gate -> TERMS -> (H,)
 
     @property
@@ -130,13 +133,15 @@ def equation_terms(mode: str, weights: Weights, x: np.ndarray, h_prev: np.ndarra
 def equations_view(stepper: StepThrough, t: int, reached: bool = True) -> EquationsView:
     """The forward step at ``t`` (``reached`` False: a message instead of numbers)."""
     names = gate_names(stepper.mode)
+    reverse = stepper.selection.direction == 1
     if not reached:
-        return EquationsView(stepper.mode, names, None,
+        return EquationsView(stepper.mode, names, None, reverse=reverse,
                              message=f"t = {t} is not computed yet: step forward (→) to reach it")
     cell: CellStep = stepper.cell_step(t)
     return EquationsView(
-        mode=stepper.mode, gate_names=names, t=cell.t, x=cell.x, h_prev=cell.h_prev, c_prev=cell.c_prev,
+        mode=stepper.mode, gate_names=names, t=cell.t, reverse=reverse, x=cell.x, h_prev=cell.h_prev, c_prev=cell.c_prev,
         preact=dict(cell.preact), gates=dict(cell.gates), c=cell.c, h=cell.h, masked=cell.masked,
+        h_computed=cell.h_computed, c_computed=cell.c_computed,
         terms=equation_terms(stepper.mode, stepper.weights, cell.x, cell.h_prev),
     )
 

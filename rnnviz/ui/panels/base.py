@@ -156,18 +156,20 @@ class IndexAxis(pg.AxisItem):
         return [self.labels[int(round(v))] for v in values]
 
 
-def _let_shrink(label: pg.LabelItem, width: float = 24.0) -> None:
-    """Let a plot title be narrower than its text so small multiples fit a small panel.
+def _let_shrink(label: pg.LabelItem, width: float | None = 24.0, height: float | None = None) -> None:
+    """Let a label be narrower (``width``) or shorter (``height``) than its text so small multiples fit a
+    small panel; None keeps the text's own size on that side.
 
-    LabelItem makes its text width its minimum width every time it is resized (``updateMin``);
-    this label's ``updateMin`` keeps the height and lowers the minimum width to ``width``.
+    LabelItem makes its text size its minimum size every time it is resized (``updateMin``);
+    this label's ``updateMin`` lowers the minimum to ``width`` / ``height`` afterwards.
     """
 
     def update_min() -> None:
         pg.LabelItem.updateMin(label)
-        height = label._sizeHint[Qt.SizeHint.MinimumSize][1]
-        label._sizeHint[Qt.SizeHint.MinimumSize] = (width, height)
-        label.setMinimumWidth(width)
+        text_width, text_height = label._sizeHint[Qt.SizeHint.MinimumSize]
+        least = (text_width if width is None else width, text_height if height is None else height)
+        label._sizeHint[Qt.SizeHint.MinimumSize] = least
+        label.setMinimumSize(*least)
 
     label.updateMin = update_min
     update_min()

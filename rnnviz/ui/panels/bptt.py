@@ -25,8 +25,8 @@ from rnnviz.ui.panels.gradients import decade_ticks, log_range
 from rnnviz.ui.theme import Theme
 
 MATRICES = ("W_ih", "W_hh")
-HEATMAP_TITLES = {"local": "local factors", "W_ih": "ΔW_ih at t", "W_hh": "ΔW_hh at t",
-                  "acc_W_ih": "Σ dW_ih so far", "acc_W_hh": "Σ dW_hh so far"}
+HEATMAP_TITLES = {"local": "local factors", "W_ih": "ΔW_ih(t)", "W_hh": "ΔW_hh(t)",
+                  "acc_W_ih": "Σ ΔW_ih", "acc_W_hh": "Σ ΔW_hh"}
 
 
 def clip_text(clip: ClipInfo) -> str:
@@ -46,7 +46,7 @@ class BpttPanel(Panel):
     def build(self) -> None:
         page = self.graphics
         self.norm_plot = self.add_plot(page, 1, 0, {"left": "||dL/dh_t||", "bottom": "timestep",
-                                                   "title": "gradient norm per timestep (log)"})
+                                                   "title": "||dL/dh_t|| per timestep"})
         self.norm_plot.setLogMode(y=True)
         self.norm_plot.showGrid(x=True, y=True, alpha=0.25)
         self.norm_curve = self.norm_plot.plot(symbol="o", symbolSize=7)
@@ -87,7 +87,7 @@ class BpttPanel(Panel):
         self._units = -1
 
     def restyle(self, theme: Theme) -> None:
-        self.split_plot.setTitle(f"dL/dh_t from <span style='color:{theme.pen(0)}'>■ output</span> + "
+        self.split_plot.setTitle(f"from <span style='color:{theme.pen(0)}'>■ output</span> + "
                                  f"<span style='color:{theme.pen(1)}'>■ t+1</span>",
                                  color=theme.foreground, size=theme.label_size)
         self.norm_curve.setPen(self.pen(3))
@@ -179,7 +179,7 @@ class BpttPanel(Panel):
             image.setRect(-0.5, -0.5, matrix.shape[1], matrix.shape[0])
             self.set_ranges(plot, (-0.5, matrix.shape[1] - 0.5), (-0.5, matrix.shape[0] - 0.5))
             largest = float(np.abs(matrix).max(initial=0.0))
-            plot.setTitle(f"{HEATMAP_TITLES[key]}<br>max |·| {largest:.1e}", color=self.theme.foreground,
+            plot.setTitle(f"{HEATMAP_TITLES[key]}<br>max {largest:.1e}", color=self.theme.foreground,
                           size="10pt")
         names = tuple(state.local)
         if names != self._local_names:

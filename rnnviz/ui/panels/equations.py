@@ -40,7 +40,11 @@ def sub(text: str) -> str:
 
 
 H_PREV = "h" + sub("t−1")
-C_PREV = "c" + sub("t−1")
+
+
+def previous(reverse: bool) -> str:
+    """The timestep whose state a step reads: t−1, or t+1 in the reverse direction."""
+    return "t+1" if reverse else "t−1"
 X_T, H_T, C_T = "x" + sub("t"), "h" + sub("t"), "c" + sub("t")
 
 
@@ -69,20 +73,22 @@ def vector(values: np.ndarray, unit: int | None, limit: int = 10) -> str:
     return "[" + shown + (" …" if len(values) > limit else "") + "]"
 
 
-def gate_line(mode: str, gate: str) -> str:
-    """The gate's equation as in the PyTorch docs (rnn: the whole cell)."""
+def gate_line(mode: str, gate: str, h_prev: str = H_PREV) -> str:
+    """The gate's equation as in the PyTorch docs (rnn: the whole cell); ``h_prev`` names the state read."""
     if mode in ("rnn_tanh", "rnn_relu"):
         act = "tanh" if mode == "rnn_tanh" else "ReLU"
-        return (f"{H_T} = {act}(W{sub('ih')} {X_T} + b{sub('ih')} + W{sub('hh')} {H_PREV} + b{sub('hh')})")
+        return (f"{H_T} = {act}(W{sub('ih')} {X_T} + b{sub('ih')} + W{sub('hh')} {h_prev} + b{sub('hh')})")
     act = "tanh" if gate in ("g", "n") else "σ"
     if mode == "gru" and gate == "n":
         return (f"n{sub('t')} = tanh(W{sub('in')} {X_T} + b{sub('in')} + r{sub('t')} ⊙ "
-                f"(W{sub('hn')} {H_PREV} + b{sub('hn')}))")
+                f"(W{sub('hn')} {h_prev} + b{sub('hn')}))")
     return (f"{gate}{sub('t')} = {act}(W{sub('i' + gate)} {X_T} + b{sub('i' + gate)} + "
-            f"W{sub('h' + gate)} {H_PREV} + b{sub('h' + gate)})")
+            f"W{sub('h' + gate)} {h_prev} + b{sub('h' + gate)})")
 
 
-VECTORS_HEIGHT = 150  # px of the heatmap under the text
+VECTORS_HEIGHT = 150  # px of the heatmap under the text (before its rows are known)
+VECTOR_ROW_HEIGHT = 17  # px per vector of the heatmap: one tick label each, none touching
+VECTORS_FRAME = 64  # px of the heatmap's title and unit axis
 
 
 class HtmlText(pg.GraphicsWidget):
@@ -178,7 +184,7 @@ class EquationsPanel(Panel):
         """Wrap the text to the visible width and make the page tall enough for all of it."""
         width = max(self.scroll.viewport().width(), 200)
         height = self.text.fit(width)
-        self.stack.setMinimumHeight(int(height + VECTORS_HEIGHT + 80))
+        self.stack.setMinimumHeight(int(height + self.vectors.maximumHeight() + 80))
 
     def _redraw(self) -> None:
         theme = self.theme
@@ -194,8 +200,9 @@ class EquationsPanel(Panel):
         self.text.html = f"<div style='font-size:12pt; color:{theme.foreground}'>{self._html(cell, unit)}</div>"
         self.image.setVisible(True)
         self._draw_vectors(cell)
-        self.set_page_title(self.graphics, f"{MODE_TITLES.get(self.mode, self.mode)} cell at t = {cell.t}"
-                            + ("  (padding: state carried over)" if cell.masked else ""))
+        padding = (f"<br><span style='font-size:{theme.label_size}; font-weight:normal'>padding: the state is "
+                   "carried over</span>") if cell.masked else ""
+        self.set_page_title(self.graphics, f"{MODE_TITLES.get(self.mode, self.mode)} cell at t = {cell.t}{padding}")
         self._fit_text()
 
     def _html(self, cell: EquationsView, unit: int) -> str:
@@ -208,43 +215,51 @@ class EquationsPanel(Panel):
                          f"<span style='color:{accent}'>&nbsp;&nbsp;&nbsp;{numbers}</span></p>")
 
         j = f"[{unit}]"
+        h_read, c_read = "h" + sub(previous(cell.reverse)), "c" + sub(previous(cell.reverse))
         lines.append(f"<p>{X_T} = {vector(cell.x, None, limit=6)}&nbsp;&nbsp; numbers for unit {unit}:"
-                     f" {H_PREV}{j} = {number(cell.h_prev[unit])}"
-                     + ("" if cell.c_prev is None else f", {C_PREV}{j} = {number(cell.c_prev[unit])}")
+                     f" {h_read}{j} = {number(cell.h_prev[unit])}"
+                     + ("" if cell.c_prev is None else f", {c_read}{j} = {number(cell.c_prev[unit])}")
                      + "</p>")
         for gate in cell.gate_names:
             terms = cell.terms[gate]
             act = activation_name(self.mode, gate)
-            result = cell.h if self.mode in ("rnn_tanh", "rnn_relu") else cell.gates[gate]
+            result = cell.h_computed if self.mode in ("rnn_tanh", "rnn_relu") else cell.gates[gate]
             parts = [float(terms[k][unit]) for k in ("Wx", "bx", "Wh", "bh")]
             if self.mode == "gru" and gate == "n":
                 inner = (f"{signed_sum(parts[:2])} + {number(cell.gates['r'][unit])} · "
                          f"({signed_sum(parts[2:])})")
             else:
                 inner = signed_sum(parts)
-            row(gate_line(self.mode, gate) + f"&nbsp;&nbsp;<span style='color:{self.theme.muted}'>"
+            row(gate_line(self.mode, gate, h_read) + f"&nbsp;&nbsp;<span style='color:{self.theme.muted}'>"
                 f"({GATE_WORDS[gate]})</span>",
                 f"= {act}({inner}) = {act}({number(cell.preact[gate][unit])}) = <b>{number(result[unit])}</b>")
         g = cell.gates
         if self.mode == "lstm":
-            row(f"{C_T} = f{sub('t')} ⊙ {C_PREV} + i{sub('t')} ⊙ g{sub('t')}",
+            row(f"{C_T} = f{sub('t')} ⊙ {c_read} + i{sub('t')} ⊙ g{sub('t')}",
                 f"= {number(g['f'][unit])} · {number(cell.c_prev[unit])} + {number(g['i'][unit])} · "
-                f"{number(g['g'][unit])} = <b>{number(cell.c[unit])}</b>")
+                f"{number(g['g'][unit])} = <b>{number(cell.c_computed[unit])}</b>")
             row(f"{H_T} = o{sub('t')} ⊙ tanh({C_T})",
-                f"= {number(g['o'][unit])} · tanh({number(cell.c[unit])}) = <b>{number(cell.h[unit])}</b>")
+                f"= {number(g['o'][unit])} · tanh({number(cell.c_computed[unit])}) = "
+                f"<b>{number(cell.h_computed[unit])}</b>")
         elif self.mode == "gru":
-            row(f"{H_T} = (1 − z{sub('t')}) ⊙ n{sub('t')} + z{sub('t')} ⊙ {H_PREV}",
+            row(f"{H_T} = (1 − z{sub('t')}) ⊙ n{sub('t')} + z{sub('t')} ⊙ {h_read}",
                 f"= (1 − {number(g['z'][unit])}) · {number(g['n'][unit])} + {number(g['z'][unit])} · "
-                f"{number(cell.h_prev[unit])} = <b>{number(cell.h[unit])}</b>")
+                f"{number(cell.h_prev[unit])} = <b>{number(cell.h_computed[unit])}</b>")
+        if cell.masked:  # the sequence has ended: the step's result is dropped, the state carried over
+            carried = f"{H_T} = {h_read} = <b>{number(cell.h[unit])}</b>"
+            if cell.c is not None:
+                carried += f",&nbsp;&nbsp;{C_T} = {c_read} = <b>{number(cell.c[unit])}</b>"
+            row("padding: the state is carried over, the result above is not used", carried)
         if len(cell.h) <= FULL_VECTORS:
             lines.append(self._unit_table(cell, unit))
         return "".join(lines)
 
     def _unit_table(self, cell: EquationsView, unit: int) -> str:
         """Every unit's pre-activations, activations and states: the whole vectors at t."""
-        columns: list[tuple[str, np.ndarray]] = [(H_PREV, cell.h_prev)]
+        h_read, c_read = "h" + sub(previous(cell.reverse)), "c" + sub(previous(cell.reverse))
+        columns: list[tuple[str, np.ndarray]] = [(h_read, cell.h_prev)]
         if cell.c_prev is not None:
-            columns.append((C_PREV, cell.c_prev))
+            columns.append((c_read, cell.c_prev))
         if self.mode in ("lstm", "gru"):
             columns += [(gate + sub("t"), cell.gates[gate]) for gate in cell.gate_names]
         else:
@@ -262,9 +277,10 @@ class EquationsPanel(Panel):
                 + "".join(body) + "</table>")
 
     def _draw_vectors(self, cell: EquationsView) -> None:
-        rows: list[tuple[str, np.ndarray]] = [("h_t-1", cell.h_prev)]
+        read = "t+1" if cell.reverse else "t-1"
+        rows: list[tuple[str, np.ndarray]] = [(f"h_{read}", cell.h_prev)]
         if cell.c_prev is not None:
-            rows.append(("c_t-1", cell.c_prev))
+            rows.append((f"c_{read}", cell.c_prev))
         rows += [(name, value) for name, value in cell.gates.items()]
         if cell.c is not None:
             rows.append(("c_t", cell.c))
@@ -279,6 +295,7 @@ class EquationsPanel(Panel):
         shape = (units, tuple(name for name, _ in rows))
         if shape != self._shape:
             self._shape = shape
+            self.vectors.setFixedHeight(VECTORS_FRAME + VECTOR_ROW_HEIGHT * len(rows))
             self.vectors.getAxis("left").setTicks([[(float(i), name) for i, (name, _) in enumerate(rows)], []])
             stride = max(1, units // 8)
             self.vectors.getAxis("bottom").setTicks([[(float(u), str(u)) for u in range(0, units, stride)], []])
@@ -294,14 +311,16 @@ class EquationsPanel(Panel):
         rows: Rows = [["vector", "timestep", *[f"unit {u}" for u in range(cell.units)]]]
         shown = list(self._rows_shown)
         for gate in cell.gate_names:
-            shown += [(name, cell.terms[gate][term]) for name, term in zip(term_names(self.mode, gate), TERMS)]
+            names = term_names(self.mode, gate, "t+1" if cell.reverse else "t-1")
+            shown += [(name, cell.terms[gate][term]) for name, term in zip(names, TERMS)]
             shown.append((f"preact_{gate}", cell.preact[gate]))
         for name, values in shown:
             rows.append([name, cell.t, *np.asarray(values, dtype=float).tolist()])
         return rows
 
 
-def term_names(mode: str, gate: str) -> tuple[str, str, str, str]:
-    """CSV names of a gate's four terms, as the equation writes them: W_if x_t, b_if, W_hf h_t-1, b_hf."""
+def term_names(mode: str, gate: str, read: str = "t-1") -> tuple[str, str, str, str]:
+    """CSV names of a gate's four terms, as the equation writes them: W_if x_t, b_if, W_hf h_t-1, b_hf
+    (``read``: the timestep of the state the step reads, t+1 in the reverse direction)."""
     i, h = ("ih", "hh") if mode in ("rnn_tanh", "rnn_relu") else ("i" + gate, "h" + gate)
-    return f"W_{i} x_t", f"b_{i}", f"W_{h} h_t-1", f"b_{h}"
+    return f"W_{i} x_t", f"b_{i}", f"W_{h} h_{read}", f"b_{h}"

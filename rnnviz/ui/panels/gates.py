@@ -15,7 +15,7 @@ import pyqtgraph as pg
 
 from rnnviz.session.views.training import GatesView, gates_view
 from rnnviz.ui import colormaps
-from rnnviz.ui.panels.base import IndexAxis, Panel, Rows, nice_ceiling
+from rnnviz.ui.panels.base import IndexAxis, Panel, Rows, _let_shrink, nice_ceiling
 from rnnviz.ui.panels.hidden import PaddingShade
 from rnnviz.ui.theme import Theme
 
@@ -38,6 +38,8 @@ LAYOUTS = {
 }
 NO_GATES = "A vanilla RNN has no gates:<br>h_t = {f}(W_ih x_t + b_ih<br>+ W_hh h_(t-1) + b_hh)"
 UNIT_AXIS_WIDTH = 30  # px, the same for every strip so that they line up
+NAME_MIN_HEIGHT = 18  # px: a strip's two-line name may overhang into the gaps rather than push the time axis out
+GROUP_GAP = 10  # px between two groups of strips: their colour bars' end labels (reaching ~6 px past the ends) stay apart
 
 
 @dataclass
@@ -88,6 +90,7 @@ class GatesPanel(Panel):
             images = []
             for gate in names:
                 name = sub.addLabel(gate_label(gate), row=row, col=0, justify="right")
+                _let_shrink(name, width=None, height=NAME_MIN_HEIGHT)  # two lines must not set the strips' height
                 self.name_labels.append(name)
                 plot = self.add_plot(sub, row, 1, {}, index_axes=("left",))
                 plot.hideAxis("bottom")
@@ -102,6 +105,7 @@ class GatesPanel(Panel):
                 row += 1
             bar = self._group_bar(sub, row - len(names), len(names), images, kind, bar_label)
             built.append(GateGroup(names, kind, images, bar))
+            sub.layout.setRowSpacing(row - 1, GROUP_GAP)  # the end labels of two colour bars must not meet
         self.time_axes[cell] = self.add_time_axis(sub, row, 1, plots[-1])
         self.time_holders[cell] = self._styled[-1][0]
         for r in range(row):

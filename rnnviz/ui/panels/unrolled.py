@@ -14,10 +14,12 @@ strip below it shows the whole sequence (click it to jump). Clicking a box emits
 """
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFontMetricsF
 from PySide6.QtWidgets import QGraphicsRectItem
 
 from rnnviz.session.views.common import plural
@@ -33,7 +35,10 @@ BOX_HALF_WIDTH = 0.34
 BOX_HEIGHT = 1.5
 STRIP_COLUMNS = 10  # image columns per timestep: the middle ones hold h_t, the rest stay empty (NaN)
 STRIP_FILLED = slice(2, 8)
-INPUT_Y = -1.3
+INPUT_TAIL = -0.75  # where the input arrows start; the input labels hang below it
+OUTPUT_GAP = 0.55  # the output arrows' length above the top row; the outputs ŷ sit on top
+OVERVIEW_HEIGHT = 70  # px of the whole-sequence strip under a diagram that shows a window of it
+GRAD_OFFSET = 0.05  # ||dL/dh_t|| is written just left of the arrow above its box
 CELL_TITLES = {"rnn_tanh": "RNN (tanh)", "rnn_relu": "RNN (ReLU)", "lstm": "LSTM", "gru": "GRU"}
 
 
@@ -74,7 +79,7 @@ class UnrolledPanel(Panel):
         self.viewbox.setMenuEnabled(False)
         self.overview = self.add_plot(page, 2, 0, {})
         self.overview.hideAxis("left")
-        self.overview.setMaximumHeight(70)
+        self.overview.setMaximumHeight(OVERVIEW_HEIGHT)
         self.overview.getAxis("bottom").setStyle(tickLength=3)
         self.overview_image = pg.ImageItem(axisOrder="col-major")
         self.overview.addItem(self.overview_image)
@@ -101,6 +106,9 @@ class UnrolledPanel(Panel):
         self.row_labels: list[pg.TextItem] = []
         self.legend_text = pg.TextItem(anchor=(0.5, 0.5))
         self.viewbox.addItem(self.legend_text)
+        self._staggered = False
+        self._fitted: tuple | None = None
+        self.viewbox.sigResized.connect(self._viewbox_resized)
 
     # ------------------------------------------------------------------ structure (built per shape)
 
@@ -150,21 +158,76 @@ class UnrolledPanel(Panel):
             label.setPos(-0.55, base + BOX_HEIGHT / 2)
             self.viewbox.addItem(label)
             self.row_labels.append(label)
-        top = (len(rows) - 1) * ROW_HEIGHT + BOX_HEIGHT
+        top = self._top(state)
         self.texts = {}
-        placements = {"input": (INPUT_Y, (0.5, 0.5)), "timestep": (INPUT_Y - 0.95, (0.5, 0.5)),
-                      "output": (top + 0.9, (0.5, 0.5)), "grad": (None, (0.5, 1.0))}
+        # inputs hang from the input arrows' tails, outputs sit on the output arrows' heads: anchored in
+        # pixels, so no text reaches another at any panel size (the view range leaves room for them)
+        placements = {"input": (INPUT_TAIL, (0.5, 0.0)), "output": (top + OUTPUT_GAP, (0.5, 1.0)),
+                      "grad": (None, (1.0, 1.0))}
         for kind, (y, anchor) in placements.items():
             items = []
             for k in range(slots):
                 text = pg.TextItem("", anchor=anchor)
                 text.setPos(k, y if y is not None else 0.0)
+                text.setZValue(10)  # above the arrows that pass by
                 self.viewbox.addItem(text)
                 items.append(text)
             self.texts[kind] = items
-        self.viewbox.setRange(xRange=(-1.6, slots - 0.4), yRange=(INPUT_Y - 1.2, top + 1.5), padding=0)
+        self._fitted = None
         self.legend_text.setPos(-1.0, BOX_HEIGHT / 2)
         self.apply_theme(self.theme)
+        self._fit_range()
+
+    def _top(self, state: DiagramView) -> float:
+        """The top edge of the highest row of boxes."""
+        return (len(self._rows(state)) - 1) * ROW_HEIGHT + BOX_HEIGHT
+
+    def _line_height(self) -> float:
+        """Pixels of one line of a label."""
+        return QFontMetricsF(self.legend_text.textItem.font()).lineSpacing()
+
+    def _label_lines(self) -> int:
+        """Lines the input labels take below the diagram: two (the input, then t = ...), four when
+        neighbours are too wide to sit side by side and alternate between two heights."""
+        return 4 if self._staggered else 2
+
+    def _fit_range(self) -> None:
+        """Fit the boxes between pixel margins for the labels: ``span`` data units of boxes and arrows
+        plus ``margin`` pixels of text make the view range span / (1 - margin / height)."""
+        state, height = self.state, self.viewbox.height()
+        if state is None or not self._slots:
+            return
+        top = self._top(state)
+        line = self._line_height()
+        below, above = self._label_lines() * line + 6, line + 6
+        span = top + OUTPUT_GAP - INPUT_TAIL
+        share = min((below + above) / height, 0.6) if height > 0 else 0.45  # the boxes keep 40 % at least
+        per_pixel = span / (1 - share) / max(height, 1.0)
+        if height <= 0:  # not laid out yet: leave the same share in data units
+            per_pixel = span / (1 - share) / ((below + above) / share)
+        fitted = (self._slots, INPUT_TAIL - below * per_pixel, top + OUTPUT_GAP + above * per_pixel)
+        if fitted != self._fitted:
+            self._fitted = fitted
+            self.viewbox.setRange(xRange=(-1.6, self._slots - 0.4), yRange=fitted[1:], padding=0)
+
+    def _viewbox_resized(self) -> None:
+        staggered = self._needs_stagger()
+        if staggered != self._staggered:
+            self._staggered = staggered
+            if self.state is not None:
+                self._draw_texts(self.state, range(self._start, self._start + self._slots))
+        self._fit_range()
+
+    def _needs_stagger(self) -> bool:
+        """True when the widest input label is wider than a box's slot (labels would touch)."""
+        state = self.state
+        if state is None or not self._slots or self.viewbox.width() <= 0:
+            return False
+        metrics = QFontMetricsF(self.legend_text.textItem.font())
+        shown = range(self._start, self._start + self._slots)
+        widest = max(metrics.horizontalAdvance(input_text(state.inputs[t], state.labels[t])) for t in shown)
+        slot = self.viewbox.width() / (self._slots + 1.2)
+        return widest + 0.5 * metrics.height() > slot
 
     # ------------------------------------------------------------------ drawing
 
@@ -207,10 +270,13 @@ class UnrolledPanel(Panel):
         self.cursor_band.setRegion((state.cursor - self._start - 0.5, state.cursor - self._start + 0.5))
         title = CELL_TITLES.get(state.cell, state.cell)
         phase = {"forward": "forward pass", "backward": "backpropagation through time", "done": "full pass"}
-        rows = "" if state.layers * state.directions == 1 else f" · boxes: h_t of the selected row ({plural(state.hidden.shape[1], 'unit')})"
-        self.set_page_title(self.graphics, f"Unrolled {title} — {phase.get(state.phase, state.phase)}"
-                            + (f"  (timesteps {shown[0]}–{shown[-1]} of {steps})" if steps > self._slots else "")
-                            + rows)
+        window = f"  (timesteps {shown[0]}–{shown[-1]} of {steps})" if steps > self._slots else ""
+        rows = ""
+        if state.layers * state.directions > 1:  # a second, smaller line: the title must fit a narrow export
+            rows = (f"<br><span style='font-size:{self.theme.label_size}; font-weight:normal'>boxes: h_t of "
+                    f"layer {state.layer} {'←' if state.direction else '→'} "
+                    f"({plural(state.hidden.shape[1], 'unit')})</span>")
+        self.set_page_title(self.graphics, f"Unrolled {title} — {phase.get(state.phase, state.phase)}{window}{rows}")
         fg = self.theme.foreground
         units = state.hidden.shape[1]
         self.legend_text.setVisible(state.layers * state.directions == 1)  # rows carry labels otherwise
@@ -273,15 +339,15 @@ class UnrolledPanel(Panel):
                     segments += [(left, y), (right, y)]
                     heads.append((left + 0.04, y) if direction else (right - 0.04, y))
                     symbols.append("t3" if direction else "t2")
-            below = INPUT_Y + 0.35 if r == 0 else base - ROW_HEIGHT + BOX_HEIGHT
+            below = INPUT_TAIL if r == 0 else base - ROW_HEIGHT + BOX_HEIGHT
             for k in range(self._slots):
                 segments += [(k, below), (k, base)]
                 heads.append((k, base - 0.06))
                 symbols.append("t1")
         top = (len(rows) - 1) * ROW_HEIGHT + BOX_HEIGHT
         for k in range(self._slots):
-            segments += [(k, top), (k, top + 0.55)]
-            heads.append((k, top + 0.5))
+            segments += [(k, top), (k, top + OUTPUT_GAP)]
+            heads.append((k, top + OUTPUT_GAP - 0.05))
             symbols.append("t1")
         points = np.array(segments, dtype=float)
         self.arrows.setData(points[:, 0], points[:, 1])
@@ -294,18 +360,32 @@ class UnrolledPanel(Panel):
             self._texts_shown[id(item)] = (text, color)
             item.setText(text, color=color)
 
+    def _set_html(self, item: pg.TextItem, html: str) -> None:
+        """Change a rich label only when its text changes (setHtml re-lays out the text)."""
+        if self._texts_shown.get(id(item)) != (html, ""):
+            self._texts_shown[id(item)] = (html, "")
+            item.setTextWidth(-1)  # lay out at its natural width, then fix that width: lines centre in it
+            item.setHtml(html)
+            item.setTextWidth(item.textItem.boundingRect().width())
+
     def _draw_texts(self, state: DiagramView, shown: range) -> None:
         theme = self.theme
         stepped = self._row_index(state)
-        grad_y = stepped * ROW_HEIGHT + BOX_HEIGHT + 0.06
+        grad_y = stepped * ROW_HEIGHT + BOX_HEIGHT + 0.04
         computed = np.isfinite(state.hidden).all(axis=1)
+        self._staggered = self._needs_stagger()
         for k, t in enumerate(shown):
             current = t == state.current
-            self._set_text(self.texts["timestep"][k], f"t={t}" if len(shown) <= 16 or t % 2 == 0 or current else "",
-                           theme.foreground if current else theme.muted)
-            staggered = len(shown) > 14 and k % 2 == 1  # alternate heights so that neighbours do not overlap
-            self.texts["input"][k].setPos(k, INPUT_Y - (0.4 if staggered else 0.0))
-            self._set_text(self.texts["input"][k], input_text(state.inputs[t], state.labels[t]), theme.foreground)
+            step = f"t={t}" if len(shown) <= 16 or t % 2 == 0 or current else ""
+            step_colour = theme.foreground if current else theme.muted
+            label = html.escape(input_text(state.inputs[t], state.labels[t]))
+            item = self.texts["input"][k]
+            lower = self._staggered and k % 2 == 1  # alternate heights so that neighbours do not overlap
+            anchor = (0.5, -1.0 if lower else 0.0)  # -1: one label height further down
+            if tuple(item.anchor) != anchor:
+                item.setAnchor(anchor)
+            self._set_html(item, f"<div style='text-align:center; color:{theme.foreground}'>{label}<br>"
+                                 f"<span style='color:{step_colour}'>{step or '&nbsp;'}</span></div>")
             out = state.outputs[t]
             shown_out = computed[t] and np.isfinite(out).all()
             self._set_text(self.texts["output"][k], ("ŷ " + short(float(out[0])) if out.size == 1 else
@@ -313,10 +393,10 @@ class UnrolledPanel(Panel):
                            theme.foreground)
             norm = state.grad_norm[t]
             grad = self.texts["grad"][k]
-            grad.setPos(k, grad_y)
+            grad.setPos(k - GRAD_OFFSET, grad_y)  # left of the arrow that leaves the box: its head never covers it
             visible = state.phase != "forward" and np.isfinite(norm)
-            grad.fill = pg.mkBrush(theme.background) if visible else pg.mkBrush(None)
             self._set_text(grad, short(float(norm)) if visible else "", theme.pen(3) if not current else theme.pen(1))
+        self._fit_range()
 
     def _draw_cuts(self, state: DiagramView, shown: range) -> None:
         k_cut = state.tbptt
@@ -335,8 +415,13 @@ class UnrolledPanel(Panel):
 
     def _draw_overview(self, state: DiagramView) -> None:
         steps = state.seq_len
-        self.overview.setVisible(steps > self._slots)
-        if steps <= self._slots:
+        visible = steps > self._slots
+        if visible != self.overview.isVisible():
+            self.overview.setVisible(visible)
+            # a hidden plot keeps its row's height in the layout: give it none
+            self.overview.setMaximumHeight(OVERVIEW_HEIGHT if visible else 0)
+            self.overview.setMinimumHeight(OVERVIEW_HEIGHT if visible else 0)
+        if not visible:
             return
         levels = hidden_levels(state.bounded, np.nan_to_num(state.hidden))
         self.overview_image.setVisible(bool(np.isfinite(state.hidden).any()))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtWidgets import QCheckBox
 
 from rnnviz.session.views.training import WeightsView, weights_view
@@ -37,6 +38,7 @@ class MatrixView:
     separators: list[pg.InfiniteLine]
     recurrent: bool  # rows are gate blocks of H units
     shape: tuple = ()  # what the axis ticks were last set for
+    gate_ticks: list[tuple[float, str]] | None = None  # every gate block's label (thinned to fit on screen)
 
 
 def gate_ticks(names: tuple[str, ...], rows: int, hidden_size: int) -> list[list[tuple[float, str]]] | None:
@@ -128,7 +130,9 @@ class WeightsPanel(Panel):
         matrix_view.image.setRect(-0.5, -0.5, cols, rows)
         ticks = gate_ticks(view.gate_names, rows, view.hidden_size) if matrix_view.recurrent else None
         left = matrix_view.plot.getAxis("left")
+        matrix_view.gate_ticks = None if ticks is None else ticks[0]
         left.setTicks(ticks)
+        self._fit_gate_labels(matrix_view)
         if not matrix_view.recurrent:
             left.set_labels(row_labels)  # this task's output names (none: row numbers), never the last task's
         matrix_view.plot.getAxis("bottom").set_labels(column_labels)
@@ -137,6 +141,22 @@ class WeightsPanel(Panel):
             line.setVisible(k < blocks)
             line.setPos(k * view.hidden_size - 0.5)
         self.set_ranges(matrix_view.plot, (-0.5, cols - 0.5), (-0.5, rows - 0.5))
+
+    def _fit_gate_labels(self, matrix_view: MatrixView) -> None:
+        """Name every gate block when the labels fit beside them, else every second (third, ...) one:
+        fixed ticks are never thinned by pyqtgraph, and four labels in a short plot overlap."""
+        ticks = matrix_view.gate_ticks
+        if not ticks:
+            return
+        axis = matrix_view.plot.getAxis("left")
+        height = matrix_view.plot.getViewBox().height()
+        line = QFontMetricsF(axis.style["tickFont"] or QFont()).height()
+        stride = 1
+        while stride < len(ticks) and height > 0 and height * stride / len(ticks) < 1.1 * line:
+            stride += 1
+        shown = [tick for k, tick in enumerate(ticks) if k % stride == 0]
+        if axis._tickLevels is None or list(axis._tickLevels[0]) != shown:
+            axis.setTicks([shown, []])
 
     def _set_stretch(self, heatmaps) -> None:
         """Share each row's width by columns (narrow inputs and biases keep a minimum width) and the
@@ -199,13 +219,16 @@ class WeightsPanel(Panel):
         image = pg.ImageItem(axisOrder="col-major")
         plot.addItem(image)
         plot.invertY(True)
-        separators = []
+        separators: list[pg.InfiniteLine] = []
         for _ in range(MAX_SEPARATORS if recurrent else 0):
             line = pg.InfiniteLine(angle=0, movable=False)
             line.setZValue(10)
             plot.addItem(line, ignoreBounds=True)
             separators.append(line)
-        return MatrixView(key, plot, image, None, separators, recurrent)  # type: ignore[arg-type]
+        view = MatrixView(key, plot, image, None, separators, recurrent)  # type: ignore[arg-type]
+        if recurrent:
+            plot.getViewBox().sigResized.connect(lambda *_args, v=view: self._fit_gate_labels(v))
+        return view
 
     def csv_rows(self) -> Rows:
         value_name = "gradient" if self.show_gradients.isChecked() else "weight"
