@@ -325,3 +325,43 @@ def test_every_preset_builds_a_different_configuration():
 def test_counted_nouns_agree():
     assert [plural(n, "step") for n in (0, 1, 2, 1000)] == ["0 steps", "1 step", "2 steps", "1,000 steps"]
     assert plural(1, "recorded step") == "1 recorded step"
+
+
+@pytest.mark.parametrize("mode", ("rnn_tanh", "lstm", "gru"))
+def test_bptt_view_gradients_match_pytorch_autograd(mode):
+    """dL/dh_t of every timestep, as the BPTT view shows it, against PyTorch unrolling the same cell
+    (nn.RNNCell / LSTMCell / GRUCell with the session's weights) and asking autograd for each h_t's grad."""
+    torch = pytest.importorskip("torch")
+    session = Session(SessionConfig(task="sine", task_params={"seq_len": 7}, cell=mode, hidden_size=5,
+                                    dtype="float64", batch_size=3, seed=4))
+    session.train(2)
+    stepper = StepThrough(session, Selection(sample=1))
+    params = {k: torch.tensor(v) for k, v in session.model.parameters().items()}
+    H, I = 5, session.task.input_size
+    cell = {"rnn_tanh": torch.nn.RNNCell(I, H), "lstm": torch.nn.LSTMCell(I, H), "gru": torch.nn.GRUCell(I, H)}[mode]
+    cell = cell.double()
+    with torch.no_grad():
+        for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            getattr(cell, kind).copy_(params[kind + "_l0"])
+    batch = session.view_batch
+    x = torch.tensor(batch.inputs)  # (T, B, I)
+    h = torch.zeros(x.shape[1], H, dtype=torch.float64)
+    c = torch.zeros_like(h)
+    states = []
+    for t in range(x.shape[0]):
+        if mode == "lstm":
+            h, c = cell(x[t], (h, c))
+        else:
+            h = cell(x[t], h)
+        h.retain_grad()
+        states.append(h)
+    logits = torch.stack(states) @ params["head.weight"].T + params["head.bias"]  # (T, B, O)
+    loss = torch.nn.functional.mse_loss(logits, torch.tensor(batch.targets))
+    loss.backward()
+    assert loss.item() == pytest.approx(session.inspect().loss, rel=1e-12)
+    norms = stepper.grad_norm_full
+    for t in range(stepper.seq_len):
+        view = bptt_view(stepper, t, norms, stepper.seq_len)
+        # float64 both sides, the same equations summed in different orders: see CLOSE
+        np.testing.assert_allclose(view.d_hidden_from_output + view.d_hidden_from_next,
+                                   states[t].grad[1].numpy(), **CLOSE, err_msg=f"t={t}")
