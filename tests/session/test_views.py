@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from rnnviz.engine.cells import cell_spec
 from rnnviz.engine.gradcheck import DEFAULT_RTOL
 from rnnviz.engine.stepping import gate_names, layer_weights, step_forward
 from rnnviz.engine.trace import grad_norm_per_step
@@ -74,8 +75,9 @@ def test_equation_terms_add_up_to_the_engine_pre_activations(built, layer, direc
         assert_same_maths(view.h, trace.hidden[t, s])
         for k, gate in enumerate(names):
             terms = view.terms[gate]
-            if session.config.cell == "gru" and gate == "n":
-                preact = terms["Wx"] + terms["bx"] + view.gates["r"] * (terms["Wh"] + terms["bh"])
+            scaled_by = cell_spec(session.config.cell).gate(gate).hidden_scaled_by  # GRU n: r ⊙ (W_hn h + b_hn)
+            if scaled_by:
+                preact = terms["Wx"] + terms["bx"] + view.gates[scaled_by] * (terms["Wh"] + terms["bh"])
             else:
                 preact = terms["Wx"] + terms["bx"] + terms["Wh"] + terms["bh"]
             engine = trace.preact[t, s, k * H:(k + 1) * H]

@@ -42,15 +42,10 @@ def time_axis(labels: Sequence[str], mask: np.ndarray, token_inputs: bool) -> Ti
                     mask=np.asarray(mask, dtype=np.float64), padding_start=padding_start(mask))
 
 
-def bounded_hidden(cell: str) -> bool:
-    """h_t of a tanh RNN, an LSTM or a GRU lies in [-1, 1]; a ReLU RNN's is unbounded."""
-    return cell != "rnn_relu"
-
-
 def plural(count: int, noun: str, plural_form: str | None = None) -> str:
     """"1 step", "2 steps", "1,000 steps": a count and its noun, agreeing."""
     word = noun if count == 1 else (plural_form or noun + "s")
     return f"{count:,} {word}"
 
 
-__all__ = ["PAD_LABEL", "TimeAxis", "bounded_hidden", "labels_are_numbers", "padding_start", "plural", "time_axis"]
+__all__ = ["PAD_LABEL", "TimeAxis", "labels_are_numbers", "padding_start", "plural", "time_axis"]

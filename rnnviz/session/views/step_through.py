@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rnnviz.engine.cells import cell_spec
 from rnnviz.engine.stepping import Weights, gate_names
 from rnnviz.session.stepper import CellStep, ClipInfo, StepThrough
-from rnnviz.session.views.common import bounded_hidden
 
 # Largest difference between the summed per-step contributions (float64 textbook steps) and the full
 # backward pass, relative to the largest full-gradient entry, that still reads "matches". The reference
@@ -99,9 +99,19 @@ class DiagramView:
         return int(self.hidden.shape[0])
 
     @property
-    def bounded(self) -> bool:
-        """h_t lies in [-1, 1] (colour levels can be fixed)."""
-        return bounded_hidden(self.cell)
+    def hidden_range(self) -> tuple[float, float] | None:
+        """Where h_t lies (CellSpec.hidden_range); None: unbounded, the colours follow the data."""
+        return cell_spec(self.cell).hidden_range
+
+    @property
+    def title(self) -> str:
+        """The cell's name in titles, e.g. "LSTM"."""
+        return cell_spec(self.cell).title
+
+    @property
+    def has_cell_state(self) -> bool:
+        """A second state c_t runs along the row (a second arrow between the boxes)."""
+        return cell_spec(self.cell).has_cell_state
 
 
 @dataclass(frozen=True)

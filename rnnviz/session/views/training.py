@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from rnnviz.engine.cells import cell_spec
 from rnnviz.engine.stepping import gate_names
 from rnnviz.session.snapshot import Snapshot
-from rnnviz.session.views.common import TimeAxis, bounded_hidden, time_axis
+from rnnviz.session.views.common import TimeAxis, time_axis
 
 MAX_INPUT_LINES = 4  # more input features than this (one-hot tokens) are drawn as the token id
 RECURRENT_ORDER = ("W_ih", "W_hh", "b_ih", "b_hh")
@@ -36,7 +37,7 @@ class LossView:
 class HiddenView:
     cell: str
     hidden: np.ndarray  # (T, H) h_t
-    bounded: bool  # h_t lies in [-1, 1] (tanh, LSTM, GRU); a ReLU cell's is unbounded
+    hidden_range: tuple[float, float] | None  # where h_t lies (CellSpec.hidden_range); None: unbounded (ReLU)
     line_names: tuple[str, ...]  # the input lines drawn under the heatmap: features, or ("token",)
     line_values: np.ndarray  # (T, lines); token ids are NaN at padded steps (padding has no token)
     value_label: str  # "input" | "token"
@@ -108,7 +109,7 @@ def hidden_view(snapshot: Snapshot) -> HiddenView:
     else:
         names, values, label = tuple(snapshot.input_names), inputs, "input"
     return HiddenView(
-        cell=snapshot.cell, hidden=np.asarray(snapshot.hidden), bounded=bounded_hidden(snapshot.cell),
+        cell=snapshot.cell, hidden=np.asarray(snapshot.hidden), hidden_range=cell_spec(snapshot.cell).hidden_range,
         line_names=names, line_values=values, value_label=label,
         value_names=tuple(snapshot.input_names) if token_axis else None, time=_time(snapshot),
     )

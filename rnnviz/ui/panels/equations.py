@@ -17,34 +17,37 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QFrame, QGraphicsTextItem, QLabel, QScrollArea, QSpinBox
 
+from rnnviz.engine.cells import DEFAULT_CELL, cell_spec
 from rnnviz.session.views.step_through import TERMS, EquationsView
 from rnnviz.ui import colormaps
 from rnnviz.ui.panels.base import Panel, Rows
 from rnnviz.ui.theme import Theme
 
 FULL_VECTORS = 8  # show whole vectors up to this many hidden units
-GATE_WORDS = {"i": "input gate", "f": "forget gate", "g": "candidate", "o": "output gate",
-              "r": "reset gate", "z": "update gate", "n": "candidate", "a": "pre-activation"}
-
-MODE_TITLES = {"rnn_tanh": "RNN (tanh)", "rnn_relu": "RNN (ReLU)", "lstm": "LSTM", "gru": "GRU"}
-
-
-def activation_name(mode: str, gate: str) -> str:
-    if mode in ("rnn_tanh", "rnn_relu"):
-        return "tanh" if mode == "rnn_tanh" else "ReLU"
-    return "tanh" if gate in ("g", "n") else "σ"
 
 
 def sub(text: str) -> str:
     return f"<sub>{text}</sub>"
 
 
-H_PREV = "h" + sub("t−1")
+def equation_html(text: str) -> str:
+    """A spec's plain-text equation as rich text: ``x_t`` and ``h_(t-1)`` become subscripts, minus
+    signs real minus signs."""
+    text = re.sub(r"_\(([^)]*)\)", lambda m: sub(m.group(1).replace("-", "−")), text)
+    text = re.sub(r"_([A-Za-z0-9]+)", lambda m: sub(m.group(1)), text)
+    return text.replace(" - ", " − ")
+
+
+def read_by(text: str, reverse: bool) -> str:
+    """An equation as the reverse direction reads it: its step reads the state of t+1, not t-1."""
+    return text.replace("(t-1)", "(t+1)") if reverse else text
 
 
 def previous(reverse: bool) -> str:
     """The timestep whose state a step reads: t−1, or t+1 in the reverse direction."""
     return "t+1" if reverse else "t−1"
+
+
 X_T, H_T, C_T = "x" + sub("t"), "h" + sub("t"), "c" + sub("t")
 
 
@@ -73,17 +76,9 @@ def vector(values: np.ndarray, unit: int | None, limit: int = 10) -> str:
     return "[" + shown + (" …" if len(values) > limit else "") + "]"
 
 
-def gate_line(mode: str, gate: str, h_prev: str = H_PREV) -> str:
-    """The gate's equation as in the PyTorch docs (rnn: the whole cell); ``h_prev`` names the state read."""
-    if mode in ("rnn_tanh", "rnn_relu"):
-        act = "tanh" if mode == "rnn_tanh" else "ReLU"
-        return (f"{H_T} = {act}(W{sub('ih')} {X_T} + b{sub('ih')} + W{sub('hh')} {h_prev} + b{sub('hh')})")
-    act = "tanh" if gate in ("g", "n") else "σ"
-    if mode == "gru" and gate == "n":
-        return (f"n{sub('t')} = tanh(W{sub('in')} {X_T} + b{sub('in')} + r{sub('t')} ⊙ "
-                f"(W{sub('hn')} {h_prev} + b{sub('hn')}))")
-    return (f"{gate}{sub('t')} = {act}(W{sub('i' + gate)} {X_T} + b{sub('i' + gate)} + "
-            f"W{sub('h' + gate)} {h_prev} + b{sub('h' + gate)})")
+def gate_line(mode: str, gate: str, reverse: bool = False) -> str:
+    """The gate's equation as in the PyTorch docs (a vanilla RNN: the whole cell), as rich text."""
+    return equation_html(read_by(cell_spec(mode).gate(gate).equation, reverse))
 
 
 VECTORS_HEIGHT = 150  # px of the heatmap under the text (before its rows are known)
@@ -165,7 +160,7 @@ class EquationsPanel(Panel):
 
     @property
     def mode(self) -> str:
-        return "rnn_tanh" if self.view is None else self.view.mode
+        return DEFAULT_CELL if self.view is None else self.view.mode
 
     @property
     def unit(self) -> int:
@@ -202,7 +197,7 @@ class EquationsPanel(Panel):
         self._draw_vectors(cell)
         padding = (f"<br><span style='font-size:{theme.label_size}; font-weight:normal'>padding: the state is "
                    "carried over</span>") if cell.masked else ""
-        self.set_page_title(self.graphics, f"{MODE_TITLES.get(self.mode, self.mode)} cell at t = {cell.t}{padding}")
+        self.set_page_title(self.graphics, f"{cell_spec(self.mode).title} cell at t = {cell.t}{padding}")
         self._fit_text()
 
     def _html(self, cell: EquationsView, unit: int) -> str:
@@ -220,37 +215,28 @@ class EquationsPanel(Panel):
                      f" {h_read}{j} = {number(cell.h_prev[unit])}"
                      + ("" if cell.c_prev is None else f", {c_read}{j} = {number(cell.c_prev[unit])}")
                      + "</p>")
-        for gate in cell.gate_names:
-            terms = cell.terms[gate]
-            act = activation_name(self.mode, gate)
-            result = cell.h_computed if self.mode in ("rnn_tanh", "rnn_relu") else cell.gates[gate]
-            parts = [float(terms[k][unit]) for k in ("Wx", "bx", "Wh", "bh")]
-            if self.mode == "gru" and gate == "n":
-                inner = (f"{signed_sum(parts[:2])} + {number(cell.gates['r'][unit])} · "
-                         f"({signed_sum(parts[2:])})")
+        spec = cell_spec(self.mode)
+        values = {name: number(float(v[unit])) for name, v in unit_values(cell).items()}
+        for gate in spec.gates:
+            terms = cell.terms[gate.name]
+            act = gate.activation
+            parts = [float(terms[k][unit]) for k in TERMS]
+            if gate.hidden_scaled_by:  # e.g. GRU n: W_in x + b_in + r ⊙ (W_hn h + b_hn)
+                inner = f"{signed_sum(parts[:2])} + {values[gate.hidden_scaled_by]} · ({signed_sum(parts[2:])})"
             else:
                 inner = signed_sum(parts)
-            row(gate_line(self.mode, gate, h_read) + f"&nbsp;&nbsp;<span style='color:{self.theme.muted}'>"
-                f"({GATE_WORDS[gate]})</span>",
-                f"= {act}({inner}) = {act}({number(cell.preact[gate][unit])}) = <b>{number(result[unit])}</b>")
-        g = cell.gates
-        if self.mode == "lstm":
-            row(f"{C_T} = f{sub('t')} ⊙ {c_read} + i{sub('t')} ⊙ g{sub('t')}",
-                f"= {number(g['f'][unit])} · {number(cell.c_prev[unit])} + {number(g['i'][unit])} · "
-                f"{number(g['g'][unit])} = <b>{number(cell.c_computed[unit])}</b>")
-            row(f"{H_T} = o{sub('t')} ⊙ tanh({C_T})",
-                f"= {number(g['o'][unit])} · tanh({number(cell.c_computed[unit])}) = "
-                f"<b>{number(cell.h_computed[unit])}</b>")
-        elif self.mode == "gru":
-            row(f"{H_T} = (1 − z{sub('t')}) ⊙ n{sub('t')} + z{sub('t')} ⊙ {h_read}",
-                f"= (1 − {number(g['z'][unit])}) · {number(g['n'][unit])} + {number(g['z'][unit])} · "
-                f"{number(cell.h_prev[unit])} = <b>{number(cell.h_computed[unit])}</b>")
+            row(gate_line(self.mode, gate.name, cell.reverse) + f"&nbsp;&nbsp;<span style='color:{self.theme.muted}'>"
+                f"({gate.word})</span>",
+                f"= {act}({inner}) = {act}({number(cell.preact[gate.name][unit])}) = <b>{values[gate.output]}</b>")
+        for update in spec.updates:
+            row(equation_html(read_by(update.equation, cell.reverse)),
+                f"= {update.numbers.format(**values)} = <b>{values[update.result]}</b>")
         if cell.masked:  # the sequence has ended: the step's result is dropped, the state carried over
             carried = f"{H_T} = {h_read} = <b>{number(cell.h[unit])}</b>"
             if cell.c is not None:
                 carried += f",&nbsp;&nbsp;{C_T} = {c_read} = <b>{number(cell.c[unit])}</b>"
             row("padding: the state is carried over, the result above is not used", carried)
-        if len(cell.h) <= FULL_VECTORS:
+        if cell.units <= FULL_VECTORS:
             lines.append(self._unit_table(cell, unit))
         return "".join(lines)
 
@@ -260,10 +246,9 @@ class EquationsPanel(Panel):
         columns: list[tuple[str, np.ndarray]] = [(h_read, cell.h_prev)]
         if cell.c_prev is not None:
             columns.append((c_read, cell.c_prev))
-        if self.mode in ("lstm", "gru"):
-            columns += [(gate + sub("t"), cell.gates[gate]) for gate in cell.gate_names]
-        else:
-            columns.append(("a" + sub("t"), cell.preact["a"]))
+        for gate in cell_spec(self.mode).gates:  # the gates; a vanilla RNN's pre-activation
+            values = cell.preact if gate.kind == "hidden" else cell.gates
+            columns.append((gate.name + sub("t"), values[gate.name]))
         if cell.c is not None:
             columns.append((C_T, cell.c))
         columns.append((H_T, cell.h))
@@ -305,9 +290,7 @@ class EquationsPanel(Panel):
         """The vectors of the heatmap, then each gate's four terms and pre-activation, per unit."""
         cell = self.cell
         if cell is None or not self._rows_shown:  # nothing computed yet: the equations themselves
-            names = () if self.view is None else self.view.gate_names
-            plain = [re.sub(r"<[^>]+>", "", gate_line(self.mode, g)) for g in names]
-            return [["equation"], *[[line] for line in plain]]
+            return [["equation"], *[[line] for line in cell_spec(self.mode).equations]]
         rows: Rows = [["vector", "timestep", *[f"unit {u}" for u in range(cell.units)]]]
         shown = list(self._rows_shown)
         for gate in cell.gate_names:
@@ -321,6 +304,17 @@ class EquationsPanel(Panel):
 
 def term_names(mode: str, gate: str, read: str = "t-1") -> tuple[str, str, str, str]:
     """CSV names of a gate's four terms, as the equation writes them: W_if x_t, b_if, W_hf h_t-1, b_hf
-    (``read``: the timestep of the state the step reads, t+1 in the reverse direction)."""
-    i, h = ("ih", "hh") if mode in ("rnn_tanh", "rnn_relu") else ("i" + gate, "h" + gate)
+    (``read``: the timestep of the state the step reads, t+1 in the reverse direction); a vanilla
+    RNN's single block is W_ih, W_hh."""
+    hidden = cell_spec(mode).gate(gate).kind == "hidden"
+    i, h = ("ih", "hh") if hidden else ("i" + gate, "h" + gate)
     return f"W_{i} x_t", f"b_{i}", f"W_{h} h_{read}", f"b_{h}"
+
+
+def unit_values(cell: EquationsView) -> dict[str, np.ndarray]:
+    """Every (H,) vector of one step by the names StateUpdate templates use: the gates, h_prev, and h
+    and c as the equations compute them (at padding the step's state is carried over instead)."""
+    values = {**cell.gates, "h_prev": cell.h_prev, "h": cell.h_computed}
+    if cell.c is not None:
+        values.update(c_prev=cell.c_prev, c=cell.c_computed)
+    return values

@@ -1,10 +1,10 @@
 """Gate activations as heatmap strips (units x timesteps), stacked on one shared time axis.
 
-LSTM: i, f, o (sigmoid, [0, 1], one sequential colour bar), the candidate g (tanh, [-1, 1]) and the
-cell state c_t (unbounded, levels symmetric about zero), each of those two with its own diverging bar.
-GRU: r, z ([0, 1]) and the candidate n ([-1, 1]). Time runs left to right as in the hidden-state
-panel, so a gate that opens at timestep t lines up with the hidden state it changes.
-A vanilla RNN has no gates; the panel says so.
+The strips follow the cell's spec (``CellSpec.gates``): its gates (sigmoids, [0, 1], one sequential
+colour bar), its candidates (tanh, [-1, 1], a diverging bar) and, with a cell state, c_t (unbounded,
+levels symmetric about zero, its own diverging bar). For the LSTM: i, f, o; g; c_t. For the GRU: r, z;
+n. Time runs left to right as in the hidden-state panel, so a gate that opens at timestep t lines up
+with the hidden state it changes. A cell without gates (a vanilla RNN) gets a page that says so.
 """
 from __future__ import annotations
 
@@ -13,30 +13,15 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 
+from rnnviz.engine.cells import CellSpec, cell_spec, cell_specs
 from rnnviz.session.views.training import GatesView, gates_view
 from rnnviz.ui import colormaps
 from rnnviz.ui.panels.base import IndexAxis, Panel, Rows, _let_shrink, nice_ceiling
 from rnnviz.ui.panels.hidden import PaddingShade
 from rnnviz.ui.theme import Theme
 
-# gate -> (symbol, what it is), shown left of its strip
-GATE_NAMES = {
-    "i": ("i", "input"),
-    "f": ("f", "forget"),
-    "o": ("o", "output"),
-    "g": ("g", "candidate"),
-    "cell_state": ("c", "cell state"),
-    "r": ("r", "reset"),
-    "z": ("z", "update"),
-    "n": ("n", "candidate"),
-}
-# per cell kind: (gate names, colour-bar kind, colour-bar label) for each group sharing one colour bar
-LAYOUTS = {
-    "lstm": [(("i", "f", "o"), "gate", "gate value"), (("g",), "candidate", "g"),
-             (("cell_state",), "cell", "c_t")],
-    "gru": [(("r", "z"), "gate", "gate value"), (("n",), "candidate", "n")],
-}
-NO_GATES = "A vanilla RNN has no gates:<br>h_t = {f}(W_ih x_t + b_ih<br>+ W_hh h_(t-1) + b_hh)"
+CELL_STATE = "cell_state"  # the key of c_t among a snapshot's gates
+NO_GATES_PAGE = "no gates"  # the page of every cell without gates
 UNIT_AXIS_WIDTH = 30  # px, the same for every strip so that they line up
 NAME_MIN_HEIGHT = 18  # px: a strip's two-line name may overhang into the gaps rather than push the time axis out
 GROUP_GAP = 10  # px between two groups of strips: their colour bars' end labels (reaching ~6 px past the ends) stay apart
@@ -54,10 +39,35 @@ def fixed_levels(kind: str) -> tuple[float, float] | None:
     return {"gate": (0.0, 1.0), "candidate": (-1.0, 1.0)}.get(kind)
 
 
-def gate_label(gate: str) -> str:
+def gate_groups(spec: CellSpec) -> list[tuple[tuple[str, ...], str, str]]:
+    """(strip names, colour-bar kind, colour-bar label) for each group of strips sharing one colour
+    bar: the gates, the candidates, the cell state."""
+    gates = tuple(g.name for g in spec.gates if g.kind == "gate")
+    candidates = tuple(g.name for g in spec.gates if g.kind == "candidate")
+    groups = []
+    if gates:
+        groups.append((gates, "gate", "gate value"))
+    if candidates:
+        groups.append((candidates, "candidate", candidates[0] if len(candidates) == 1 else "candidate"))
+    if spec.has_cell_state:
+        groups.append(((CELL_STATE,), "cell", "c_t"))
+    return groups
+
+
+def gate_label(spec: CellSpec, name: str) -> str:
     """Two-line name of a strip: the symbol in bold, then what it is."""
-    symbol, meaning = GATE_NAMES[gate]
+    symbol, meaning = ("c", "cell state") if name == CELL_STATE else (name, spec.gate(name).short_word)
     return f"<b>{symbol}</b><br><span style='font-size:9pt'>{meaning}</span>"
+
+
+def no_gates_text(spec: CellSpec) -> str:
+    """What the panel says for a cell without gates, with its equation wrapped at a '+' near the middle."""
+    equation = spec.equations[0]
+    plus = [k for k in range(len(equation)) if equation.startswith(" + ", k)]
+    if plus:
+        middle = min(plus, key=lambda k: abs(k - len(equation) / 2))
+        equation = equation[:middle] + "<br>" + equation[middle + 1:]
+    return f"{spec.noun[0].upper()}{spec.noun[1:]} has no gates:<br>{equation}"
 
 
 class GatesPanel(Panel):
@@ -66,30 +76,35 @@ class GatesPanel(Panel):
     view_of = staticmethod(gates_view)
 
     def build(self) -> None:
-        self.pages = {"lstm": self.graphics, "gru": self.add_page(), "rnn": self.add_page()}
+        """A page per registered cell with gates (a cell registered later gets its page when first
+        drawn) and one page for the cells without gates."""
+        self.pages: dict[str, pg.GraphicsLayoutWidget] = {}
         self.groups: dict[str, list[GateGroup]] = {}
         self.plots: dict[str, list[pg.PlotItem]] = {}
         self.time_axes: dict[str, IndexAxis] = {}
         self.time_holders: dict[str, pg.PlotItem] = {}
         self.name_labels: list[pg.LabelItem] = []
         self.shades: dict[str, list[PaddingShade]] = {}
-        for cell, groups in LAYOUTS.items():
-            self._build_gate_page(cell, groups)
-        self.message = self.pages["rnn"].addLabel(NO_GATES.format(f="tanh"), row=1, col=0)
-        self.set_page_title(self.pages["lstm"], "Gates (LSTM)")
-        self.set_page_title(self.pages["gru"], "Gates (GRU)")
-        self.set_page_title(self.pages["rnn"], "Gates (vanilla RNN)")
+        for spec in cell_specs():
+            if spec.gate_names:
+                self._build_gate_page(spec)
+        self.pages[NO_GATES_PAGE] = self.add_page()
+        self.message = self.pages[NO_GATES_PAGE].addLabel("", row=1, col=0)
+        self.set_page_title(self.pages[NO_GATES_PAGE], "Gates")
         self._shape: dict[str, tuple] = {}  # page -> (T, H, labels) its axes were set for
 
-    def _build_gate_page(self, cell: str, groups) -> None:
+    def _build_gate_page(self, spec: CellSpec) -> None:
+        cell = spec.name
+        self.pages[cell] = self.graphics if not self.pages else self.add_page()
+        self.set_page_title(self.pages[cell], f"Gates ({spec.title})")
         sub = self.add_sublayout(self.pages[cell], 1)
         sub.layout.setHorizontalSpacing(2)
         sub.layout.setVerticalSpacing(3)
         built, plots, row = [], [], 0
-        for names, kind, bar_label in groups:
+        for names, kind, bar_label in gate_groups(spec):
             images = []
             for gate in names:
-                name = sub.addLabel(gate_label(gate), row=row, col=0, justify="right")
+                name = sub.addLabel(gate_label(spec, gate), row=row, col=0, justify="right")
                 _let_shrink(name, width=None, height=NAME_MIN_HEIGHT)  # two lines must not set the strips' height
                 self.name_labels.append(name)
                 plot = self.add_plot(sub, row, 1, {}, index_axes=("left",))
@@ -143,16 +158,24 @@ class GatesPanel(Panel):
             for shade in shades:
                 shade.restyle(theme)
 
-    @staticmethod
-    def page_kind(cell: str) -> str:
-        return cell if cell in LAYOUTS else "rnn"
+    def page_kind(self, cell: str) -> str:
+        """The page that shows ``cell``: its own, built when first needed, or the no-gates page."""
+        spec = cell_spec(cell)
+        if not spec.gate_names:
+            return NO_GATES_PAGE
+        if cell not in self.pages:
+            self._build_gate_page(spec)
+            self.restyle(self.theme)
+        return cell
 
     def draw(self, view: GatesView) -> None:
         kind = self.page_kind(view.cell)
         if self.stack.currentWidget() is not self.pages[kind]:
             self.stack.setCurrentWidget(self.pages[kind])
-        if kind == "rnn":
-            text = NO_GATES.format(f="relu" if view.cell == "rnn_relu" else "tanh")
+        if kind == NO_GATES_PAGE:
+            spec = cell_spec(view.cell)
+            self.set_page_title(self.pages[kind], f"Gates ({spec.title})")
+            text = no_gates_text(spec)
             if self.message.text != text:
                 self.message.setText(text, color=self.theme.foreground, size=self.theme.label_size)
             return

@@ -12,9 +12,10 @@ from rnnviz.ui.theme import Theme
 KEY_WIDTH = 96  # px: the input names beside the input plot, under the colour bar
 
 
-def hidden_levels(bounded: bool, hidden: np.ndarray) -> tuple[float, float]:
-    """Colour levels: h_t of tanh, LSTM and GRU cells lies in [-1, 1]; ReLU cells are unbounded, so use the data."""
-    return (-1.0, 1.0) if bounded else colormaps.symmetric_levels(hidden)
+def hidden_levels(hidden_range: tuple[float, float] | None, hidden: np.ndarray) -> tuple[float, float]:
+    """Colour levels: the cell's range of h_t ([-1, 1] for tanh, LSTM and GRU cells); for an
+    unbounded cell (ReLU, ``hidden_range`` None) the data's, symmetric about zero."""
+    return colormaps.symmetric_levels(hidden) if hidden_range is None else hidden_range
 
 
 class PaddingShade:
@@ -88,7 +89,7 @@ class HiddenPanel(Panel):
         if self._shape != (steps, units):
             self._shape = (steps, units)
             self.image.setRect(-0.5, -0.5, steps, units)
-        self.set_bar_levels(self.bar, hidden_levels(view.bounded, hidden))
+        self.set_bar_levels(self.bar, hidden_levels(view.hidden_range, hidden))
         self._draw_inputs(view)
         for shade in self.shades:
             shade.show(view.time.padding_start, steps)

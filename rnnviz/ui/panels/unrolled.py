@@ -39,7 +39,6 @@ INPUT_TAIL = -0.75  # where the input arrows start; the input labels hang below 
 OUTPUT_GAP = 0.55  # the output arrows' length above the top row; the outputs ŷ sit on top
 OVERVIEW_HEIGHT = 70  # px of the whole-sequence strip under a diagram that shows a window of it
 GRAD_OFFSET = 0.05  # ||dL/dh_t|| is written just left of the arrow above its box
-CELL_TITLES = {"rnn_tanh": "RNN (tanh)", "rnn_relu": "RNN (ReLU)", "lstm": "LSTM", "gru": "GRU"}
 
 
 def window_start(seq_len: int, cursor: int, width: int = WINDOW) -> int:
@@ -268,7 +267,7 @@ class UnrolledPanel(Panel):
         self._draw_cuts(state, shown)
         self._draw_overview(state)
         self.cursor_band.setRegion((state.cursor - self._start - 0.5, state.cursor - self._start + 0.5))
-        title = CELL_TITLES.get(state.cell, state.cell)
+        title = state.title
         phase = {"forward": "forward pass", "backward": "backpropagation through time", "done": "full pass"}
         window = f"  (timesteps {shown[0]}–{shown[-1]} of {steps})" if steps > self._slots else ""
         rows = ""
@@ -310,7 +309,7 @@ class UnrolledPanel(Panel):
     def _draw_strips(self, state: DiagramView, shown: range) -> None:
         stepped = self._row_index(state)
         units = state.hidden.shape[1]
-        levels = hidden_levels(state.bounded, state.hidden[np.isfinite(state.hidden).all(axis=1)]) \
+        levels = hidden_levels(state.hidden_range, state.hidden[np.isfinite(state.hidden).all(axis=1)]) \
             if np.isfinite(state.hidden).any() else (-1.0, 1.0)
         for r, strip in enumerate(self.strips):
             if r != stepped:
@@ -332,7 +331,7 @@ class UnrolledPanel(Panel):
         segments, heads, symbols = [], [], []
         for r, (_layer, direction) in enumerate(rows):
             base = r * ROW_HEIGHT
-            ys = [base + BOX_HEIGHT * 0.62] + ([base + BOX_HEIGHT * 0.3] if state.cell == "lstm" else [])
+            ys = [base + BOX_HEIGHT * 0.62] + ([base + BOX_HEIGHT * 0.3] if state.has_cell_state else [])  # c_t
             for k in range(self._slots - 1):
                 for y in ys:
                     left, right = k + BOX_HALF_WIDTH, k + 1 - BOX_HALF_WIDTH
@@ -423,7 +422,7 @@ class UnrolledPanel(Panel):
             self.overview.setMinimumHeight(OVERVIEW_HEIGHT if visible else 0)
         if not visible:
             return
-        levels = hidden_levels(state.bounded, np.nan_to_num(state.hidden))
+        levels = hidden_levels(state.hidden_range, np.nan_to_num(state.hidden))
         self.overview_image.setVisible(bool(np.isfinite(state.hidden).any()))
         if self.overview_image.isVisible():  # an all-NaN image crashes the renderer
             self.overview_image.setImage(state.hidden, levels=levels, autoLevels=False)

@@ -4,8 +4,8 @@ Two rows: the recurrent layer (W_ih, W_hh and the two bias vectors, side by side
 axis) and the output head (W_out, b_out). Each row has one colour bar with levels symmetric about
 zero on a diverging map, so the neutral colour is exactly zero and equal colours in a row mean equal
 values; the levels snap to round numbers so they change only now and then while training. Rows of
-the recurrent matrices are stacked by gate (PyTorch order: LSTM i, f, g, o; GRU r, z, n); the left
-axis names the gate blocks and thin lines separate them.
+the recurrent matrices are stacked by gate (PyTorch's order, ``CellSpec.block_names``, e.g. LSTM
+i, f, g, o); the left axis names the gate blocks and thin lines separate them.
 """
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ RECURRENT_ORDER = ("W_ih", "W_hh", "b_ih", "b_hh")
 BIAS_KEYS = ("b_ih", "b_hh")
 BIASES = "biases"
 X_LABELS = {"W_ih": "input", "W_hh": "h_(t-1)", BIASES: "bias"}
-MAX_SEPARATORS = 3  # lines between gate blocks (LSTM has 4 blocks)
 MIN_NARROW_WIDTH = 60  # px: a narrow matrix (inputs, biases) still fits its tick labels
 
 
@@ -137,6 +136,8 @@ class WeightsPanel(Panel):
             left.set_labels(row_labels)  # this task's output names (none: row numbers), never the last task's
         matrix_view.plot.getAxis("bottom").set_labels(column_labels)
         blocks = len(ticks[0]) if ticks else 1
+        while len(matrix_view.separators) < blocks - 1:  # lines between the gate blocks, made when first needed
+            matrix_view.separators.append(self._separator(matrix_view.plot))
         for k, line in enumerate(matrix_view.separators, start=1):
             line.setVisible(k < blocks)
             line.setPos(k * view.hidden_size - 0.5)
@@ -219,16 +220,17 @@ class WeightsPanel(Panel):
         image = pg.ImageItem(axisOrder="col-major")
         plot.addItem(image)
         plot.invertY(True)
-        separators: list[pg.InfiniteLine] = []
-        for _ in range(MAX_SEPARATORS if recurrent else 0):
-            line = pg.InfiniteLine(angle=0, movable=False)
-            line.setZValue(10)
-            plot.addItem(line, ignoreBounds=True)
-            separators.append(line)
-        view = MatrixView(key, plot, image, None, separators, recurrent)  # type: ignore[arg-type]
+        view = MatrixView(key, plot, image, None, [], recurrent)  # type: ignore[arg-type]
         if recurrent:
             plot.getViewBox().sigResized.connect(lambda *_args, v=view: self._fit_gate_labels(v))
         return view
+
+    def _separator(self, plot: pg.PlotItem) -> pg.InfiniteLine:
+        line = pg.InfiniteLine(angle=0, movable=False)
+        line.setZValue(10)
+        line.setPen(pg.mkPen(self.theme.foreground, width=1))
+        plot.addItem(line, ignoreBounds=True)
+        return line
 
     def csv_rows(self) -> Rows:
         value_name = "gradient" if self.show_gradients.isChecked() else "weight"
