@@ -364,6 +364,6 @@ def test_bptt_view_gradients_match_pytorch_autograd(mode):
     norms = stepper.grad_norm_full
     for t in range(stepper.seq_len):
         view = bptt_view(stepper, t, norms, stepper.seq_len)
-        # float64 both sides, the same equations summed in different orders: see CLOSE
-        np.testing.assert_allclose(view.d_hidden_from_output + view.d_hidden_from_next,
-                                   states[t].grad[1].numpy(), **CLOSE, err_msg=f"t={t}")
+        # float64 both sides, the same equations by two routes (tests/tolerances.py)
+        assert_same_maths(view.d_hidden_from_output + view.d_hidden_from_next, states[t].grad[1].numpy(),
+                          err_msg=f"t={t}")
