@@ -32,6 +32,7 @@ class Spectrum(NamedTuple):
     spectral_radius: dict[str, float]  # gate -> max |eigenvalue|
 
 
+@np.errstate(over="ignore", invalid="ignore", divide="ignore")  # diverged weights: inf/NaN norms, no warning
 def lag_gradient_norms(
     mode: str,
     weights: Weights,

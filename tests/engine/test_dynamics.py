@@ -1,6 +1,8 @@
 """||∂h_last/∂h_t|| against finite differences, and the spectrum of W_hh."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -126,3 +128,17 @@ def test_eigenvalues_of_a_random_block_have_its_trace_and_determinant(rng):
 def test_a_wrongly_shaped_W_hh_says_what_is_expected():
     with pytest.raises(EngineError, match=r"\(4\*H, H\)"):
         recurrent_eigenvalues(np.zeros((6, 3)), "lstm")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_diverged_weights_give_non_finite_norms_without_a_numpy_warning(mode, rng):
+    """A diverged run's weights overflow in the forward pass: the panel gets inf/NaN norms to report,
+    and no NumPy RuntimeWarning reaches the user's terminal."""
+    core = Recurrent(mode, I, H, dtype=np.float64, seed=0)
+    huge = {name: array * 1e300 for name, array in core.state_dict().items()}
+    core.load_state_dict(huge)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        norms = lag_gradient_norms(mode, layer_weights(core.state_dict(), 0, 0), rng.normal(size=(T, I)),
+                                   np.zeros(H), np.zeros(H) if mode == "lstm" else None)
+    assert norms is not None
