@@ -74,7 +74,7 @@ def test_a_core_pickles_with_its_cell_by_name(leaky_cell):
 
 def test_the_cli_offers_the_cell_and_trains_it(leaky_cell, tmp_path, capsys):
     code, out, _ = run(["train", "--help"], capsys)
-    assert code == 0 and "{rnn_tanh,rnn_relu,lstm,gru,leaky}" in out
+    assert code == 0 and "{rnn_tanh,rnn_relu,lstm,gru,mingru,minlstm,lru,selective,leaky}" in out
     folder = tmp_path / "run"
     code, out, err = run(["train", "--task", "adding", "--seq-len", "6", "--cell", leaky_cell, "--hidden", "3",
                           "--batch", "4", "--steps", "3", "--out", str(folder)], capsys)
@@ -149,7 +149,7 @@ def textbook_twin(name: str):
     """The built-in cell ``name`` with a StepKernel (its textbook timestep run over time) as kernel."""
     spec = cell_spec(name)
     twin = f"{name}_textbook"
-    kernel = StepKernel(twin, spec.gates, spec.step_forward, spec.step_backward, spec.has_cell_state)
+    kernel = StepKernel(twin, spec.gates, spec.step_forward, spec.step_backward, spec.has_cell_state, spec.derived)
     return dataclasses.replace(spec, name=twin, kernel=kernel, compiled_kernel=None)
 
 
@@ -163,10 +163,11 @@ def test_the_step_kernel_reproduces_every_built_in_kernel(name, register_cell):
     assert all(np.array_equal(fast.parameters()[k], v) for k, v in slow.parameters().items())  # same init
     x = rng.standard_normal((T, B, I))
     mask = (np.arange(T)[:, None] < np.array([7, 4, 2])[None, :]).astype(float)
-    states = [rng.standard_normal((2 * L, B, H)) for _ in range(2)]
+    S = cell_spec(name).cell_state_size(H)
+    states = [rng.standard_normal((2 * L, B, H)), rng.standard_normal((2 * L, B, S))]
     h0 = tuple(states) if cell_spec(name).has_cell_state else states[0]
     d_output = rng.standard_normal((T, B, 2 * H))
-    d_h_n, d_c_n = rng.standard_normal((2 * L, B, H)), rng.standard_normal((2 * L, B, H))
+    d_h_n, d_c_n = rng.standard_normal((2 * L, B, H)), rng.standard_normal((2 * L, B, S))
     results = []
     for core in (fast, slow):
         trace = core.forward(x, h0=h0, mask=mask)

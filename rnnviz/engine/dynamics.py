@@ -3,6 +3,10 @@ eigenvalues of the recurrent weights.
 
     lags, norms = lag_gradient_norms(mode, weights, inputs, h0, c0, mask, reverse)
     spectrum = recurrent_eigenvalues(W_hh, mode)        # .eigenvalues, .spectral_radius by gate
+    spectrum = cell_eigenvalues(mode, weights)          # any cell: W_hh's blocks, the LRU's λ, or none
+
+For a cell whose memory is its cell state (``CellSpec.memory_state == "c"``: the LRU and the selective
+layer, whose output h_t is not read by the next step) the norms are of ∂c_last/∂c_t instead.
 
 ``lag_gradient_norms`` is exact: it backpropagates the H unit vectors of h_last (as a batch of H
 copies of the one sample) with the textbook backward step, so the LSTM path through c and the GRU
@@ -48,24 +52,33 @@ def lag_gradient_norms(
     vectors) and each backward step maps dL/dh_t to dL/dh_(t-1) = J_t^T dL/dh_t. The propagated
     rows are rescaled to norm 1 whenever they get tiny or huge (the scale is kept as a logarithm),
     which keeps the arithmetic away from subnormal numbers (measured 50x slower) and overflow."""
-    has_cell_state = cell_spec(mode).has_cell_state
+    spec = cell_spec(mode)
+    has_cell_state = spec.has_cell_state
     inputs = np.asarray(inputs, dtype=np.float64)
     T = inputs.shape[0]
     H = np.asarray(h0).shape[-1]
+    S = spec.cell_state_size(H)
     if has_cell_state and c0 is None:
-        c0 = np.zeros(H)
+        c0 = np.zeros(S)
     real = np.ones(T) if mask is None else np.asarray(mask, dtype=np.float64)
     if real.shape != (T,):
         raise EngineError(f"mask must have shape ({T},), one entry per timestep; got {real.shape}")
     weights = tuple(np.asarray(w, dtype=np.float64) for w in weights)  # type: ignore[assignment]
     order = list(range(T - 1, -1, -1)) if reverse else list(range(T))
-    states = _forward_one_sample(mode, weights, inputs, h0, c0, real, order)
-    d_h = np.eye(H)  # (H copies, H): row k is ∂h_last[k]/∂h_t
-    d_c = np.zeros((H, H)) if has_cell_state else None
+    rows = S if spec.memory_state == "c" else H
+    # cells outside the stacked layout work out their parameter contributions inside their backward step,
+    # which needs the state batched like the propagated rows: run their forward on ``rows`` copies
+    states = _forward_one_sample(mode, weights, inputs, h0, c0, real, order, 1 if spec.stacked else rows)
+    if spec.memory_state == "c":  # (S copies, ·): row k is ∂c_last[k]/∂c_t
+        d_h, d_c = np.zeros((S, H)), np.eye(S)
+    else:  # (H copies, ·): row k is ∂h_last[k]/∂h_t
+        d_h, d_c = np.eye(H), (np.zeros((H, S)) if has_cell_state else None)
+    memory_is_c = spec.memory_state == "c"
     log_norms = np.empty(T)  # natural log
     log_scale = 0.0  # the true rows are exp(log_scale) * d_h (and d_c)
     for lag, t in enumerate(reversed(order)):
-        norm = np.sqrt(np.sum(d_h * d_h))
+        tracked = d_c if memory_is_c else d_h
+        norm = np.sqrt(np.sum(tracked * tracked))
         log_norms[lag] = log_scale + (np.log(norm) if norm > 0 else -np.inf)
         if real[t] == 0:  # padding: h_t = h_(t-1), c_t = c_(t-1)
             continue
@@ -80,18 +93,33 @@ def lag_gradient_norms(
     return LagNorms(np.arange(T), norms, np.array(order[::-1]), log_norms / np.log(10))
 
 
-def _forward_one_sample(mode, weights, inputs, h0, c0, real, order) -> dict:
-    """Forward step states of one sample (batch of 1); padded steps carry h (and c) unchanged."""
-    h = np.asarray(h0, dtype=np.float64).reshape(1, -1)
-    c = None if c0 is None else np.asarray(c0, dtype=np.float64).reshape(1, -1)
+def _forward_one_sample(mode, weights, inputs, h0, c0, real, order, copies: int = 1) -> dict:
+    """Forward step states of one sample (a batch of ``copies`` copies of it); padded steps carry h (and
+    c) unchanged."""
+    h = np.repeat(np.asarray(h0, dtype=np.float64).reshape(1, -1), copies, axis=0)
+    c = None if c0 is None else np.repeat(np.asarray(c0, dtype=np.float64).reshape(1, -1), copies, axis=0)
     states = {}
     for t in order:
         if real[t] == 0:
             continue
-        state = step_forward(mode, weights, inputs[t:t + 1], h, c)
+        state = step_forward(mode, weights, np.repeat(inputs[t:t + 1], copies, axis=0), h, c)
         states[t] = state
         h, c = state.h, state.c
     return states
+
+
+def cell_eigenvalues(mode: str, weights: Weights) -> Spectrum:
+    """The input-independent eigenvalues of any cell's recurrence (``CellSpec.eigenvalues``): each
+    gate block of W_hh for the PyTorch cells, the LRU's λ; none for a cell without W_hh whose decay
+    depends on the input (minGRU, minLSTM, selective: see their per-timestep decay instead)."""
+    spec = cell_spec(mode)
+    if spec.eigenvalues is not None:
+        values = {name: np.asarray(v, dtype=complex) for name, v in spec.eigenvalues(weights).items()}
+        return Spectrum(values, {name: float(np.max(np.abs(v), initial=0.0)) for name, v in values.items()})
+    kinds = spec.param_kinds()
+    if "weight_hh" not in kinds:
+        return Spectrum({}, {})
+    return recurrent_eigenvalues(weights[kinds.index("weight_hh")], mode)
 
 
 def recurrent_eigenvalues(W_hh: np.ndarray, mode: str) -> Spectrum:
@@ -109,4 +137,4 @@ def recurrent_eigenvalues(W_hh: np.ndarray, mode: str) -> Spectrum:
     return Spectrum(eigenvalues, radius)
 
 
-__all__ = ["LagNorms", "Spectrum", "lag_gradient_norms", "recurrent_eigenvalues"]
+__all__ = ["LagNorms", "Spectrum", "cell_eigenvalues", "lag_gradient_norms", "recurrent_eigenvalues"]

@@ -4,6 +4,9 @@
     initialise(core, "identity", seed=0, scale=1.2)   # IRNN; scale > 1 shows exploding gradients
 
 Each works per gate block: the (G*H, ·) weight matrices are G stacked (H, ·) blocks, one per gate.
+They apply to the cells with PyTorch's stacked layout (``CellSpec.stacked``; minGRU and minLSTM have
+only its input half, so only the ones that leave W_hh alone fit them); the LRU and the selective layer
+have their own initialisation, the "default".
 """
 from __future__ import annotations
 
@@ -18,6 +21,17 @@ from rnnviz.engine.recurrent import Recurrent, param_name
 
 class InitError(EngineError):
     """An unknown initialisation or a bad argument for one."""
+
+
+def _needs(core: Recurrent, name: str, kinds: tuple[str, ...]) -> None:
+    """InitError unless the core's cell has the stacked parameters ``kinds`` this initialisation sets."""
+    missing = [kind for kind in kinds if kind not in core.cell.param_kinds()]
+    if not core.cell.stacked or missing:
+        what = f"has no {' or '.join(missing)}" if core.cell.stacked else "does not have PyTorch's stacked weights"
+        fits = [spec.name for spec in cell_specs()
+                if spec.stacked and all(kind in spec.param_kinds() for kind in kinds)]
+        raise InitError(f"the {name} initialisation does not fit {core.cell.noun}, which {what}; "
+                        f"use it with {', '.join(fits)}, or use the default initialisation")
 
 
 def _blocks(core: Recurrent, kind: str):
@@ -58,9 +72,10 @@ def init_default(core: Recurrent, seed: int | None = None) -> None:
 
 
 def init_xavier(core: Recurrent, seed: int | None = None) -> None:
-    """Glorot uniform on each gate block of W_ih and W_hh, zero biases."""
+    """Glorot uniform on each gate block of W_ih and W_hh (cells without W_hh: W_ih), zero biases."""
+    _needs(core, "xavier", ("weight_ih",))
     rng = np.random.default_rng(seed)
-    for kind in ("weight_ih", "weight_hh"):
+    for kind in [k for k in ("weight_ih", "weight_hh") if k in core.cell.param_kinds()]:
         for blocks in _blocks(core, kind):
             for block in blocks:
                 _glorot(block, rng)
@@ -69,6 +84,7 @@ def init_xavier(core: Recurrent, seed: int | None = None) -> None:
 
 def init_orthogonal(core: Recurrent, seed: int | None = None) -> None:
     """Orthogonal W_hh per gate block (Saxe et al. 2014), Glorot W_ih, zero biases."""
+    _needs(core, "orthogonal", ("weight_ih", "weight_hh"))
     rng = np.random.default_rng(seed)
     for blocks in _blocks(core, "weight_ih"):
         for block in blocks:
@@ -89,6 +105,7 @@ def init_identity(core: Recurrent, seed: int | None = None, scale: float = 1.0,
         raise InitError(f"identity init scale must be a positive number, got {scale!r}")
     if not np.isfinite(input_std) or input_std < 0:
         raise InitError(f"identity init input_std must be >= 0, got {input_std!r}")
+    _needs(core, "identity", ("weight_ih", "weight_hh"))
     rng = np.random.default_rng(seed)
     for blocks in _blocks(core, "weight_ih"):
         for block in blocks:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnviz.engine.cells import cell_names
+from rnnviz.engine.cells import cell_names, cell_spec, cell_specs
 from rnnviz.engine.head import LinearHead
 from rnnviz.engine.losses import LOSSES, get_loss
 
@@ -77,10 +77,18 @@ class ModelConfig:
     init_scale: float = 1.0  # passed as ``scale`` to initialisations that take one
     dtype: str = "float32"  # "float32" | "float64"
     seed: int = 0
+    scan: bool = False  # linear cells: the recurrence by the parallel scan (rnnviz/engine/scan.py)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         _choice("mode", self.mode, cell_names())
+        if not isinstance(self.scan, (bool, np.bool_)):
+            raise ModelConfigError(f"scan must be True or False, got {self.scan!r}")
+        set_(self, "scan", bool(self.scan))
+        if self.scan and not cell_spec(self.mode).scannable:
+            scannable = ", ".join(spec.name for spec in cell_specs() if spec.scannable)
+            raise ModelConfigError(f"scan works for the linear recurrences ({scannable}), not {self.mode}: "
+                                   f"its h_(t-1) goes through a nonlinearity, so the steps cannot be combined")
         set_(self, "input_size", _whole("input_size", self.input_size, 1))
         set_(self, "hidden_size", _whole("hidden_size", self.hidden_size, 1, MAX_HIDDEN))
         set_(self, "output_size", _whole("output_size", self.output_size, 1))
@@ -151,7 +159,7 @@ class SequenceModel:
         self.dtype = np.dtype(config.dtype)
         self.core = Recurrent(
             config.mode, config.input_size, config.hidden_size, num_layers=config.num_layers,
-            bidirectional=config.bidirectional, dtype=self.dtype, seed=config.seed,
+            bidirectional=config.bidirectional, dtype=self.dtype, seed=config.seed, scan=config.scan,
         )
         if config.init != "default":
             self._initialise()

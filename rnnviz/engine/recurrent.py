@@ -1,6 +1,7 @@
 """The recurrent core: a stack of layers of one registered cell kind (rnnviz.engine.cells), uni- or
 bidirectional, like PyTorch's nn.RNN / nn.LSTM / nn.GRU (sequence-first, same parameter names, shapes,
-equations and init).
+equations and init). Cells outside PyTorch (minGRU, minLSTM, LRU, selective) name their parameters
+``<kind>_l<layer>[_reverse]`` after their own layout (``CellSpec.layout``).
 
 Layer k > 0 takes the previous layer's output (T, B, D*H). The reverse direction runs from
 t = T-1 down to 0; the output concatenates [forward, reverse] on the last axis and h_n is ordered
@@ -16,11 +17,11 @@ from typing import Mapping
 
 import numpy as np
 
-from rnnviz.engine.cells import cell_spec
+from rnnviz.engine.cells import cell_spec, cell_specs
 from rnnviz.engine.errors import EngineError
 from rnnviz.engine.trace import LayerGradTrace, LayerTrace, RecurrentGrads, RecurrentTrace, TimeLayout
 
-PARAM_KINDS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+PARAM_KINDS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")  # the stacked layout (PyTorch's cells)
 
 __all__ = ["PARAM_KINDS", "EngineError", "Recurrent", "param_name"]
 
@@ -42,8 +43,15 @@ class Recurrent:
         bidirectional: bool = False,
         dtype=np.float32,
         seed: int | None = None,
+        scan: bool = False,
     ) -> None:
+        """``scan``: compute the recurrence with the associative scan of rnnviz/engine/scan.py (cells
+        whose recurrence is linear in the state, ``CellSpec.scannable``) instead of a loop over time."""
         spec = cell_spec(mode)
+        if scan and not spec.scannable:
+            raise EngineError(f"{spec.title} cannot use the parallel scan: its state enters a nonlinearity "
+                              f"(h_t is not a_t ⊙ h_(t-1) + b_t); only "
+                              f"{', '.join(s.name for s in cell_specs() if s.scannable)} can")
         for label, value in (("input_size", input_size), ("hidden_size", hidden_size),
                              ("num_layers", num_layers)):
             if int(value) != value or value < 1:
@@ -59,6 +67,7 @@ class Recurrent:
         self.bidirectional = bool(bidirectional)
         self.num_directions = 2 if self.bidirectional else 1
         self.dtype = dtype
+        self.scan = bool(scan)
         self._params: dict[str, np.ndarray] = {
             name: np.empty(shape, dtype=dtype) for name, shape in self.param_shapes().items()
         }
@@ -128,8 +137,14 @@ class Recurrent:
         return (f"{kind}{self.mode} core (input {self.input_size}, hidden {self.hidden_size}, "
                 f"{self.num_layers} layer{'s' if self.num_layers > 1 else ''})")
 
-    def _layer_weights(self, layer: int, direction: int, weights: Mapping[str, np.ndarray]):
-        return tuple(weights[param_name(kind, layer, direction)] for kind in PARAM_KINDS)
+    def _layer_weights(self, layer: int, direction: int, weights: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """kind -> array of one layer and direction, in the cell's layout order."""
+        return {kind: weights[param_name(kind, layer, direction)] for kind in self.cell.param_kinds()}
+
+    def _kernel_options(self) -> dict[str, bool]:
+        """Keyword options for the kernel: ``scan=True`` only when asked for (kernels of cells that
+        cannot scan, and compiled kernels, take no options)."""
+        return {"scan": True} if self.scan else {}
 
     # ----- forward ----------------------------------------------------------------------------
 
@@ -153,15 +168,16 @@ class Recurrent:
         kernel = self.cell.active_kernel
         layer_input = x
         h_n = np.empty((self.num_layers * D, B, H), dtype=self.dtype)
-        c_n = np.empty_like(h_n) if self.cell.has_cell_state else None
+        c_n = np.empty(self._cell_state_shape(B), dtype=self.dtype) if self.cell.has_cell_state else None
+        options = self._kernel_options()
         for layer in range(self.num_layers):
             output = np.empty((T, B, D * H), dtype=self.dtype)
             traces = []
             for direction in range(D):
                 k = layer * D + direction
                 trace = kernel.forward(
-                    layer_input, self._layer_weights(layer, direction, weights), h_init[k],
-                    None if c_init is None else c_init[k], TimeLayout(T, direction == 1), padded,
+                    layer_input, tuple(self._layer_weights(layer, direction, weights).values()), h_init[k],
+                    None if c_init is None else c_init[k], TimeLayout(T, direction == 1), padded, **options,
                 )
                 trace.layer, trace.mask = layer, real
                 output[:, :, direction * H:(direction + 1) * H] = trace.hidden
@@ -182,8 +198,8 @@ class Recurrent:
 
     def backward(self, trace: RecurrentTrace, d_output, d_h_n=None, d_c_n=None,
                  tbptt: int | None = None) -> RecurrentGrads:
-        """BPTT through ``trace`` given dL/d output (T, B, D*H), optionally dL/dh_n and dL/dc_n
-        (L*D, B, H); ``tbptt=k`` cuts the recurrent gradient between chunks [0,k), [k,2k), ..."""
+        """BPTT through ``trace`` given dL/d output (T, B, D*H), optionally dL/dh_n (L*D, B, H) and dL/dc_n
+        (L*D, B, S); ``tbptt=k`` cuts the recurrent gradient between chunks [0,k), [k,2k), ..."""
         T, B = trace.seq_len, trace.batch_size
         H, D, L = self.hidden_size, self.num_directions, self.num_layers
         d_out = self._as_array(d_output, "d_output")
@@ -191,9 +207,9 @@ class Recurrent:
             raise EngineError(f"d_output must have the output's shape {trace.output.shape}, "
                               f"got {d_out.shape}")
         d_h_n = self._optional_state(d_h_n, "d_h_n", B)
-        d_c_n = self._optional_state(d_c_n, "d_c_n", B)
         if d_c_n is not None and not self.cell.has_cell_state:
             raise EngineError(f"d_c_n is only for cells with a cell state; this core is {self.mode}")
+        d_c_n = self._optional_state(d_c_n, "d_c_n", B, cell=True)
         if tbptt is not None and (int(tbptt) != tbptt or tbptt < 1):
             raise EngineError(f"tbptt must be a whole number of timesteps >= 1, got {tbptt!r}")
         if trace.mask is not None:
@@ -201,42 +217,30 @@ class Recurrent:
         weights = trace.weights
         params = {name: np.zeros_like(array) for name, array in weights.items()}
         d_h0 = np.empty((L * D, B, H), dtype=self.dtype)
-        d_c0 = np.empty_like(d_h0) if self.cell.has_cell_state else None
+        d_c0 = np.empty(self._cell_state_shape(B), dtype=self.dtype) if self.cell.has_cell_state else None
         grad_layers: list[list[LayerGradTrace]] = [[] for _ in range(L)]
         kernel = self.cell.active_kernel
+        options = self._kernel_options()
         for layer in reversed(range(L)):
             d_input = np.zeros((T, B, self.layer_input_size(layer)), dtype=self.dtype)
             for direction in range(D):
                 k = layer * D + direction
                 forward_trace = trace.layers[layer][direction]
-                W_ih, W_hh, _, _ = self._layer_weights(layer, direction, weights)
+                layer_weights = self._layer_weights(layer, direction, weights)
                 grads, d_h0[k], d_c0_k = kernel.backward(
-                    forward_trace, W_hh,
+                    forward_trace, layer_weights.get("weight_hh"),
                     np.ascontiguousarray(d_out[:, :, direction * H:(direction + 1) * H]),
                     None if d_h_n is None else d_h_n[k], None if d_c_n is None else d_c_n[k],
-                    TimeLayout(T, direction == 1).recurrence_cut(tbptt),
+                    TimeLayout(T, direction == 1).recurrence_cut(tbptt), **options,
                 )
                 if d_c0 is not None:
                     d_c0[k] = d_c0_k
-                self._accumulate(params, grads, layer, direction, W_ih, d_input)
+                out = {kind: params[param_name(kind, layer, direction)] for kind in layer_weights}
+                self.cell.accumulate(forward_trace, grads, layer_weights, out, d_input)
                 grad_layers[layer].append(grads)
             d_out = d_input
         return RecurrentGrads(params=params, d_input=d_out, d_h0=d_h0, d_c0=d_c0,
                               layers=grad_layers)
-
-    def _accumulate(self, params, grads: LayerGradTrace, layer: int, direction: int,
-                    W_ih: np.ndarray, d_input: np.ndarray) -> None:
-        """Weight gradients as one matmul over time x batch; d_input += d_preact @ W_ih."""
-        T, B, GH = grads.d_preact.shape
-        d_pre = grads.d_preact.reshape(T * B, GH)
-        d_hid = grads.d_hidden_preact.reshape(T * B, GH)
-        inputs = grads.inputs.reshape(T * B, -1)
-        prev = grads.prev_hidden.reshape(T * B, -1)
-        np.dot(d_pre.T, inputs, out=params[param_name("weight_ih", layer, direction)])
-        np.dot(d_hid.T, prev, out=params[param_name("weight_hh", layer, direction)])
-        np.sum(d_pre, axis=0, out=params[param_name("bias_ih", layer, direction)])
-        np.sum(d_hid, axis=0, out=params[param_name("bias_hh", layer, direction)])
-        d_input += (d_pre @ W_ih).reshape(d_input.shape)
 
     # ----- checks -----------------------------------------------------------------------------
 
@@ -265,13 +269,17 @@ class Recurrent:
     def _state_shape(self, B: int) -> tuple[int, int, int]:
         return (self.num_layers * self.num_directions, B, self.hidden_size)
 
-    def _optional_state(self, value, label: str, B: int) -> np.ndarray | None:
+    def _cell_state_shape(self, B: int) -> tuple[int, int, int]:
+        return (self.num_layers * self.num_directions, B, self.cell.cell_state_size(self.hidden_size))
+
+    def _optional_state(self, value, label: str, B: int, cell: bool = False) -> np.ndarray | None:
         if value is None:
             return None
         array = self._as_array(value, label)
-        if array.shape != self._state_shape(B):
-            raise EngineError(f"{label} must have shape (layers*directions, batch, hidden) = "
-                              f"{self._state_shape(B)}, got {array.shape}")
+        shape, size = (self._cell_state_shape(B), "cell state size") if cell else (self._state_shape(B), "hidden")
+        if array.shape != shape:
+            raise EngineError(f"{label} must have shape (layers*directions, batch, {size}) = "
+                              f"{shape}, got {array.shape}")
         return array
 
     def _initial_states(self, h0, B: int) -> tuple[np.ndarray, np.ndarray | None]:
@@ -280,8 +288,8 @@ class Recurrent:
             if not isinstance(h0, (tuple, list)) or len(h0) != 2:
                 raise EngineError(f"for {self.mode}, h0 must be a tuple (h0, c0) (either may be None)")
             h0, c0 = h0
-        zeros = np.zeros(self._state_shape(B), dtype=self.dtype)
-        h0 = zeros if h0 is None else self._optional_state(h0, "h0", B)
+        h0 = np.zeros(self._state_shape(B), dtype=self.dtype) if h0 is None else self._optional_state(h0, "h0", B)
         if self.cell.has_cell_state:
-            c0 = zeros if c0 is None else self._optional_state(c0, "c0", B)
+            c0 = (np.zeros(self._cell_state_shape(B), dtype=self.dtype) if c0 is None
+                  else self._optional_state(c0, "c0", B, cell=True))
         return h0, c0

@@ -2,7 +2,8 @@
 
 Shapes: T timesteps, B batch, H hidden size, I_l the input size of layer l (input_size for layer 0,
 D*H above it), G gate blocks per cell (CellSpec.num_gates: RNN 1, LSTM 4, GRU 3), L layers,
-D directions (1 or 2).
+D directions (1 or 2), S the values in a cell state (CellSpec.cell_state_size(H): H for the LSTM,
+2H for the LRU's complex state, H*N for the selective layer).
 Every array is in timestep order (index t is timestep t) for both directions, and in the core's dtype.
 """
 from __future__ import annotations
@@ -88,9 +89,9 @@ class LayerTrace:
     hidden: np.ndarray  # (T, B, H) h_t
     prev_hidden: np.ndarray  # (T, B, H)
     h0: np.ndarray  # (B, H)
-    cell_state: np.ndarray | None = None  # (T, B, H) c_t of cells with a cell state
-    prev_cell_state: np.ndarray | None = None  # (T, B, H) c_(t-1)
-    c0: np.ndarray | None = None  # (B, H) initial cell state
+    cell_state: np.ndarray | None = None  # (T, B, S) c_t of cells with a cell state
+    prev_cell_state: np.ndarray | None = None  # (T, B, S) c_(t-1)
+    c0: np.ndarray | None = None  # (B, S) initial cell state
     mask: np.ndarray | None = None  # (T, B)
     cache: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # cell-specific extras
 
@@ -122,7 +123,7 @@ class RecurrentTrace:
     mode: str
     output: np.ndarray  # (T, B, D*H), zero at padded steps
     h_n: np.ndarray  # (L*D, B, H)
-    c_n: np.ndarray | None  # (L*D, B, H) cells with a cell state
+    c_n: np.ndarray | None  # (L*D, B, S) cells with a cell state
     layers: list[list[LayerTrace]]
     mask: np.ndarray | None  # (T, B) or None
     weights: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # as used
@@ -204,7 +205,8 @@ class LayerGradTrace:
     d_hidden_preact: np.ndarray  # (T, B, G*H)
     inputs: np.ndarray = field(repr=False)  # (T, B, I_l) the forward inputs
     prev_hidden: np.ndarray = field(repr=False)  # (T, B, H) the forward h_{t-1}
-    d_cell_state: np.ndarray | None = None  # (T, B, H) dL/dc_t of cells with a cell state
+    d_cell_state: np.ndarray | None = None  # (T, B, S) dL/dc_t of cells with a cell state
+    cache: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
     def grad_norm_per_step(self) -> np.ndarray:
@@ -252,7 +254,7 @@ class RecurrentGrads:
     params: dict[str, np.ndarray]
     d_input: np.ndarray  # (T, B, I)
     d_h0: np.ndarray  # (L*D, B, H)
-    d_c0: np.ndarray | None  # (L*D, B, H) cells with a cell state
+    d_c0: np.ndarray | None  # (L*D, B, S) cells with a cell state
     layers: list[list[LayerGradTrace]]
 
     def layer(self, layer: int, direction: int = 0) -> LayerGradTrace:

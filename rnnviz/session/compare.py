@@ -32,7 +32,7 @@ class CompareCurve:
     loss: np.ndarray  # (N,) training loss
     heldout_steps: np.ndarray  # (M,)
     heldout_loss: np.ndarray  # (M,) loss on the view batch
-    grad_norm_per_step: np.ndarray  # (T,) ||dL/dh_t|| over the view batch, latest weights
+    grad_norm_per_step: np.ndarray  # (T,) ||dL/dh_t|| (LRU, selective: ||dL/dc_t||) over the view batch
     diverged: bool
 
 
@@ -92,6 +92,8 @@ class Comparison:
         if cached is None or cached[0] != session.step:
             sel = session.clamp(self.selection)
             grads = session.inspect().core_grads.layer(sel.layer, sel.direction)
-            cached = (session.step, grads.grad_norm_per_step.astype(np.float64))
+            memory = session.model.core.cell.memory_gradient(grads).astype(np.float64)  # (T, B, ·)
+            flat = memory.reshape(memory.shape[0], -1)
+            cached = (session.step, np.sqrt(np.einsum("tk,tk->t", flat, flat)))
             self._grad_norms[cell] = cached
         return cached[1].copy()

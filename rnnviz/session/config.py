@@ -5,7 +5,7 @@ import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-from rnnviz.engine.cells import DEFAULT_CELL, cell_names
+from rnnviz.engine.cells import DEFAULT_CELL, cell_names, cell_spec, cell_specs
 from rnnviz.engine.training import MAX_BATCH_SIZE
 
 
@@ -52,6 +52,7 @@ class SessionConfig:
     clip_value: float = 0.0  # 0 = off
     tbptt: int = 0  # 0 = full BPTT
     seed: int = 0
+    scan: bool = False  # linear-recurrence cells (minGRU, minLSTM, LRU, selective): use the parallel scan
 
     def __post_init__(self) -> None:
         _check_choice("cell", self.cell, cell_names())
@@ -60,6 +61,12 @@ class SessionConfig:
         _check_choice("dtype", self.dtype, DTYPES)
         if not isinstance(self.bidirectional, bool):
             raise ConfigError(f"bidirectional must be true or false, got {self.bidirectional!r}")
+        if not isinstance(self.scan, bool):
+            raise ConfigError(f"scan must be true or false, got {self.scan!r}")
+        if self.scan and not cell_spec(self.cell).scannable:
+            scannable = ", ".join(spec.name for spec in cell_specs() if spec.scannable)
+            raise ConfigError(f"scan works only for the cells with a linear recurrence ({scannable}); "
+                              f"{self.cell} feeds h_(t-1) through a nonlinearity: turn scan off")
         if not isinstance(self.task, str) or not self.task:
             raise ConfigError("task must be a task name such as 'adding'")
         if not isinstance(self.task_params, dict):
@@ -91,7 +98,7 @@ class SessionConfig:
         """The settings whose change means new weights (the UI asks before resetting)."""
         return (self.task, tuple(sorted(self.task_params.items())), self.cell, self.hidden_size,
                 self.num_layers, self.bidirectional, self.init, self.init_scale, self.carry_bias, self.dtype,
-                self.seed)
+                self.seed, self.scan)
 
 
 _FLOATS = frozenset({"init_scale", "carry_bias", "lr", "clip_norm", "clip_value"})

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnviz.engine.cells import cell_spec, cell_specs
+from rnnviz.engine.cells import cell_spec, cell_specs, pytorch_modules
 from rnnviz.engine.model import SequenceModel
 from rnnviz.session.storage import SessionFileError, describe_os_error, parse_json, read_npz
 
@@ -79,6 +79,11 @@ def load_pytorch_weights(model_or_session: Any, path: str | os.PathLike) -> Load
     non-numeric arrays, or does not fit the core.
     """
     model = _model_of(model_or_session)
+    if model.core.cell.pytorch_module is None:
+        raise WeightsFileError(
+            f"{model.core.cell.title} has no PyTorch module whose weights could be loaded (only "
+            f"{pytorch_modules()} have one); train it here, or choose one of those cells to import weights"
+        )
     path = Path(path).expanduser()
     arrays, ignored = recurrent_arrays(read_weights(path), path.name)
     expected = model.core.param_shapes()

@@ -9,6 +9,7 @@ import numpy as np
 
 from rnnviz.engine.init import has_carry_gate, set_carry_gate_bias
 from rnnviz.engine.model import ModelConfig, SequenceModel, StepResult
+from rnnviz.engine.stepping import weight_labels
 from rnnviz.engine.trace import grad_norm_per_step
 from rnnviz.engine.training import TrainConfig, Trainer
 from rnnviz.session.budget import check_memory
@@ -40,7 +41,7 @@ class StepOutcome:
     finite: bool  # False: the step was rejected; the weights are the last finite ones
 
 
-WEIGHT_LABELS = {"weight_ih": "W_ih", "weight_hh": "W_hh", "bias_ih": "b_ih", "bias_hh": "b_hh"}
+WEIGHT_LABELS = {"weight_ih": "W_ih", "weight_hh": "W_hh", "bias_ih": "b_ih", "bias_hh": "b_hh"}  # stacked cells
 
 
 class Session:
@@ -68,7 +69,7 @@ class Session:
             mode=c.cell, input_size=self.task.input_size, hidden_size=c.hidden_size,
             output_size=self.task.output_size, num_layers=c.num_layers, bidirectional=c.bidirectional,
             io=self.task.io, loss=self.task.loss, init=c.init, init_scale=c.init_scale, dtype=c.dtype,
-            seed=c.seed,
+            seed=c.seed, scan=c.scan,
         )
 
     def _train_config(self) -> TrainConfig:
@@ -185,6 +186,7 @@ class Session:
         backward = result.core_grads.layer(layer, direction)
         inputs = self.view_batch.inputs[:, s]  # (T, I)
         mask = self.view_batch.mask[:, s]  # (T,)
+        d_memory = self.model.core.cell.memory_gradient(backward)[:, s]  # (T, H) dL/dh_t (LRU, selective: dL/dc_t)
         return Snapshot(
             step=self.step, cell=self.config.cell, task_name=self.task.name,
             layer=layer, direction=direction, sample=s,
@@ -196,7 +198,7 @@ class Session:
             mask=mask.copy(), io=self.task.io,
             hidden=forward.hidden[:, s].astype(np.float64),
             gates=self._gates(forward, s),
-            grad_norm_per_step=grad_norm_per_step(backward.d_hidden[:, s]),
+            grad_norm_per_step=grad_norm_per_step(d_memory),
             weights=self._layer_arrays(self.model.parameters(), layer, direction),
             weight_grads=self._layer_arrays(result.grads, layer, direction),
             loss_kind=self.task.loss, token_inputs=self.task.info().token_inputs,
@@ -221,7 +223,8 @@ class Session:
 
     def _layer_arrays(self, arrays: dict[str, np.ndarray], layer: int, direction: int) -> dict[str, np.ndarray]:
         suffix = f"_l{layer}" + ("_reverse" if direction else "")
-        picked = {label: np.array(arrays[kind + suffix], dtype=np.float64) for kind, label in WEIGHT_LABELS.items()}
+        picked = {label: np.array(arrays[kind + suffix], dtype=np.float64)
+                  for kind, label in weight_labels(self.config.cell).items()}
         picked["W_out"] = np.array(arrays["head.weight"], dtype=np.float64)
         picked["b_out"] = np.array(arrays["head.bias"], dtype=np.float64)
         return picked

@@ -41,9 +41,11 @@ class Snapshot:
     io: str  # "many_to_one" | "many_to_many"
     # the selected layer and direction, selected sample
     hidden: np.ndarray  # (T, H) h_t
-    gates: dict[str, np.ndarray]  # name -> (T, H): CellSpec.gate_names, and cell_state
-    grad_norm_per_step: np.ndarray  # (T,) ||dL/dh_t|| of the selected sample
-    weights: dict[str, np.ndarray]  # "W_ih" (G*H, I_l), "W_hh" (G*H, H), "b_ih", "b_hh" (G*H,), head
+    gates: dict[str, np.ndarray]  # name -> (T, H): CellSpec.gate_names, and cell_state (T, S)
+    grad_norm_per_step: np.ndarray  # (T,) ||dL/dh_t|| of the selected sample (memory in c: ||dL/dc_t||)
+    # the layer's parameters by label (stacked cells: "W_ih" (G*H, I_l), "W_hh" (G*H, H), "b_ih", "b_hh"
+    # (G*H,); others: their own kinds, e.g. "nu", "B_re"), and the head's W_out, b_out
+    weights: dict[str, np.ndarray]
     weight_grads: dict[str, np.ndarray]  # same keys and shapes as weights
     loss_kind: str = "mse"  # "mse" | "cross_entropy" | "bce": how to read predictions
     token_inputs: bool = False  # inputs are one-hot tokens (timestep_labels are the tokens)

@@ -25,9 +25,9 @@ import numpy as np
 from rnnviz.engine.clipping import global_norm
 from rnnviz.engine.model import StepResult
 from rnnviz.engine.recurrent import param_name
-from rnnviz.engine.stepping import StepGrads, StepState, layer_weights, step_backward, step_forward
+from rnnviz.engine.stepping import StepGrads, StepState, layer_weights, step_backward, step_forward, weight_labels
 from rnnviz.engine.trace import TimeLayout, grad_norm_per_step
-from rnnviz.session.session import WEIGHT_LABELS, Selection, Session
+from rnnviz.session.session import Selection, Session
 
 
 @dataclass(frozen=True)
@@ -37,14 +37,14 @@ class CellStep:
     t: int
     x: np.ndarray  # (I_l,) input to the layer
     h_prev: np.ndarray  # (H,)
-    c_prev: np.ndarray | None  # (H,) cells with a cell state
+    c_prev: np.ndarray | None  # (S,) cells with a cell state
     preact: dict[str, np.ndarray]  # gate name -> (H,)  (every block of CellSpec.block_names)
     gates: dict[str, np.ndarray]  # gate name -> (H,) activations (rnn: {})
-    c: np.ndarray | None  # (H,) the cell state after the step (carried over at padding)
+    c: np.ndarray | None  # (S,) the cell state after the step (carried over at padding)
     h: np.ndarray  # (H,) the hidden state after the step (carried over at padding)
     masked: bool  # padded step: state carried over
     h_computed: np.ndarray | None = None  # (H,) what the cell computed (differs from h only at padding)
-    c_computed: np.ndarray | None = None  # (H,) lstm
+    c_computed: np.ndarray | None = None  # (S,) cells with a cell state
 
 
 @dataclass(frozen=True)
@@ -55,10 +55,10 @@ class GradStep:
     d_hidden_from_output: np.ndarray  # (H,) what arrives from the loss / the layer above at t (+ dL/dh_n)
     d_hidden_from_next: np.ndarray  # (H,) what flows back from the step that read h_t (after any cut)
     d_hidden: np.ndarray  # (H,) their sum
-    d_cell: np.ndarray | None  # (H,) dL/dc_t of cells with a cell state
+    d_cell: np.ndarray | None  # (S,) dL/dc_t of cells with a cell state
     local: dict[str, np.ndarray]  # (H,) local derivative factors by name, e.g. "tanh'(a)", "σ'(f)"
     d_preact: dict[str, np.ndarray]  # gate -> (H,)
-    contribution: dict[str, np.ndarray]  # "W_ih", "W_hh", "b_ih", "b_hh": this timestep's share (whole batch)
+    contribution: dict[str, np.ndarray]  # by label ("W_ih", ...; weight_labels): this timestep's share (whole batch)
     accumulated: dict[str, np.ndarray]  # sum of the contributions of the steps taken so far (whole batch)
     cut: bool  # truncated BPTT cut the recurrent gradient from this step to the state it read
 
@@ -168,7 +168,8 @@ class StepThrough:
         forward = self.reference.trace.layer(layer, direction)
         backward = self.reference.core_grads.layer(layer, direction)
         self.mode = forward.mode
-        self.weights = layer_weights(self.reference.trace.weights, layer, direction, np.float64)
+        self.memory_state = session.model.core.cell.memory_state
+        self.weights = layer_weights(self.reference.trace.weights, layer, direction, np.float64, mode=self.mode)
         self.layer_inputs = forward.inputs.astype(np.float64)  # (T, B, I_l) padded steps zeroed
         self.seq_len = forward.seq_len
         T, B = self.seq_len, forward.hidden.shape[1]
@@ -185,7 +186,7 @@ class StepThrough:
         self.arriving[self.order[-1]] += backward.d_hidden_from_next[self.order[-1]]
         self.full_grads: dict[str, np.ndarray] = {
             label: np.asarray(self.reference.grads[param_name(kind, layer, direction)], dtype=np.float64)
-            for kind, label in WEIGHT_LABELS.items()
+            for kind, label in weight_labels(self.mode).items()
         }
         self.clip = clip_info(self.reference.grads, session.config.clip_norm or None)
         self._cursor = _Pass(self)
@@ -195,7 +196,7 @@ class StepThrough:
 
     def start_carry(self) -> tuple[np.ndarray, np.ndarray | None, dict[str, np.ndarray]]:
         zeros = np.zeros_like(self.h0)
-        return zeros, (None if self.c0 is None else zeros.copy()), {
+        return zeros, (None if self.c0 is None else np.zeros_like(self.c0)), {
             name: np.zeros_like(value) for name, value in self.full_grads.items()
         }
 
@@ -276,13 +277,14 @@ class StepThrough:
 
     @property
     def cell_state_so_far(self) -> np.ndarray | None:
+        """(T, S) the selected sample's c_t, NaN where not yet computed (None without a cell state)."""
         if self.c0 is None:
             return None
-        return self._so_far([c[self.sample] for c in self._cursor.cells])
+        return self._so_far([c[self.sample] for c in self._cursor.cells], self.c0.shape[1])
 
     @property
     def grad_norm_so_far(self) -> np.ndarray:
-        """(T,) ||dL/dh_t|| of the selected sample, NaN where not yet computed."""
+        """(T,) ||dL/dh_t|| of the selected sample (LRU, selective: ||dL/dc_t||), NaN where not yet computed."""
         return self._grad_norms(self._cursor)
 
     @property
@@ -293,14 +295,15 @@ class StepThrough:
 
     @property
     def grad_norm_full(self) -> np.ndarray:
-        """(T,) ||dL/dh_t|| of the whole backward pass (the cursor does not move)."""
+        """(T,) ||dL/dh_t|| (LRU, selective: ||dL/dc_t||) of the whole backward pass (the cursor does not move)."""
         return self._grad_norms(self._complete())
 
     def _grad_norms(self, source: "_Pass") -> np.ndarray:
         norms = np.full(self.seq_len, np.nan)
         if source.grads:
             taken = [self.order[-1 - k] for k in range(len(source.grads))]
-            norms[taken] = grad_norm_per_step(np.stack([step.d_hidden for step in source.grads]))
+            memory = [step.d_hidden if self.memory_state == "h" else step.d_cell for step in source.grads]
+            norms[taken] = grad_norm_per_step(np.stack(memory))
         return norms
 
     def cell_step(self, t: int) -> CellStep:
@@ -333,8 +336,8 @@ class StepThrough:
             self._full = full
         return self._full
 
-    def _so_far(self, rows: list[np.ndarray]) -> np.ndarray:
-        result = np.full((self.seq_len, self.h0.shape[1]), np.nan)
+    def _so_far(self, rows: list[np.ndarray], width: int | None = None) -> np.ndarray:
+        result = np.full((self.seq_len, self.h0.shape[1] if width is None else width), np.nan)
         for k, row in enumerate(rows):
             result[self.order[k]] = row
         return result

@@ -194,7 +194,7 @@ def test_lstm_trace_follows_the_equations():
 
 
 def test_registry_and_equations():
-    assert cell_names() == ("rnn_tanh", "rnn_relu", "lstm", "gru")
+    assert cell_names() == ("rnn_tanh", "rnn_relu", "lstm", "gru", "mingru", "minlstm", "lru", "selective")
     assert CELLS["gru"].gate_names == ("r", "z", "n")
     assert any("r_t ⊙ (W_hn h_(t-1) + b_hn)" in line for line in CELLS["gru"].equations)
     assert all(CELLS[m].equations for m in cell_names())

@@ -5,7 +5,7 @@ Adding a cell kind is one module in this package that builds a ``CellSpec`` and 
 boxes and panels, initialisation, compare and PyTorch import all ask this registry.
 
     spec = cell_spec("lstm")             # CellSpec; EngineError naming the known cells otherwise
-    cell_names()                         # ("rnn_tanh", "rnn_relu", "lstm", "gru")
+    cell_names()                         # ("rnn_tanh", "rnn_relu", "lstm", "gru", "mingru", ...)
     with registered(my_spec): ...        # a cell that exists inside the block only (tests)
 
 Cells registered at run time exist in this process only; a cell that the training worker process
@@ -17,14 +17,15 @@ from contextlib import contextmanager
 from types import MappingProxyType
 from typing import Iterator
 
-from rnnviz.engine.cells import gru, lstm, rnn
+from rnnviz.engine.cells import gru, lru, lstm, mingru, minlstm, rnn, selective
 from rnnviz.engine.cells.base import CellSpec, GateSpec, StateUpdate, StepGrads, StepState
 from rnnviz.engine.cells.gru import GRUCell
 from rnnviz.engine.cells.lstm import LSTMCell
 from rnnviz.engine.cells.rnn import RNNCell
 from rnnviz.engine.errors import EngineError
 
-_BUILT_IN = (rnn.RNN_TANH, rnn.RNN_RELU, lstm.SPEC, gru.SPEC)
+_BUILT_IN = (rnn.RNN_TANH, rnn.RNN_RELU, lstm.SPEC, gru.SPEC, mingru.SPEC, minlstm.SPEC, lru.SPEC,
+             selective.SPEC)
 DEFAULT_CELL = lstm.SPEC.name  # what a new session starts with
 
 _registry: dict[str, CellSpec] = {spec.name: spec for spec in _BUILT_IN}

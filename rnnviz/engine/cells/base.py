@@ -15,6 +15,19 @@ A spec carries two implementations of the same maths:
   ``StepGrads``), what the step-through view shows and what the kernel is tested against.
 A new cell can start with ``rnnviz.engine.cells.textbook.StepKernel``, a kernel that runs the textbook
 step over time, and get a fast kernel later.
+
+Parameters: ``layout`` names the parameter kinds of one layer and direction and their shapes, in
+order (the ``Weights`` tuple the kernel and the step functions receive follows it); the model's
+parameter names are ``<kind>_l<layer>[_reverse]``. The PyTorch cells use the stacked layout
+(``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``, G gate blocks of H rows each) and get their
+parameter gradients from the gradient trace with ``stacked_accumulate``; a cell with other parameters
+(the LRU's complex diagonal, the selective layer's A and Δ) brings its own ``accumulate``.
+
+States: h_t is what a layer outputs (to the layer above and to the head). A cell with a cell state
+c_t (``has_cell_state``) keeps a second state of ``state_size(H)`` values per sample: the LSTM's
+memory cell, or the state of a linear recurrence whose output h_t is read off it (the LRU, the
+selective layer). ``memory_state`` says which of the two carries information from step to step, and
+so which gradient shows how far back the loss reaches.
 """
 from __future__ import annotations
 
@@ -29,10 +42,33 @@ from rnnviz.engine.errors import EngineError
 if TYPE_CHECKING:
     from rnnviz.engine.trace import LayerGradTrace, LayerTrace, TimeLayout
 
-Weights = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # W_ih (GH, I), W_hh (GH, H), b_ih, b_hh (GH,)
+Weights = tuple[np.ndarray, ...]  # one layer and direction's parameters in ``CellSpec.layout`` order
+# (stacked cells: W_ih (GH, I), W_hh (GH, H), b_ih, b_hh (GH,))
 ParamLayout = dict[str, tuple[int, ...]]  # parameter kind ("weight_ih", ...) -> shape, one layer and direction
-GATE_KINDS = ("gate", "candidate", "hidden")
+STACKED_KINDS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+STACKED_LABELS = {"weight_ih": "W_ih", "weight_hh": "W_hh", "bias_ih": "b_ih", "bias_hh": "b_hh"}
+# What each kind of activation is and where its values lie (None: unbounded). "gate": a sigmoid that
+# scales something; "candidate": a tanh, a new value to mix in; "linear": no activation (minGRU's and
+# minLSTM's candidate h̃, the LRU's input drive); "positive": a positive step size (softplus);
+# "hidden": the block's activation is h_t itself (a vanilla RNN, which has no gates).
+KIND_RANGES: dict[str, tuple[float, float] | None] = {
+    "gate": (0.0, 1.0), "candidate": (-1.0, 1.0), "linear": None, "positive": None, "hidden": None,
+}
+GATE_KINDS = tuple(KIND_RANGES)
 STATE_NAMES = ("h_prev", "c_prev", "c", "h")  # the state values a StateUpdate template may name
+
+
+def param_label(kind: str) -> str:
+    """How views print a parameter kind: W_ih, W_hh, b_ih, b_hh for the stacked ones, else the kind."""
+    return STACKED_LABELS.get(kind, kind)
+
+
+def param_kind(name: str) -> str:
+    """The kind of a parameter name: ``weight_hh_l1_reverse`` -> ``weight_hh``, ``A_log_l0`` -> ``A_log``."""
+    kind, separator, _ = name.rpartition("_l")
+    if not separator:
+        raise ValueError(f"{name!r} is not a recurrent parameter name (<kind>_l<layer>[_reverse])")
+    return kind
 
 
 class CellSpecError(ValueError):
@@ -41,11 +77,12 @@ class CellSpecError(ValueError):
 
 @dataclass(frozen=True)
 class GateSpec:
-    """One H-row block of the stacked parameters (PyTorch's gate order) and what its activation is.
+    """One H-wide block of the pre-activations (for the stacked cells: H rows of the stacked parameters,
+    in PyTorch's gate order) and what its activation is; or, in ``CellSpec.derived``, a value the step
+    computes from the gates (minLSTM's normalised gates).
 
-    ``kind``: "gate", a sigmoid in [0, 1] that scales something; "candidate", a tanh in [-1, 1], a new
-    value to mix in; "hidden", the block's activation is h_t itself (a vanilla RNN, which has no gates).
-    ``hidden_scaled_by``: the gate that multiplies this block's hidden projection (GRU's n:
+    ``kind``: one of ``KIND_RANGES`` ("gate" in [0, 1], "candidate" in [-1, 1], "linear", "positive",
+    "hidden"); ``value_range`` is where its values lie. ``hidden_scaled_by``: the gate that multiplies this block's hidden projection (GRU's n:
     r_t ⊙ (W_hn h_(t-1) + b_hn)); None when the block is the plain sum of its four terms."""
 
     name: str  # the symbol and the key in traces and step states, e.g. "f"
@@ -65,18 +102,24 @@ class GateSpec:
         """The word without "gate": "forget", "candidate"."""
         return self.word.removesuffix(" gate")
 
+    @property
+    def value_range(self) -> tuple[float, float] | None:
+        return KIND_RANGES.get(self.kind)
+
 
 @dataclass(frozen=True)
 class StateUpdate:
     """An equation that mixes gates into a state (LSTM c_t and h_t, GRU h_t).
 
     ``numbers`` is the right-hand side as a ``str.format`` template over one unit's values, named like
-    the gates and ``h_prev``, ``c_prev``, ``c``, ``h``: the equations panel prints
-    "= <numbers filled in> = <result>"."""
+    the gates and ``h_prev``, ``c_prev``, ``c``, ``h`` (and the spec's ``display_values``): the
+    equations panel prints "= <numbers filled in> = <result>". An empty template means one unit's
+    state is a vector (the selective layer's N numbers per channel): the equation has no single number.
+    ``result`` is "c", "h", a derived value or a display value."""
 
     equation: str  # e.g. "c_t = f_t ⊙ c_(t-1) + i_t ⊙ g_t"
     numbers: str  # e.g. "{f} · {c_prev} + {i} · {g}"
-    result: str  # "c" or "h"
+    result: str  # "c", "h", or a name of CellSpec.derived / display_values
 
 
 @dataclass(frozen=True)
@@ -84,7 +127,9 @@ class StepState:
     """One forward timestep over a batch. ``preact`` and ``gates`` by gate name, each (B, H);
     a vanilla RNN has ``preact = {"a": ...}`` and no gates. A block with ``hidden_scaled_by`` (GRU n)
     keeps the argument of its activation in ``preact``, W_in x + b_in + r ⊙ (W_hn h + b_hn), and its
-    hidden projection W_hn h + b_hn in ``hidden_n``."""
+    hidden projection W_hn h + b_hn in ``hidden_n``. ``gates`` also holds the spec's derived values
+    and its display values (per-unit numbers the equations print, e.g. the LRU's Re λ). ``c_prev`` and
+    ``c`` are (B, S), S = ``CellSpec.state_size(H)``."""
 
     mode: str
     x: np.ndarray  # (B, I)
@@ -103,15 +148,17 @@ class StepGrads:
 
     ``local`` are the local derivative factors by name (e.g. "tanh'(a)" = 1 - h², "σ'(f)" = f(1-f));
     ``d_preact`` is dL/d(pre-activation) by gate; ``d_hidden_preact`` (B, G*H) is the gradient at the
-    hidden projection W_hh h_(t-1) + b_hh (GRU's n block is d_preact_n ⊙ r); ``contribution`` is this
-    timestep's share of each weight gradient, summed over the batch."""
+    hidden projection W_hh h_(t-1) + b_hh (GRU's n block is d_preact_n ⊙ r; (B, 0) for a cell without
+    one); ``contribution`` is this timestep's share of each parameter's gradient, summed over the
+    batch, by ``param_label``: a cell outside the stacked layout fills it itself, for the others
+    ``rnnviz.engine.stepping.step_backward`` does."""
 
     d_h: np.ndarray  # (B, H) total dL/dh_t that came in
     d_c: np.ndarray | None  # (B, H) cells with a cell state: total dL/dc_t
     local: dict[str, np.ndarray]  # name -> (B, H)
     d_preact: dict[str, np.ndarray]  # gate -> (B, H)
     d_hidden_preact: np.ndarray  # (B, G*H)
-    contribution: dict[str, np.ndarray] = field(default_factory=dict)  # W_ih (GH, I), W_hh (GH, H), b_ih, b_hh
+    contribution: dict[str, np.ndarray] = field(default_factory=dict)  # label -> like the parameter
     d_h_prev: np.ndarray | None = None  # (B, H) dL/dh_(t-1) through this step
     d_c_prev: np.ndarray | None = None  # (B, H) dL/dc_(t-1) through this step
     d_x: np.ndarray | None = None  # (B, I) dL/dx_t
@@ -120,6 +167,9 @@ class StepGrads:
 StepForward = Callable[[Weights, np.ndarray, np.ndarray, "np.ndarray | None"], StepState]
 StepBackward = Callable[[Weights, StepState, np.ndarray, "np.ndarray | None"], StepGrads]
 InitFunction = Callable[[Mapping[str, np.ndarray], int, np.random.Generator], None]
+# (forward trace, gradient trace, weights by kind, gradients by kind to write, dL/d inputs to add to)
+Accumulate = Callable[["LayerTrace", "LayerGradTrace", Mapping[str, np.ndarray], Mapping[str, np.ndarray],
+                       np.ndarray], None]
 
 
 class CellKernel(Protocol):
@@ -129,10 +179,11 @@ class CellKernel(Protocol):
                 layout: "TimeLayout", padded: np.ndarray | None) -> "LayerTrace":
         """inputs (T, B, I), h0 and c0 (B, H), padded (T, B, 1) bool True at padding."""
 
-    def backward(self, trace: "LayerTrace", W_hh: np.ndarray, d_from_output: np.ndarray,
+    def backward(self, trace: "LayerTrace", W_hh: np.ndarray | None, d_from_output: np.ndarray,
                  d_h_last: np.ndarray | None, d_c_last: np.ndarray | None,
                  cut: np.ndarray) -> "tuple[LayerGradTrace, np.ndarray, np.ndarray | None]":
-        """d_from_output (T, B, H); d_h_last, d_c_last (B, H) or None; cut (T,) bool (tbptt).
+        """W_hh: the layout's weight_hh (None when it has none); d_from_output (T, B, H); d_h_last (B, H),
+        d_c_last (B, S) or None; cut (T,) bool (tbptt).
         Returns the gradient trace, dL/dh0 and dL/dc0 (None without a cell state)."""
 
 
@@ -166,6 +217,26 @@ def pytorch_uniform_init(params: Mapping[str, np.ndarray], hidden_size: int, rng
         array[...] = rng.uniform(-bound, bound, size=array.shape)
 
 
+def stacked_accumulate(forward: "LayerTrace", grads: "LayerGradTrace", weights: Mapping[str, np.ndarray],
+                       out: Mapping[str, np.ndarray], d_input: np.ndarray) -> None:
+    """The stacked layout's gradients as one matmul over time x batch each (the kinds the layout has):
+    dW_ih = Σ_t d_preact_t^T x_t, db_ih = Σ d_preact_t, dW_hh = Σ_t d_hidden_preact_t^T h_(t-1),
+    db_hh = Σ d_hidden_preact_t; and d_input += d_preact @ W_ih."""
+    T, B, GH = grads.d_preact.shape
+    d_pre = grads.d_preact.reshape(T * B, GH)
+    if "weight_ih" in out:
+        np.dot(d_pre.T, grads.inputs.reshape(T * B, -1), out=out["weight_ih"])
+    if "bias_ih" in out:
+        np.sum(d_pre, axis=0, out=out["bias_ih"])
+    if "weight_hh" in out or "bias_hh" in out:
+        d_hid = grads.d_hidden_preact.reshape(T * B, -1)
+        if "weight_hh" in out:
+            np.dot(d_hid.T, grads.prev_hidden.reshape(T * B, -1), out=out["weight_hh"])
+        if "bias_hh" in out:
+            np.sum(d_hid, axis=0, out=out["bias_hh"])
+    d_input += (d_pre @ weights["weight_ih"]).reshape(d_input.shape)
+
+
 @dataclass(frozen=True)
 class CellSpec:
     """Everything the program knows about one cell kind; see the module docstring."""
@@ -188,6 +259,19 @@ class CellSpec:
     # An optional faster kernel with the same forward/backward (e.g. compiled, rnnviz/engine/kernels/);
     # when set the engine calls it instead of ``kernel``; it may hand calls it does not cover to ``kernel``.
     compiled_kernel: CellKernel | None = None
+    accumulate: Accumulate = stacked_accumulate  # parameter gradients and dL/d inputs from a gradient trace
+    derived: tuple[GateSpec, ...] = ()  # values computed from the gates, kept in traces (minLSTM f′, i′)
+    display_values: tuple[str, ...] = ()  # further per-unit values the step states hold for the equations
+    state_size: Callable[[int], int] | None = None  # S(H), values in c_t; None: H (the LSTM)
+    state_word: str = "cell state"  # what c_t is called in the views
+    memory_state: str = "h"  # "h" or "c": the state that carries information from one step to the next
+    # h_t = a_t ⊙ h_(t-1) + b_t with a_t, b_t free of the state: the kernel can run an associative scan
+    # (``Recurrent(..., scan=True)``, rnnviz/engine/scan.py)
+    scannable: bool = False
+    # The eigenvalues of the recurrence that do not depend on the input, by name (the LRU: its λ);
+    # None: each H x H gate block of W_hh (none for a cell without W_hh: its decay is input-dependent)
+    eigenvalues: Callable[[Weights], dict[str, np.ndarray]] | None = None
+    notes: str = ""  # what a person should know about the cell (README-level, shown in tooltips)
 
     def __post_init__(self) -> None:
         names = self.block_names
@@ -200,15 +284,23 @@ class CellSpec:
                 raise CellSpecError(f"{self.name}: gate {gate.name} has kind {gate.kind!r}; use one of {GATE_KINDS}")
             if gate.hidden_scaled_by is not None and gate.hidden_scaled_by not in names:
                 raise CellSpecError(f"{self.name}: gate {gate.name} is scaled by unknown gate {gate.hidden_scaled_by}")
+        for value in self.derived:
+            if value.kind not in GATE_KINDS or value.kind == "hidden":
+                raise CellSpecError(f"{self.name}: derived value {value.name} has kind {value.kind!r}")
+        if len(set(self.gate_names) | set(self.display_values)) != len(self.gate_names) + len(self.display_values):
+            raise CellSpecError(f"{self.name}: gate, derived and display names must be distinct")
+        if self.memory_state not in ("h", "c") or (self.memory_state == "c" and not self.has_cell_state):
+            raise CellSpecError(f"{self.name}: memory_state is 'h', or 'c' for a cell with a cell state")
         if self.carry_gate is not None and self.carry_gate not in self.gate_names:
             raise CellSpecError(f"{self.name}: carry gate {self.carry_gate!r} is not one of {self.gate_names}")
-        clash = set(names) & set(STATE_NAMES)
+        clash = (set(names) | set(self.gate_names) | set(self.display_values)) & set(STATE_NAMES)
         if clash:
             raise CellSpecError(f"{self.name}: gate names {sorted(clash)} are taken by the states {STATE_NAMES}")
-        known = set(self.gate_names) | set(STATE_NAMES)
+        known = set(self.gate_names) | set(STATE_NAMES) | set(self.display_values)
         for update in self.updates:
-            if update.result not in ("c", "h"):
-                raise CellSpecError(f"{self.name}: a state update writes c or h, not {update.result!r}")
+            if update.result not in known - {"h_prev", "c_prev"} - set(self.block_names):
+                raise CellSpecError(f"{self.name}: a state update writes c, h, a derived or a display value, "
+                                    f"not {update.result!r}")
             used = {field_name for _, field_name, _, _ in Formatter().parse(update.numbers) if field_name}
             if used - known:
                 raise CellSpecError(f"{self.name}: {update.numbers!r} names {sorted(used - known)}; "
@@ -232,8 +324,30 @@ class CellSpec:
 
     @property
     def gate_names(self) -> tuple[str, ...]:
-        """The gates and candidates a trace holds activations of (a vanilla RNN: none)."""
-        return tuple(gate.name for gate in self.gates if gate.kind != "hidden")
+        """The gates, candidates and derived values a trace holds (a vanilla RNN: none)."""
+        return tuple(gate.name for gate in self.gates if gate.kind != "hidden") + tuple(v.name for v in self.derived)
+
+    @property
+    def shown_values(self) -> tuple[GateSpec, ...]:
+        """Every GateSpec whose values a trace holds: the non-hidden blocks, then the derived values."""
+        return tuple(gate for gate in self.gates if gate.kind != "hidden") + self.derived
+
+    def param_kinds(self) -> tuple[str, ...]:
+        """The parameter kinds of one layer and direction, in layout order."""
+        return tuple(self.layout(1, 1))
+
+    def cell_state_size(self, hidden_size: int) -> int:
+        """S, the values in c_t (cells with a cell state)."""
+        return hidden_size if self.state_size is None else int(self.state_size(hidden_size))
+
+    @property
+    def stacked(self) -> bool:
+        """Parameters in PyTorch's stacked layout (W_ih first): the stacked initialisations apply."""
+        return self.param_kinds()[:1] == ("weight_ih",) and set(self.param_kinds()) <= set(STACKED_KINDS)
+
+    def memory_gradient(self, grads: "LayerGradTrace") -> np.ndarray:
+        """(T, B, ·) dL/d(the state that carries memory): dL/dh_t, or dL/dc_t when ``memory_state`` is "c"."""
+        return grads.d_cell_state if self.memory_state == "c" else grads.d_hidden
 
     @property
     def equations(self) -> tuple[str, ...]:
@@ -241,7 +355,7 @@ class CellSpec:
         return tuple(gate.equation for gate in self.gates) + tuple(update.equation for update in self.updates)
 
     def gate(self, name: str) -> GateSpec:
-        for gate in self.gates:
+        for gate in self.gates + self.derived:
             if gate.name == name:
                 return gate
         raise EngineError(f"{self.title} has no gate {name!r}; its gates are {', '.join(self.block_names)}")

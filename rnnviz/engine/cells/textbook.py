@@ -17,25 +17,28 @@ class StepKernel:
     """``CellKernel`` over one layer and direction, one textbook step per timestep."""
 
     def __init__(self, name: str, gates: tuple[GateSpec, ...], step_forward: StepForward,
-                 step_backward: StepBackward, has_cell_state: bool) -> None:
+                 step_backward: StepBackward, has_cell_state: bool, derived: tuple[GateSpec, ...] = ()) -> None:
         self.name = name
         self.block_names = tuple(gate.name for gate in gates)
-        self.gate_names = tuple(gate.name for gate in gates if gate.kind != "hidden")
+        self.gate_names = tuple(gate.name for gate in gates if gate.kind != "hidden") + tuple(
+            value.name for value in derived)
         self.step_forward = step_forward
         self.step_backward = step_backward
         self.has_cell_state = has_cell_state
 
     def forward(self, inputs: np.ndarray, weights: Weights, h0: np.ndarray, c0: np.ndarray | None,
-                layout: TimeLayout, padded: np.ndarray | None) -> LayerTrace:
-        """inputs (T, B, I); h0, c0 (B, H); padded (T, B, 1) True at padding."""
+                layout: TimeLayout, padded: np.ndarray | None, scan: bool = False) -> LayerTrace:
+        """inputs (T, B, I); h0 (B, H), c0 (B, S); padded (T, B, 1) True at padding. (``scan`` is
+        accepted and ignored: the textbook steps go one at a time.)"""
         T, B, _ = inputs.shape
-        H = weights[1].shape[1]
+        H = h0.shape[-1]
         dtype = inputs.dtype
         preact = np.empty((T, B, len(self.block_names) * H), dtype=dtype)
         gates = {name: np.empty((T, B, H), dtype=dtype) for name in self.gate_names}
         hidden, prev_hidden = np.empty((T, B, H), dtype=dtype), np.empty((T, B, H), dtype=dtype)
-        cells = np.empty((T, B, H), dtype=dtype) if self.has_cell_state else None
-        prev_cells = np.empty((T, B, H), dtype=dtype) if self.has_cell_state else None
+        S = c0.shape[-1] if self.has_cell_state else H
+        cells = np.empty((T, B, S), dtype=dtype) if self.has_cell_state else None
+        prev_cells = np.empty((T, B, S), dtype=dtype) if self.has_cell_state else None
         h, c = h0, c0 if self.has_cell_state else None
         steps = {}
         for t in layout.steps():
@@ -60,9 +63,9 @@ class StepKernel:
             cache={"steps": steps, "weights": weights},
         )
 
-    def backward(self, trace: LayerTrace, W_hh: np.ndarray, d_from_output: np.ndarray,
+    def backward(self, trace: LayerTrace, W_hh: np.ndarray | None, d_from_output: np.ndarray,
                  d_h_last: np.ndarray | None, d_c_last: np.ndarray | None,
-                 cut: np.ndarray) -> tuple[LayerGradTrace, np.ndarray, np.ndarray | None]:
+                 cut: np.ndarray, scan: bool = False) -> tuple[LayerGradTrace, np.ndarray, np.ndarray | None]:
         """Per timestep, last processed first: dL/dh_t = d_from_output[t] + what the step that read
         h_t sent back; the textbook backward step on the real samples; padding passes dh (and dc)."""
         T, B, H = trace.hidden.shape
@@ -70,12 +73,13 @@ class StepKernel:
         steps, weights = trace.cache["steps"], trace.cache["weights"]
         d_hidden, d_next = np.empty((T, B, H), dtype=dtype), np.empty((T, B, H), dtype=dtype)
         d_preact = np.empty_like(trace.preact)
-        d_hidden_preact = np.empty_like(trace.preact)
-        d_cells = np.empty((T, B, H), dtype=dtype) if self.has_cell_state else None
+        d_hidden_preact = None  # (T, B, G*H), or (T, B, 0) for a cell without a hidden projection
+        d_cells = np.empty_like(trace.cell_state) if self.has_cell_state else None
         d_h_carry = np.zeros((B, H), dtype=dtype) if d_h_last is None else np.asarray(d_h_last, dtype=dtype)
         d_c_carry = None
         if self.has_cell_state:
-            d_c_carry = np.zeros((B, H), dtype=dtype) if d_c_last is None else np.asarray(d_c_last, dtype=dtype)
+            d_c_carry = (np.zeros(trace.cell_state.shape[1:], dtype=dtype) if d_c_last is None
+                         else np.asarray(d_c_last, dtype=dtype))
         for t in reversed(TimeLayout(T, trace.reverse).steps()):
             real = np.ones((B, 1), dtype=dtype) if trace.mask is None else trace.mask[t][:, None].astype(dtype)
             keep = 1 - real  # padding passes the gradient through unchanged
@@ -84,6 +88,8 @@ class StepKernel:
             d_hidden[t] = d_h
             grads = self.step_backward(weights, steps[t], d_h * real, None if d_c_carry is None else d_c_carry * real)
             d_preact[t] = np.concatenate([grads.d_preact[name] for name in self.block_names], axis=-1)
+            if d_hidden_preact is None:
+                d_hidden_preact = np.empty((T,) + grads.d_hidden_preact.shape, dtype=dtype)
             d_hidden_preact[t] = grads.d_hidden_preact
             d_h_carry = grads.d_h_prev + keep * d_h
             if d_c_carry is not None:
