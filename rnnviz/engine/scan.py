@@ -61,9 +61,10 @@ def sequential_scan(a: np.ndarray, b: np.ndarray, initial: np.ndarray, reverse: 
     previous = np.asarray(initial)
     shared = np.shape(a)[0] == 1
     for t in order:
-        np.multiply(a[0] if shared else a[t], previous, out=states[t])
-        np.add(states[t], b[t], out=states[t])
-        previous = states[t]
+        state = states[t, ...]  # a view, also for (T,) arrays
+        np.multiply(a[0] if shared else a[t], previous, out=state)
+        np.add(state, b[t], out=state)
+        previous = state
     return states
 
 
