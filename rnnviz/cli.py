@@ -2,8 +2,8 @@
 
     rnnviz                               the window
     rnnviz tasks [NAME]                  the demo tasks, their settings (and one task in full)
-    rnnviz train --task NAME --out DIR   train without a window; writes the session, history.csv
-                                         and every panel's plot (PNG, SVG, CSV) into DIR
+    rnnviz train --task NAME --out DIR   train without a window; writes the session, history.csv,
+                                         metrics.json and every panel's plot (PNG, SVG, CSV) into DIR
     rnnviz export SESSION --out DIR      re-draw a saved session's plots (and history.csv) into DIR
 
 Exit codes: 0 done; 2 a mistake a person can fix (bad argument, bad file, bad setting), printed as
@@ -35,8 +35,8 @@ from rnnviz.session.views.common import plural
 EXIT_OK, EXIT_USER_ERROR, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
 MAX_BATCH_SIZE = int(LIMITS["batch_size"][1])
 MAX_STEPS = 10_000_000
-HISTORY_FILE, PLOTS_DIR = "history.csv", "plots"
-OUTPUT_NAMES = frozenset({"session.json", "model.npz", HISTORY_FILE, PLOTS_DIR})  # what rnnviz writes in --out
+HISTORY_FILE, PLOTS_DIR, METRICS_FILE = "history.csv", "plots", "metrics.json"
+OUTPUT_NAMES = frozenset({"session.json", "model.npz", HISTORY_FILE, PLOTS_DIR, METRICS_FILE})  # what rnnviz writes
 PLOT_SUFFIXES = (".png", ".svg", ".csv")
 
 
@@ -129,6 +129,8 @@ def _add_train_command(commands: argparse._SubParsersAction) -> None:
     fit.add_argument("--tbptt", type=int, default=defaults.tbptt, metavar="K",
                      help="truncate backpropagation every K timesteps; 0 = full BPTT")
     fit.add_argument("--seed", type=int, default=defaults.seed, metavar="N", help="random seed")
+    fit.add_argument("--scan", action="store_true",
+                     help="compute the recurrence with the parallel scan (cells with a linear recurrence)")
     _add_output_options(train)
     train.add_argument("--no-plots", action="store_true",
                        help="skip drawing the plots (faster; `rnnviz export` draws them later)")
@@ -324,8 +326,11 @@ def _train_into(args: argparse.Namespace, out: Path) -> int:
     last_loss = heldout if run.last_loss is None else run.last_loss
     with _ctrl_c_deferred("saving the run: Ctrl-C will stop rnnviz once the files are written") as pressed:
         write_outputs(session, out, _selection(args), include_session=True, plots=not args.no_plots)
+        metrics = write_metrics(session, out, last_loss)
+    if metrics.get("heldout_accuracy") is not None:
+        print(f"held-out accuracy: {metrics['heldout_accuracy']:.4f} ({metrics['heldout_tokens']} tokens)")
     plots = "" if args.no_plots else f" and {out / PLOTS_DIR}/"
-    print(f"wrote {out / 'session.json'}, {out / 'model.npz'}, {out / HISTORY_FILE}{plots}")
+    print(f"wrote {out / 'session.json'}, {out / 'model.npz'}, {out / HISTORY_FILE}, {out / METRICS_FILE}{plots}")
     code = EXIT_OK
     if session.diverged:
         print(f"training diverged at step {session.step + 1} (the loss or the gradients became NaN or "
@@ -352,7 +357,7 @@ def session_config(args: argparse.Namespace) -> SessionConfig:
             task=args.task, task_params=params, cell=args.cell, hidden_size=args.hidden,
             num_layers=args.layers, bidirectional=args.bidirectional, init=args.init,
             init_scale=args.init_scale, carry_bias=args.carry_bias, dtype=args.dtype, optimizer=args.optimizer, lr=args.lr,
-            batch_size=args.batch, clip_norm=args.clip, tbptt=args.tbptt, seed=args.seed,
+            batch_size=args.batch, clip_norm=args.clip, tbptt=args.tbptt, seed=args.seed, scan=args.scan,
         )
     except ConfigError as exc:
         message = str(exc)
@@ -412,7 +417,9 @@ def _data_param(task: type, raw: dict[str, str]) -> str:
 def _length_param(task: type, raw: dict[str, str]) -> str:
     if not any(p.name == "seq_len" for p in task.params):
         length = {"copy": "2 x n_symbols + delay + 1: set --param delay=... or --param n_symbols=...",
-                  "sentiment": "the longest sentence its grammar makes: set --param max_intensifiers=..."}
+                  "sentiment": "the longest sentence its grammar makes: set --param max_intensifiers=...",
+                  "selective_copy": "region + n_tokens: set --param region=... or --param n_tokens=...",
+                  "associative_recall": "2 x n_pairs + 1 + n_queries: set --param n_pairs=..."}
         why = length.get(task.name, "fixed by its other parameters (see `rnnviz tasks`)")
         raise UserError(f"task {task.name!r} has no sequence-length setting; its length is {why}")
     if "seq_len" in raw:
@@ -640,6 +647,20 @@ def write_outputs(session: Any, out: Path, selection: Any, include_session: bool
     except OSError as exc:
         raise UserError(f"{saved}writing the plots and {HISTORY_FILE} into {out} failed: "
                         f"{describe_os_error(exc)}") from None
+
+
+def write_metrics(session: Any, out: Path, final_loss: float) -> dict[str, Any]:
+    """DIR/metrics.json: the final training loss and the held-out loss and per-token accuracy
+    (rnnviz.session.evaluation; accuracy null for regression tasks), with what produced them."""
+    import json
+
+    from rnnviz.session.evaluation import evaluate
+
+    metrics = {"final_loss": final_loss if math.isfinite(final_loss) else None,
+               **evaluate(session).to_dict(), "steps": session.step, "cell": session.config.cell,
+               "task": session.config.task, "seed": session.config.seed}
+    (out / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    return metrics
 
 
 def _selection(args: argparse.Namespace) -> Any:

@@ -4,10 +4,12 @@ from __future__ import annotations
 from typing import Any
 
 from rnnviz.tasks.adding import AddingTask
+from rnnviz.tasks.associative_recall import AssociativeRecallTask
 from rnnviz.tasks.base import Task, TaskError
 from rnnviz.tasks.copy import CopyTask
 from rnnviz.tasks.dyck import DyckTask
 from rnnviz.tasks.parity import ParityTask
+from rnnviz.tasks.selective_copy import SelectiveCopyTask
 from rnnviz.tasks.sentiment import SentimentTask
 from rnnviz.tasks.series import SeriesTask
 from rnnviz.tasks.sine import SineTask
@@ -16,7 +18,8 @@ from rnnviz.tasks.text import TextTask
 #: Every task by name, in the order the UI lists them.
 TASKS: dict[str, type[Task]] = {
     task.name: task
-    for task in (SineTask, AddingTask, CopyTask, ParityTask, TextTask, SentimentTask, DyckTask, SeriesTask)
+    for task in (SineTask, AddingTask, CopyTask, ParityTask, TextTask, SentimentTask, DyckTask, SeriesTask,
+                 SelectiveCopyTask, AssociativeRecallTask)
 }
 
 

@@ -140,6 +140,27 @@ class Task:
     def _generate(self, batch_size: int, rng: np.random.Generator) -> Batch:
         raise NotImplementedError
 
+    def scored(self, batch: Batch) -> np.ndarray | None:
+        """Where a prediction counts towards ``accuracy``: (T, B) for many_to_many (default: every real
+        timestep), (B,) for many_to_one (every sample); None for a task without classes (regression).
+        Tasks whose answers sit at a few timesteps (copy, selective copy, recall) override it."""
+        if self.loss == "mse":
+            return None
+        return batch.mask.copy() if self.io == "many_to_many" else np.ones(batch.batch_size)
+
+    def accuracy(self, predictions: np.ndarray, batch: Batch) -> float | None:
+        """The fraction of scored tokens (``scored``) predicted right: the most probable class for
+        cross-entropy tasks, every output on the right side of 0.5 for bce ones; None for regression or
+        when nothing is scored. ``predictions`` has the shape of the model's output (probabilities)."""
+        weights = self.scored(batch)
+        if weights is None or not np.any(weights):
+            return None
+        if self.loss == "cross_entropy":
+            right = np.argmax(predictions, axis=-1) == batch.targets
+        else:  # bce: every output of the step must be right
+            right = np.all((predictions > 0.5) == (batch.targets > 0.5), axis=-1)
+        return float(np.sum(right * weights) / np.sum(weights))
+
     def timestep_labels(self, inputs: np.ndarray, mask: np.ndarray | None = None) -> list[str]:
         """Labels for the time axis of one sample's inputs (T, input_size): tokens for token tasks,
         else the timestep numbers; ``PAD_LABEL`` where ``mask`` (T,) is 0 (padding has no token:

@@ -80,3 +80,9 @@ class CopyTask(Task):
             targets=targets,
             mask=np.ones((seq_len, batch_size)),
         )
+
+    def scored(self, batch: Batch) -> np.ndarray:
+        """(T, B): 1 at the recall steps, where accuracy is measured (the blanks are free)."""
+        scored = np.zeros(batch.mask.shape)
+        scored[self.recall_start:] = 1
+        return scored * batch.mask

@@ -18,6 +18,8 @@ CONFIGS = [(name, {}) for name in TASKS] + [
     ("dyck", {"target": "balanced", "bracket_types": 3, "lengths": "fixed"}),
     ("sentiment", {"contrast": 0.0, "max_intensifiers": 0}),
     ("series", {"inputs": "temperature_c", "target": "0", "seq_len": 10}),
+    ("selective_copy", {"n_tokens": 1, "vocab": 2, "region": 1}),
+    ("associative_recall", {"n_pairs": 7, "keys": 7, "values": 12, "n_queries": 3}),
 ]
 IDS = [f"{name}-{'-'.join(f'{k}={v}' for k, v in params.items()) or 'default'}" for name, params in CONFIGS]
 
@@ -29,7 +31,8 @@ def task(request) -> Task:
 
 
 def test_registry_order_and_names():
-    assert list(TASKS) == ["sine", "adding", "copy", "parity", "text", "sentiment", "dyck", "series"]
+    assert list(TASKS) == ["sine", "adding", "copy", "parity", "text", "sentiment", "dyck", "series",
+                           "selective_copy", "associative_recall"]
     for name, cls in TASKS.items():
         assert cls.name == name
         assert cls.title and len(cls.description.split()) > 30
@@ -105,7 +108,8 @@ def test_variable_lengths_really_vary():
 @pytest.mark.parametrize("name", list(TASKS))
 def test_every_task_has_a_length_param_with_limits(name):
     params = {p.name: p for p in TASKS[name].params}
-    length = params.get("seq_len") or params.get("delay") or params.get("max_intensifiers")
+    length = (params.get("seq_len") or params.get("delay") or params.get("max_intensifiers")
+              or params.get("region") or params.get("n_pairs"))
     assert length is not None and length.minimum is not None and length.maximum is not None
     with pytest.raises(TaskError, match=length.name):
         make_task(name, **{length.name: length.maximum + 1})
