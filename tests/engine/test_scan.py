@@ -37,8 +37,8 @@ def test_both_give_the_exact_states_where_the_arithmetic_is_exact(reverse):
 @pytest.mark.parametrize("steps", LENGTHS)
 @pytest.mark.parametrize("reverse", [False, True])
 def test_the_scan_equals_the_loop_to_1e_12(steps, reverse):
-    """|a| <= 0.95, |b| <= 1: by the bound in scan.py the two differ by less than
-    u (2 max|h| / (1 - ρ) + (2 ceil(log2 T) + 1) β / (1 - ρ)) <= 1.1e-16 (800 + 500) ≈ 1.4e-13."""
+    """|a| <= 0.95, |b| <= 1: by the bound in scan.py the two differ by at most
+    u (2 β / (1 - ρ)² + (4 ceil(log2 T) + 1) β / (1 - ρ)) <= 1.1e-16 (800 + 49 · 20) ≈ 2e-13 here."""
     rng = np.random.default_rng(steps)
     a = rng.uniform(0, 0.95, size=(steps, 3, 5))
     b = rng.uniform(-1, 1, size=(steps, 3, 5))
@@ -72,15 +72,21 @@ def test_the_loop_s_answer_is_the_closed_form():
     np.testing.assert_allclose(states, closed, rtol=0, atol=1e-15)
 
 
-@pytest.mark.parametrize("steps", (1, 2, 5, 8, 13))
-def test_the_scan_tree_has_log2_levels_and_covers_every_prefix(steps):
+@pytest.mark.parametrize("steps", (1, 2, 5, 8, 13, 64))
+def test_the_scan_tree_has_2_log2_levels_linear_work_and_covers_every_prefix(steps):
     tree = scan_tree(steps)
-    assert tree.depth == math.ceil(math.log2(steps)) if steps > 1 else tree.depth == 0
-    for k, level in enumerate(tree.levels):
-        assert level == tuple((t - 2 ** k, t) for t in range(2 ** k, steps))
-    last = tree.depth - 1
-    assert all(tree.span(last, t) == (0, t) for t in range(steps))  # each pair holds steps 0 .. t
-    assert tree.combines == sum(steps - 2 ** k for k in range(tree.depth))
+    levels = math.ceil(math.log2(steps))
+    assert tree.depth == max(2 * levels - 1, 0)
+    assert tree.phases == ("up",) * levels + ("down",) * max(levels - 1, 0)
+    for pairs in tree.levels:
+        targets = [t for _, t in pairs]
+        assert len(set(targets)) == len(targets) and not set(targets) & {s for s, _ in pairs}
+        offsets = {t - s for s, t in pairs}
+        assert len(offsets) <= 1 and all(o & (o - 1) == 0 for o in offsets)  # one power of two per level
+    for k, pairs in enumerate(tree.levels[:levels]):  # the up-sweep builds blocks of 2^(k+1) steps
+        assert all(tree.span(k, t) == (t - 2 ** (k + 1) + 1, t) for _, t in pairs)
+    assert all(tree.span(tree.depth - 1, t) == (0, t) for t in range(steps))  # each pair holds steps 0 .. t
+    assert tree.combines < 2 * steps  # O(T) work, against the loop's T - 1
 
 
 def test_bad_shapes_say_what_is_wrong():

@@ -272,6 +272,8 @@ class CellSpec:
     # None: each H x H gate block of W_hh (none for a cell without W_hh: its decay is input-dependent)
     eigenvalues: Callable[[Weights], dict[str, np.ndarray]] | None = None
     notes: str = ""  # what a person should know about the cell (README-level, shown in tooltips)
+    # what the columns of each parameter kind are (the weights panel's axis); the stacked kinds are known
+    column_words: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False)
 
     def __post_init__(self) -> None:
         names = self.block_names

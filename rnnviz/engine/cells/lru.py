@@ -248,4 +248,6 @@ SPEC = CellSpec(
     state_word="state [Re c, Im c]", memory_state="c", scannable=True,
     eigenvalues=lambda weights: {"λ": eigenvalues(weights[0], weights[1])[0]},
     notes="λ does not depend on the input: every step decays and rotates the state the same way.",
+    column_words={"B_re": "input", "B_im": "input", "C_re": "state unit", "C_im": "state unit", "D": "input",
+                  "nu": "ν", "theta": "θ"},
 )

@@ -57,7 +57,7 @@ KINDS = ("weight_in", "weight_delta", "bias_delta", "weight_B", "weight_C", "A_l
 DELTA = "Δ"
 GATES = (
     GateSpec("u", "channel input", "", "linear", "u_t = W_in x_t"),
-    GateSpec(DELTA, "step size", "softplus", "positive", "Δ_t = softplus(W_Δ u_t + b_Δ)"),
+    GateSpec(DELTA, "step size", "softplus", "positive", "Δ_t = softplus(W_(Δ) u_t + b_(Δ))"),
 )
 DISPLAY = ("readout", "skip")
 UPDATES = (
@@ -255,4 +255,6 @@ SPEC = CellSpec(
     display_values=DISPLAY, state_size=lambda hidden: hidden * STATE_SIZE,
     state_word=f"state ({STATE_SIZE} per channel)", memory_state="c", scannable=True,
     notes="Δ_t, B_t and C_t are computed from the input: the layer chooses what to write and what to keep.",
+    column_words={"weight_in": "input", "weight_delta": "channel", "bias_delta": "b_Δ", "weight_B": "channel",
+                  "weight_C": "channel", "A_log": "state n", "D": "D"},
 )
