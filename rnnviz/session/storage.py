@@ -55,8 +55,8 @@ MAX_NPY_HEADER = 16 << 10
 MAX_NDIM = 8
 MAX_TEXT_CHARS = 64  # a text array (an optimizer's name) holds one short string
 REAL_KINDS = "fiub"  # float, signed and unsigned integer, bool
-# other things rnnviz itself writes into a session folder (the CLI's history and plots): kept on re-save
-CARRIED_OVER = ("history.csv", "plots")
+# other things rnnviz itself writes into a session folder (the CLI's history, metrics and plots): kept on re-save
+CARRIED_OVER = ("history.csv", "metrics.json", "plots")
 _SAVING, _DELETING, _PREVIOUS, _LOCK = ".saving-", ".deleting-", ".previous", ".lock"
 
 
