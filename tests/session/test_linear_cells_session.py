@@ -13,7 +13,8 @@ from rnnviz.session.config import ConfigError, SessionConfig
 from rnnviz.session.evaluation import evaluate
 from rnnviz.session.pytorch import WeightsFileError, load_pytorch_weights
 from rnnviz.session.session import Session
-from rnnviz.session.stepper import StepThrough, vanishing_view
+from rnnviz.session.stepper import StepThrough
+from rnnviz.session.views.gradient_flow import gradient_flow_view
 from tests.session.test_stepper import SETUPS, _reference, _selection, make_session
 
 CELLS = ("mingru", "minlstm", "lru", "selective")
@@ -85,7 +86,7 @@ def test_a_snapshot_holds_the_cell_s_own_parameters_and_state(mode):
         assert snapshot.gates[name].shape == (steps, 5)
     if spec.has_cell_state:
         assert snapshot.gates["cell_state"].shape == (steps, spec.cell_state_size(5))
-    view = vanishing_view(session)
+    view = gradient_flow_view(session)
     assert view.lag_norms.shape == (steps,) and np.isfinite(view.lag_norms).all()
     assert set(view.eigenvalues) == ({"λ"} if mode == "lru" else set())
 

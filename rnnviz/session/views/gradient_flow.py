@@ -5,7 +5,9 @@ the gradient-flow panel.
 
 The lag curve ||∂h_last/∂h_(last - lag)|| comes from ``engine.dynamics.lag_gradient_norms`` on this
 layer's own inputs (the layer below's outputs for layers above 0) and initial state, in processing
-order (the reverse direction's last step is t = 0); the eigenvalues are W_hh's gate blocks.
+order (the reverse direction's last step is t = 0); the eigenvalues are W_hh's gate blocks (the LRU: its
+λ; none for the cells whose decay depends on the input). For the cells whose memory is their cell state
+(LRU, selective) the lag curve is ||∂c_last/∂c_(last - lag)|| and the norms are ||dL/dc_t||.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnviz.engine.dynamics import lag_gradient_norms, recurrent_eigenvalues
+from rnnviz.engine.dynamics import cell_eigenvalues, lag_gradient_norms
 from rnnviz.engine.model import StepResult
 from rnnviz.engine.stepping import layer_weights
 from rnnviz.engine.trace import grad_norm_per_step
@@ -55,14 +57,14 @@ def gradient_flow_view(session: Session, selection: Selection = Selection(),
     forward = result.trace.layer(sel.layer, sel.direction)
     backward = result.core_grads.layer(sel.layer, sel.direction)
     s = sel.sample
-    weights = layer_weights(result.trace.weights, sel.layer, sel.direction, np.float64)
+    weights = layer_weights(result.trace.weights, sel.layer, sel.direction, np.float64, mode=forward.mode)
     mask = None if result.trace.mask is None else result.trace.mask[:, s]
     lag = lag_gradient_norms(
         forward.mode, weights, forward.inputs[:, s], forward.h0[s],
         None if forward.c0 is None else forward.c0[s], mask, forward.reverse,
     )
-    spectrum = recurrent_eigenvalues(weights[1], forward.mode)
-    norms = grad_norm_per_step(backward.d_hidden[:, s])  # (T,)
+    spectrum = cell_eigenvalues(forward.mode, weights)
+    norms = grad_norm_per_step(session.model.core.cell.memory_gradient(backward)[:, s])  # (T,)
     return GradientFlowView(
         lags=lag.lags, lag_norms=lag.norms, eigenvalues=dict(spectrum.eigenvalues),
         spectral_radius=dict(spectrum.spectral_radius), grad_norm_per_step=norms,

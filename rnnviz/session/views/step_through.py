@@ -41,15 +41,17 @@ class EquationsView:
     reverse: bool = False  # the reverse direction: the step reads h_(t+1)
     x: np.ndarray | None = None  # (I_l,) this layer's input at t
     h_prev: np.ndarray | None = None  # (H,) the state the step read (h_(t-1); reverse: h_(t+1))
-    c_prev: np.ndarray | None = None  # (H,) lstm
+    c_prev: np.ndarray | None = None  # (S,) cells with a cell state (LSTM S = H; LRU 2H; selective H*N)
     preact: dict[str, np.ndarray] = field(default_factory=dict)  # gate -> (H,)
-    gates: dict[str, np.ndarray] = field(default_factory=dict)  # gate -> (H,) activations (rnn: none)
-    c: np.ndarray | None = None  # (H,) lstm: the cell state after the step
+    # gate -> (H,) activations (rnn: none), the spec's derived and display values (e.g. the LRU's Re λ)
+    gates: dict[str, np.ndarray] = field(default_factory=dict)
+    c: np.ndarray | None = None  # (S,) the cell state after the step
     h: np.ndarray | None = None  # (H,) the hidden state after the step
     masked: bool = False  # padded step: the state is carried over (h = h_prev, c = c_prev)
     h_computed: np.ndarray | None = None  # (H,) what the equations give (h unless the step is padding)
-    c_computed: np.ndarray | None = None  # (H,) lstm
-    terms: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # gate -> TERMS -> (H,)
+    c_computed: np.ndarray | None = None  # (S,) cells with a cell state
+    # gate -> TERMS -> (H,), the terms the cell's stacked layout has (minGRU: Wx, bx); {} outside that layout
+    terms: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
     @property
     def units(self) -> int:
@@ -125,18 +127,26 @@ class StepViews:
 
 
 def equation_terms(mode: str, weights: Weights, x: np.ndarray, h_prev: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
-    """Each gate's pre-activation split into its four terms (each (H,)):
+    """Each gate's pre-activation split into its terms (each (H,)):
 
         a_k = W_ik x_t + b_ik + W_hk h_prev + b_hk      (gru n: W_in x_t + b_in + r ⊙ (W_hn h_prev + b_hn))
 
-    for the gate blocks k of ``weights`` = (W_ih (G*H, I), W_hh (G*H, H), b_ih, b_hh)."""
-    W_ih, W_hh, b_ih, b_hh = (np.asarray(a, dtype=np.float64) for a in weights)
-    hidden = W_hh.shape[1]
-    from_input, from_hidden = W_ih @ x, W_hh @ h_prev  # (G*H,)
+    for the gate blocks k of ``weights`` = (W_ih (G*H, I), W_hh (G*H, H), b_ih, b_hh): the terms the
+    cell's stacked layout has (minGRU and minLSTM have no W_hh: Wx and bx). A cell outside that layout
+    (LRU, selective) has no such split: {}."""
+    spec = cell_spec(mode)
+    if not spec.stacked:
+        return {}
+    arrays = {kind: np.asarray(a, dtype=np.float64) for kind, a in zip(spec.param_kinds(), weights)}
+    hidden = len(h_prev)
+    from_input = arrays["weight_ih"] @ x  # (G*H,)
+    from_hidden = arrays["weight_hh"] @ h_prev if "weight_hh" in arrays else None
     terms = {}
     for k, gate in enumerate(gate_names(mode)):
         rows = slice(k * hidden, (k + 1) * hidden)
-        terms[gate] = {"Wx": from_input[rows], "bx": b_ih[rows], "Wh": from_hidden[rows], "bh": b_hh[rows]}
+        terms[gate] = {"Wx": from_input[rows], "bx": arrays["bias_ih"][rows]}
+        if from_hidden is not None:
+            terms[gate].update(Wh=from_hidden[rows], bh=arrays["bias_hh"][rows])
     return terms
 
 
@@ -186,8 +196,10 @@ def bptt_view(stepper: StepThrough, t: int, grad_norm: np.ndarray, steps_taken: 
     return BpttView(
         grad_norm=grad_norm, t=t, clip=stepper.clip, steps_taken=steps_taken,
         d_hidden_from_output=step.d_hidden_from_output, d_hidden_from_next=step.d_hidden_from_next,
-        local=dict(step.local), contribution={k: step.contribution[k] for k in ("W_ih", "W_hh")},
-        accumulated={k: step.accumulated[k] for k in ("W_ih", "W_hh")}, cut=step.cut, match=match,
+        local=dict(step.local),
+        contribution={k: step.contribution[k] for k in ("W_ih", "W_hh") if k in step.contribution},
+        accumulated={k: step.accumulated[k] for k in ("W_ih", "W_hh") if k in step.accumulated}, cut=step.cut,
+        match=match,
     )
 
 

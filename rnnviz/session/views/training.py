@@ -48,7 +48,8 @@ class HiddenView:
 @dataclass(frozen=True)
 class GatesView:
     cell: str
-    gates: dict[str, np.ndarray]  # name -> (T, H): lstm i, f, g, o, cell_state; gru r, z, n; rnn none
+    gates: dict[str, np.ndarray]  # name -> (T, H): lstm i, f, g, o, cell_state; gru r, z, n; rnn none;
+    # the cell state is (T, S): S = H for the LSTM, 2H for the LRU, H*N for the selective layer
     time: TimeAxis
 
     @property
@@ -60,7 +61,7 @@ class GatesView:
 
 @dataclass(frozen=True)
 class GradientsView:
-    grad_norm_per_step: np.ndarray  # (T,) ||dL/dh_t|| of the selected sample
+    grad_norm_per_step: np.ndarray  # (T,) ||dL/dh_t|| of the selected sample (LRU, selective: ||dL/dc_t||)
     time: TimeAxis
 
 
@@ -123,9 +124,15 @@ def gradients_view(snapshot: Snapshot) -> GradientsView:
     return GradientsView(np.asarray(snapshot.grad_norm_per_step, dtype=float), _time(snapshot))
 
 
+HEAD_KEYS = ("W_out", "b_out")
+
+
 def _ordered(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The recurrent layer's arrays first (W_ih, W_hh, b_ih, b_hh), then the head's, by name."""
-    keys = [k for k in RECURRENT_ORDER if k in arrays] + sorted(k for k in arrays if k not in RECURRENT_ORDER)
+    """The recurrent layer's arrays first (W_ih, W_hh, b_ih, b_hh; a cell outside the stacked layout:
+    its own kinds in layout order), then the head's."""
+    recurrent = [k for k in RECURRENT_ORDER if k in arrays] + [
+        k for k in arrays if k not in RECURRENT_ORDER and k not in HEAD_KEYS]
+    keys = recurrent + [k for k in HEAD_KEYS if k in arrays]
     return {k: np.asarray(arrays[k]) for k in keys}
 
 

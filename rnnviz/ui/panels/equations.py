@@ -211,29 +211,37 @@ class EquationsPanel(Panel):
 
         j = f"[{unit}]"
         h_read, c_read = "h" + sub(previous(cell.reverse)), "c" + sub(previous(cell.reverse))
+        per_unit = per_unit_state(cell)
         lines.append(f"<p>{X_T} = {vector(cell.x, None, limit=6)}&nbsp;&nbsp; numbers for unit {unit}:"
                      f" {h_read}{j} = {number(cell.h_prev[unit])}"
-                     + ("" if cell.c_prev is None else f", {c_read}{j} = {number(cell.c_prev[unit])}")
+                     + ("" if not per_unit else f", {c_read}{j} = {number(cell.c_prev[unit])}")
                      + "</p>")
         spec = cell_spec(self.mode)
         values = {name: number(float(v[unit])) for name, v in unit_values(cell).items()}
         for gate in spec.gates:
-            terms = cell.terms[gate.name]
+            terms = cell.terms.get(gate.name)  # None: not a sum of stacked terms (LRU, selective)
             act = gate.activation
-            parts = [float(terms[k][unit]) for k in TERMS]
-            if gate.hidden_scaled_by:  # e.g. GRU n: W_in x + b_in + r ⊙ (W_hn h + b_hn)
-                inner = f"{signed_sum(parts[:2])} + {values[gate.hidden_scaled_by]} · ({signed_sum(parts[2:])})"
+            pre = number(cell.preact[gate.name][unit])
+            if terms is None:
+                numbers = f"= {act}({pre})" if act else ""
             else:
-                inner = signed_sum(parts)
+                parts = [float(terms[k][unit]) for k in TERMS if k in terms]
+                if gate.hidden_scaled_by:  # e.g. GRU n: W_in x + b_in + r ⊙ (W_hn h + b_hn)
+                    inner = f"{signed_sum(parts[:2])} + {values[gate.hidden_scaled_by]} · ({signed_sum(parts[2:])})"
+                else:
+                    inner = signed_sum(parts)
+                numbers = f"= {act}({inner}) = {act}({pre})" if act else f"= {inner}"
             row(gate_line(self.mode, gate.name, cell.reverse) + f"&nbsp;&nbsp;<span style='color:{self.theme.muted}'>"
-                f"({gate.word})</span>",
-                f"= {act}({inner}) = {act}({number(cell.preact[gate.name][unit])}) = <b>{values[gate.output]}</b>")
+                f"({gate.word})</span>", f"{numbers} = <b>{values[gate.output]}</b>")
         for update in spec.updates:
+            if not update.numbers:  # one unit's state is a vector (the selective layer's N numbers)
+                row(equation_html(read_by(update.equation, cell.reverse)), "(a vector per unit: see the heatmap below)")
+                continue
             row(equation_html(read_by(update.equation, cell.reverse)),
                 f"= {update.numbers.format(**values)} = <b>{values[update.result]}</b>")
         if cell.masked:  # the sequence has ended: the step's result is dropped, the state carried over
             carried = f"{H_T} = {h_read} = <b>{number(cell.h[unit])}</b>"
-            if cell.c is not None:
+            if per_unit:
                 carried += f",&nbsp;&nbsp;{C_T} = {c_read} = <b>{number(cell.c[unit])}</b>"
             row("padding: the state is carried over, the result above is not used", carried)
         if cell.units <= FULL_VECTORS:
@@ -244,12 +252,13 @@ class EquationsPanel(Panel):
         """Every unit's pre-activations, activations and states: the whole vectors at t."""
         h_read, c_read = "h" + sub(previous(cell.reverse)), "c" + sub(previous(cell.reverse))
         columns: list[tuple[str, np.ndarray]] = [(h_read, cell.h_prev)]
-        if cell.c_prev is not None:
+        per_unit = per_unit_state(cell)
+        if per_unit:
             columns.append((c_read, cell.c_prev))
         for gate in cell_spec(self.mode).gates:  # the gates; a vanilla RNN's pre-activation
             values = cell.preact if gate.kind == "hidden" else cell.gates
             columns.append((gate.name + sub("t"), values[gate.name]))
-        if cell.c is not None:
+        if per_unit:
             columns.append((C_T, cell.c))
         columns.append((H_T, cell.h))
         head = "".join(f"<th>&nbsp;{name}&nbsp;</th>" for name, _ in columns)
@@ -264,10 +273,12 @@ class EquationsPanel(Panel):
     def _draw_vectors(self, cell: EquationsView) -> None:
         read = "t+1" if cell.reverse else "t-1"
         rows: list[tuple[str, np.ndarray]] = [(f"h_{read}", cell.h_prev)]
-        if cell.c_prev is not None:
+        per_unit = per_unit_state(cell)  # a wider state (LRU, selective) does not fit the unit columns
+        if per_unit:
             rows.append((f"c_{read}", cell.c_prev))
-        rows += [(name, value) for name, value in cell.gates.items()]
-        if cell.c is not None:
+        shown = cell_spec(self.mode).gate_names  # not the display values the equations' numbers use
+        rows += [(name, value) for name, value in cell.gates.items() if name in shown]
+        if per_unit:
             rows.append(("c_t", cell.c))
         rows.append(("h_t", cell.h))
         self._rows_shown = rows
@@ -295,7 +306,8 @@ class EquationsPanel(Panel):
         shown = list(self._rows_shown)
         for gate in cell.gate_names:
             names = term_names(self.mode, gate, "t+1" if cell.reverse else "t-1")
-            shown += [(name, cell.terms[gate][term]) for name, term in zip(names, TERMS)]
+            terms = cell.terms.get(gate, {})
+            shown += [(name, terms[term]) for name, term in zip(names, TERMS) if term in terms]
             shown.append((f"preact_{gate}", cell.preact[gate]))
         for name, values in shown:
             rows.append([name, cell.t, *np.asarray(values, dtype=float).tolist()])
@@ -318,3 +330,8 @@ def unit_values(cell: EquationsView) -> dict[str, np.ndarray]:
     if cell.c is not None:
         values.update(c_prev=cell.c_prev, c=cell.c_computed)
     return values
+
+
+def per_unit_state(cell: EquationsView) -> bool:
+    """The cell state has one value per unit (the LSTM), so it fits the per-unit columns and rows."""
+    return cell.c is not None and len(cell.c) == cell.units

@@ -14,6 +14,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from rnnviz.engine.cells import CellSpec, cell_spec, cell_specs
+from rnnviz.engine.cells.base import KIND_RANGES
 from rnnviz.session.views.training import GatesView, gates_view
 from rnnviz.ui import colormaps
 from rnnviz.ui.panels.base import IndexAxis, Panel, Rows, _let_shrink, nice_ceiling
@@ -30,25 +31,27 @@ GROUP_GAP = 10  # px between two groups of strips: their colour bars' end labels
 @dataclass
 class GateGroup:
     names: tuple[str, ...]
-    kind: str  # "gate" [0, 1] | "candidate" [-1, 1] | "cell" symmetric about zero
+    kind: str  # "gate" [0, 1] | "candidate" [-1, 1] | "linear", "cell" symmetric about zero | "positive" [0, max]
     images: list[pg.ImageItem]
     bar: pg.ColorBarItem
 
 
 def fixed_levels(kind: str) -> tuple[float, float] | None:
-    return {"gate": (0.0, 1.0), "candidate": (-1.0, 1.0)}.get(kind)
+    return KIND_RANGES.get(kind)
+
+
+BAR_LABELS = {"gate": "gate value", "linear": "value", "positive": "value"}
 
 
 def gate_groups(spec: CellSpec) -> list[tuple[tuple[str, ...], str, str]]:
     """(strip names, colour-bar kind, colour-bar label) for each group of strips sharing one colour
-    bar: the gates, the candidates, the cell state."""
-    gates = tuple(g.name for g in spec.gates if g.kind == "gate")
-    candidates = tuple(g.name for g in spec.gates if g.kind == "candidate")
+    bar: the gates (and derived values in [0, 1], minLSTM's f′ i′), the candidates, the unbounded values
+    (minGRU's h̃, the LRU's input drive), the positive ones (the selective layer's Δ), the cell state."""
     groups = []
-    if gates:
-        groups.append((gates, "gate", "gate value"))
-    if candidates:
-        groups.append((candidates, "candidate", candidates[0] if len(candidates) == 1 else "candidate"))
+    for kind in ("gate", "candidate", "linear", "positive"):
+        names = tuple(g.name for g in spec.shown_values if g.kind == kind)
+        if names:
+            groups.append((names, kind, BAR_LABELS.get(kind) or (names[0] if len(names) == 1 else kind)))
     if spec.has_cell_state:
         groups.append(((CELL_STATE,), "cell", "c_t"))
     return groups
@@ -56,7 +59,7 @@ def gate_groups(spec: CellSpec) -> list[tuple[tuple[str, ...], str, str]]:
 
 def gate_label(spec: CellSpec, name: str) -> str:
     """Two-line name of a strip: the symbol in bold, then what it is."""
-    symbol, meaning = ("c", "cell state") if name == CELL_STATE else (name, spec.gate(name).short_word)
+    symbol, meaning = ("c", spec.state_word) if name == CELL_STATE else (name, spec.gate(name).short_word)
     return f"<b>{symbol}</b><br><span style='font-size:9pt'>{meaning}</span>"
 
 
@@ -143,7 +146,7 @@ class GatesPanel(Panel):
         return bar
 
     def _colormap(self, kind: str) -> pg.ColorMap:
-        if kind == "gate":
+        if kind in ("gate", "positive"):
             return colormaps.sequential(self.theme.sequential_map)
         return colormaps.diverging(self.theme.diverging_map)
 
@@ -180,29 +183,34 @@ class GatesPanel(Panel):
                 self.message.setText(text, color=self.theme.foreground, size=self.theme.label_size)
             return
         steps, units = view.shape
-        shape_changed = self._shape.get(kind) != (steps, units)
+        state_units = np.shape(view.gates.get(CELL_STATE, np.zeros((0, units))))[1]  # S: c_t may be wider than h_t
+        shape_changed = self._shape.get(kind) != (steps, units, state_units)
         for group in self.groups[kind]:
             for gate, image in zip(group.names, group.images):
-                image.setImage(view.gates[gate], autoLevels=False)  # (T, H)
+                image.setImage(view.gates[gate], autoLevels=False)  # (T, H); the cell state (T, S)
                 if shape_changed:
-                    image.setRect(-0.5, -0.5, steps, units)
+                    image.setRect(-0.5, -0.5, steps, np.shape(view.gates[gate])[1])
             self.set_bar_levels(group.bar, self.levels(group, view), middle=len(group.names) > 1)
         self.set_time_axis(self.time_holders[kind], view.time, self.time_axes[kind])
         for shade in self.shades[kind]:
             shade.show(view.time.padding_start, steps)
         if shape_changed:
-            self._shape[kind] = (steps, units)
-            for plot in self.plots[kind]:
-                self.set_ranges(plot, (-0.5, steps - 0.5), (-0.5, units - 0.5))
+            self._shape[kind] = (steps, units, state_units)
+            names = [name for group in self.groups[kind] for name in group.names]
+            for plot, name in zip(self.plots[kind], names):
+                rows = state_units if name == CELL_STATE else units
+                self.set_ranges(plot, (-0.5, steps - 0.5), (-0.5, rows - 0.5))
 
     @staticmethod
     def levels(group: GateGroup, view: GatesView) -> tuple[float, float]:
-        """Fixed for the gates and candidates; for the cell state +-(a round number >= max |c_t|),
-        which changes only now and then while training, not every frame."""
+        """Fixed for the gates and candidates; for the cell state and unbounded values +-(a round number
+        >= the largest magnitude), for positive values [0, that number]: they change only now and then
+        while training, not every frame."""
         levels = fixed_levels(group.kind)
         if levels is None:
-            largest = colormaps.symmetric_levels(view.gates[group.names[0]])[1]
-            levels = (-nice_ceiling(largest), nice_ceiling(largest))
+            largest = max(colormaps.symmetric_levels(view.gates[name])[1] for name in group.names)
+            top = nice_ceiling(largest) if largest > 0 else 1.0
+            levels = (0.0, top) if group.kind == "positive" else (-top, top)
         return levels
 
     def shown_gates(self) -> tuple[str, ...]:
@@ -215,9 +223,8 @@ class GatesPanel(Panel):
         gates = self.shown_gates()
         if not gates:
             return [["timestep"]]
-        arrays = [self.view.gates[g] for g in gates]  # each (T, H)
-        units = arrays[0].shape[1]
-        header = ["timestep", *[f"{g}[{u}]" for g in gates for u in range(units)]]
+        arrays = [self.view.gates[g] for g in gates]  # each (T, H); the cell state (T, S)
+        header = ["timestep", *[f"{g}[{u}]" for g, a in zip(gates, arrays) for u in range(a.shape[1])]]
         rows: Rows = [header]
         for t in range(arrays[0].shape[0]):
             rows.append([t, *np.concatenate([a[t] for a in arrays]).tolist()])

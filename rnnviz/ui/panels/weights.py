@@ -16,12 +16,14 @@ import pyqtgraph as pg
 from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtWidgets import QCheckBox
 
+from rnnviz.engine.cells import cell_spec
 from rnnviz.session.views.training import WeightsView, weights_view
 from rnnviz.ui import colormaps
 from rnnviz.ui.panels.base import Panel, Rows, nice_ceiling
 from rnnviz.ui.theme import Theme
 
 RECURRENT_ORDER = ("W_ih", "W_hh", "b_ih", "b_hh")
+HEAD_KEYS = ("W_out", "b_out")  # everything else is the recurrent layer's (a cell's own kinds: nu, B_re, ...)
 BIAS_KEYS = ("b_ih", "b_hh")
 BIASES = "biases"
 X_LABELS = {"W_ih": "input", "W_hh": "h_(t-1)", BIASES: "bias"}
@@ -106,8 +108,9 @@ class WeightsPanel(Panel):
 
     def draw(self, view: WeightsView) -> None:
         heatmaps = self.heatmaps(self.shown(view))
-        if tuple(heatmaps) != self._layout_keys:
-            self._build_layout(tuple(heatmaps))
+        layout_keys = tuple((key, matrix.shape[0]) for key, (matrix, _) in heatmaps.items())
+        if layout_keys != self._layout_keys:
+            self._build_layout(layout_keys, view.cell)
         gradients = self.show_gradients.isChecked()
         self.set_page_title(self.page, "Weight gradients  dL/dW" if gradients else "Weights")
         for key, (matrix, column_labels) in heatmaps.items():
@@ -177,7 +180,7 @@ class WeightsPanel(Panel):
             self.page.ci.layout.setRowStretchFactor(1, 3)
             self.page.ci.layout.setRowStretchFactor(2, 2 if head_rows > 4 else 1)
 
-    def _build_layout(self, keys: tuple[str, ...]) -> None:
+    def _build_layout(self, layout_keys: tuple[tuple[str, int], ...], cell: str) -> None:
         """Only when the set of matrices changes (another model), never per frame."""
         if self._layout_keys is not None:
             old = self.page
@@ -186,8 +189,10 @@ class WeightsPanel(Panel):
             self.remove_page(old)
         self.views, self.bars, self._rows, self._subs = {}, [], [], []
         self._stretch = None
-        recurrent = [k for k in keys if k in RECURRENT_ORDER or k == BIASES]
-        head = [k for k in keys if k not in recurrent]
+        keys = [key for key, _ in layout_keys]
+        rows = dict(layout_keys)  # matrices with other row counts (the selective layer's W_B) get their own axis
+        head = [k for k in keys if k in HEAD_KEYS]
+        recurrent = [k for k in keys if k not in head]
         for row_index, row_keys in enumerate((recurrent, head), start=1):
             if not row_keys:
                 continue
@@ -195,7 +200,8 @@ class WeightsPanel(Panel):
             sub.layout.setHorizontalSpacing(3)
             images, first = [], None
             for index, key in enumerate(row_keys):
-                view = self._add_matrix(sub, index, key, first)
+                same_rows = first is not None and rows[key] == rows[row_keys[0]]
+                view = self._add_matrix(sub, index, key, first if same_rows else None, cell)
                 first = first or view.plot
                 images.append(view.image)
                 self.views[key] = view
@@ -206,12 +212,14 @@ class WeightsPanel(Panel):
             self.bars.append(bar)
             self._rows.append(row_keys)
             self._subs.append(sub)
-        self._layout_keys = keys
+        self._layout_keys = layout_keys
         self.restyle(self.theme)
 
-    def _add_matrix(self, sub: pg.GraphicsLayout, col: int, key: str, first: pg.PlotItem | None) -> MatrixView:
+    def _add_matrix(self, sub: pg.GraphicsLayout, col: int, key: str, first: pg.PlotItem | None,
+                    cell: str) -> MatrixView:
         recurrent = key in RECURRENT_ORDER or key == BIASES
-        x_label = X_LABELS.get(key, "hidden unit" if key.upper().startswith("W") else "bias")
+        x_label = (X_LABELS.get(key) or cell_spec(cell).column_words.get(key)
+                   or ("hidden unit" if key == "W_out" else "bias" if key == "b_out" else "value"))
         plot = self.add_plot(sub, 0, col, {"title": key, "bottom": x_label}, index_axes=("left", "bottom"))
         if first is not None:  # the row shares one row axis, named on its first matrix
             plot.setYLink(first)
