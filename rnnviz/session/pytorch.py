@@ -79,11 +79,7 @@ def load_pytorch_weights(model_or_session: Any, path: str | os.PathLike) -> Load
     non-numeric arrays, or does not fit the core.
     """
     model = _model_of(model_or_session)
-    if model.core.cell.pytorch_module is None:
-        raise WeightsFileError(
-            f"{model.core.cell.title} has no PyTorch module whose weights could be loaded (only "
-            f"{pytorch_modules()} have one); train it here, or choose one of those cells to import weights"
-        )
+    _require_pytorch_module(model, "import", "train it here, or choose one of those cells to import weights")
     path = Path(path).expanduser()
     arrays, ignored = recurrent_arrays(read_weights(path), path.name)
     expected = model.core.param_shapes()
@@ -103,6 +99,8 @@ def save_pytorch_weights(model_or_session: Any, path: str | os.PathLike) -> Path
     """Write the core's weights under PyTorch's names to ``path`` (.safetensors or .npz), atomically;
     ``torch.nn.RNN/LSTM/GRU(...).load_state_dict`` of the same settings accepts the file."""
     model = _model_of(model_or_session)
+    _require_pytorch_module(model, "export", "its parameters are in the session's model.npz, named as the "
+                            "README's table of the cells lists them")
     path = Path(path).expanduser()
     if path.suffix.lower() not in SUFFIXES:
         raise WeightsFileError(f"{path.name}: give a file name ending in .safetensors or .npz")
@@ -129,6 +127,14 @@ def save_pytorch_weights(model_or_session: Any, path: str | os.PathLike) -> Path
         staging.unlink(missing_ok=True)
         raise
     return path
+
+
+def _require_pytorch_module(model: SequenceModel, action: str, what_to_do: str) -> None:
+    """WeightsFileError for a cell PyTorch has no module for (minGRU, minLSTM, LRU, selective)."""
+    cell = model.core.cell
+    if cell.pytorch_module is None:
+        raise WeightsFileError(f"{cell.title} has no PyTorch module to {action} weights for (only "
+                               f"{pytorch_modules()} have one); {what_to_do}")
 
 
 def read_weights(path: str | os.PathLike, max_bytes: int = MAX_WEIGHTS_BYTES) -> dict[str, np.ndarray]:

@@ -11,7 +11,7 @@ from rnnviz.session.checks import gradient_check
 from rnnviz.session.compare import Comparison
 from rnnviz.session.config import ConfigError, SessionConfig
 from rnnviz.session.evaluation import evaluate
-from rnnviz.session.pytorch import WeightsFileError, load_pytorch_weights
+from rnnviz.session.pytorch import WeightsFileError, load_pytorch_weights, save_pytorch_weights
 from rnnviz.session.session import Session
 from rnnviz.session.stepper import StepThrough
 from rnnviz.session.views.gradient_flow import gradient_flow_view
@@ -122,5 +122,8 @@ def test_settings_the_new_cells_cannot_take_are_refused_with_the_reason(tmp_path
     session = Session(SessionConfig(cell="lru", hidden_size=3))
     path = tmp_path / "weights.npz"
     np.savez(path, weight_ih_l0=np.zeros((3, 1)))
-    with pytest.raises(WeightsFileError, match="LRU has no PyTorch module.*nn.RNN/nn.LSTM/nn.GRU"):
+    with pytest.raises(WeightsFileError, match="LRU has no PyTorch module to import weights for.*nn.RNN/nn.LSTM"):
         load_pytorch_weights(session, path)
+    with pytest.raises(WeightsFileError, match="LRU has no PyTorch module to export weights for.*model.npz"):
+        save_pytorch_weights(session, tmp_path / "lru.safetensors")
+    assert not (tmp_path / "lru.safetensors").exists()
