@@ -57,7 +57,7 @@ def network_shape(config: SessionConfig, task: Any, seq_len: int, batch_size: in
         seq_len=seq_len, batch_size=config.batch_size if batch_size is None else batch_size,
         input_size=task.input_size, hidden_size=config.hidden_size, output_size=task.output_size,
         num_layers=config.num_layers, num_directions=2 if config.bidirectional else 1,
-        num_gates=CELLS[config.cell].num_gates, itemsize=np.dtype(config.dtype).itemsize,
+        num_gates=CELLS[config.cell].trace_blocks, itemsize=np.dtype(config.dtype).itemsize,
         optimizer_buffers=len(OPTIMIZERS[ENGINE_OPTIMIZERS[config.optimizer]].buffers),
     )
 

@@ -25,10 +25,16 @@ SHAPES = [
     ("lstm", 20, 256, 97, 16, 97, 1, False, "float32", "sgd_momentum"),
     ("gru", 50, 128, 2, 128, 1, 1, False, "float32", "adam"),
     ("gru", 30, 64, 40, 64, 40, 2, True, "float64", "rmsprop"),
+    ("mingru", 50, 128, 2, 128, 1, 1, False, "float32", "adam"),
+    ("minlstm", 30, 64, 40, 64, 40, 2, True, "float64", "rmsprop"),
+    ("lru", 50, 128, 2, 128, 1, 1, False, "float32", "adam"),
+    ("lru", 30, 64, 40, 64, 40, 2, True, "float64", "sgd"),
+    ("selective", 50, 64, 2, 64, 1, 1, False, "float32", "adam"),
+    ("selective", 30, 32, 40, 32, 40, 2, True, "float64", "rmsprop"),
 ]
 
 
-def measured_peak(mode, T, B, I, H, O, L, D, dtype, optimizer) -> int:
+def measured_peak(mode, T, B, I, H, O, L, D, dtype, optimizer, scan=False) -> int:
     """tracemalloc's peak (NumPy reports every array to it) over building the model and trainer,
     two training steps and an inspection of a view batch: bytes requested, independent of the CPU."""
     rng = np.random.default_rng(0)
@@ -39,7 +45,7 @@ def measured_peak(mode, T, B, I, H, O, L, D, dtype, optimizer) -> int:
     try:
         base = tracemalloc.get_traced_memory()[0]
         config = ModelConfig(mode=mode, input_size=I, hidden_size=H, output_size=O, num_layers=L,
-                             bidirectional=D, io="many_to_many", loss="cross_entropy", dtype=dtype)
+                             bidirectional=D, io="many_to_many", loss="cross_entropy", dtype=dtype, scan=scan)
         trainer = Trainer(SequenceModel(config), TrainConfig(optimizer=optimizer, batch_size=B, lr=1e-3))
         for _ in range(2):
             trainer.step(inputs, targets)
@@ -50,13 +56,19 @@ def measured_peak(mode, T, B, I, H, O, L, D, dtype, optimizer) -> int:
         work_buffers.buffers.clear()
 
 
-@pytest.mark.parametrize("case", SHAPES, ids=[f"{c[0]}-{c[8]}-L{c[6]}{'-bi' if c[7] else ''}" for c in SHAPES])
-def test_the_estimate_bounds_what_training_allocates(case):
+CASES = [(case, False) for case in SHAPES] + [(case, True) for case in SHAPES if CELLS[case[0]].scannable]
+
+
+@pytest.mark.parametrize("case,scan", CASES, ids=[f"{c[0]}-{c[8]}-L{c[6]}{'-bi' if c[7] else ''}{'-scan' if s else ''}"
+                                                  for c, s in CASES])
+def test_the_estimate_bounds_what_training_allocates(case, scan):
+    """The parallel scan (linear cells) works on copies of the recurrence's multipliers and drives:
+    the estimate covers it too."""
     mode, T, B, I, H, O, L, D, dtype, optimizer = case
-    shape = NetworkShape(T, B, I, H, O, L, 2 if D else 1, CELLS[mode].num_gates, np.dtype(dtype).itemsize,
+    shape = NetworkShape(T, B, I, H, O, L, 2 if D else 1, CELLS[mode].trace_blocks, np.dtype(dtype).itemsize,
                          len(OPTIMIZERS[optimizer].buffers))
     estimate = training_estimate(shape, view_batch=VIEW_BATCH).total
-    peak = measured_peak(*case)
+    peak = measured_peak(*case, scan=scan)
     arrays = estimate - FIXED_OVERHEAD  # tracemalloc sees NumPy's arrays; the overhead is for the rest
     assert peak <= arrays, f"measured {peak / 2**20:.1f} MiB > estimated {arrays / 2**20:.1f} MiB for arrays"
     # and it does not refuse what would fit: past the fixed overhead, at most 2.5x the real need

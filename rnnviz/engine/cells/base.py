@@ -268,6 +268,9 @@ class CellSpec:
     # h_t = a_t ⊙ h_(t-1) + b_t with a_t, b_t free of the state: the kernel can run an associative scan
     # (``Recurrent(..., scan=True)``, rnnviz/engine/scan.py)
     scannable: bool = False
+    # the trace's size per hidden unit, timestep and sample in gate blocks, for the memory estimate
+    # (rnnviz/engine/memory.py); None: num_gates. Measured for each cell in tests/engine/test_memory.py
+    memory_blocks: int | None = None
     # The eigenvalues of the recurrence that do not depend on the input, by name (the LRU: its λ);
     # None: each H x H gate block of W_hh (none for a cell without W_hh: its decay is input-dependent)
     eigenvalues: Callable[[Weights], dict[str, np.ndarray]] | None = None
@@ -361,6 +364,11 @@ class CellSpec:
             if gate.name == name:
                 return gate
         raise EngineError(f"{self.title} has no gate {name!r}; its gates are {', '.join(self.block_names)}")
+
+    @property
+    def trace_blocks(self) -> int:
+        """Gate blocks' worth of trace per hidden unit (``memory_blocks``, else ``num_gates``)."""
+        return self.num_gates if self.memory_blocks is None else self.memory_blocks
 
     @property
     def carry_block(self) -> int | None:

@@ -254,6 +254,7 @@ SPEC = CellSpec(
     step_backward=step_backward, layout=layout, default_init=init, hidden_range=None, accumulate=accumulate,
     display_values=DISPLAY, state_size=lambda hidden: hidden * STATE_SIZE,
     state_word=f"state ({STATE_SIZE} per channel)", memory_state="c", scannable=True,
+    memory_blocks=STATE_SIZE + 2,  # the N-wide state, its decay and drive, and their gradients
     notes="Δ_t, B_t and C_t are computed from the input: the layer chooses what to write and what to keep.",
     column_words={"weight_in": "input", "weight_delta": "channel", "bias_delta": "b_Δ", "weight_B": "channel",
                   "weight_C": "channel", "A_log": "state n", "D": "D"},
