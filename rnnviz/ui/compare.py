@@ -1,16 +1,15 @@
 """Compare cell kinds (``comparison_cells()``: RNN, LSTM and GRU) trained side by side on the same task,
 seed and data.
 
-A worker thread steps a ``Comparison`` (rnnviz.session.compare: one session per cell, fed the same batches)
-and keeps its newest curves in an attribute; a GUI-thread timer draws them a few times a second.
-The worker never emits Qt signals, and closing the window stops it and waits for it.
+The comparison (rnnviz.session.compare: one session per cell, fed the same batches) trains in a process
+of its own (``rnnviz.session.work.run_comparison``), so it shares no GIL with the window; Play/Pause are
+messages to it, and its newest curves come back (latest wins) and are drawn a few times a second.
+Closing the window stops the process.
 
     loss per training step, one colour per cell kind        gradient norm per timestep (log)
 """
 from __future__ import annotations
 
-import threading
-import time
 from typing import Any
 
 import numpy as np
@@ -21,55 +20,12 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 
 from rnnviz.engine.cells import cell_spec, comparison_cells
 from rnnviz.session.config import SessionConfig
+from rnnviz.session.work import ComparePlay, run_comparison
 from rnnviz.ui import theme as theming
+from rnnviz.ui.jobs import JobRunner
 
 REDRAW_MS = 150
 PLAY_TEXT = "▶ Train side by side"
-
-
-class CompareWorker(threading.Thread):
-    """Trains the comparison until stopped; ``latest`` holds the newest curves (a fresh copy)."""
-
-    def __init__(self, comparison: Any, curve_interval: float = 0.1) -> None:
-        super().__init__(name="rnnviz-compare", daemon=True)
-        self.comparison = comparison
-        self.curve_interval = curve_interval
-        self.running = threading.Event()
-        self.stopping = threading.Event()
-        self.latest: Any = None
-        self.error: str | None = None
-        self._lock = threading.Lock()
-
-    def run(self) -> None:
-        try:
-            self._publish()
-            last = time.perf_counter()
-            while not self.stopping.is_set():
-                if not self.running.wait(0.05):
-                    continue
-                self.comparison.step()
-                if time.perf_counter() - last >= self.curve_interval:
-                    self._publish()
-                    last = time.perf_counter()
-            self._publish()
-        except Exception as exc:  # shown in the window; the app carries on
-            self.error = f"{type(exc).__name__}: {exc}"
-
-    def _publish(self) -> None:
-        curves = self.comparison.curves()
-        with self._lock:
-            self.latest = curves
-
-    def take(self) -> Any:
-        with self._lock:
-            curves, self.latest = self.latest, None
-        return curves
-
-    def stop(self, timeout: float = 3.0) -> bool:
-        self.stopping.set()
-        self.running.set()
-        self.join(timeout)
-        return not self.is_alive()
 
 
 class CompareWindow(QWidget):
@@ -77,25 +33,29 @@ class CompareWindow(QWidget):
 
     closed = Signal()
 
-    def __init__(self, base_config: SessionConfig, parent: QWidget | None = None) -> None:
+    def __init__(self, base_config: SessionConfig, parent: QWidget | None = None,
+                 jobs: JobRunner | None = None) -> None:
         super().__init__(parent)
-        from rnnviz.session.compare import Comparison
-
         self.setObjectName("compare_window")
         self.cells = comparison_cells()
         titles = [cell_spec(cell).title for cell in self.cells]
         self.setWindowTitle(f"Compare {', '.join(titles[:-1])} and {titles[-1]} — same task, seed and data"
                             if len(titles) > 1 else f"Train {titles[0]}")
         self.resize(1200, 560)
-        self.comparison = Comparison(base_config, cells=self.cells)
-        self.worker = CompareWorker(self.comparison)
+        self.base_config = base_config
         self.theme = theming.current_theme()
         self.curves_shown: Any = None
+        self._latest: Any = None
+        self.error: str | None = None
+        self.running = False
         self._build()
+        self.jobs = jobs or JobRunner(self)
+        self.job = self.jobs.start("comparison", run_comparison, base_config, self.cells, process=True)
+        self.job.progress.connect(self._curves_arrived)
+        self.job.failed.connect(self._failed)
         self.timer = QTimer(self)
         self.timer.setInterval(REDRAW_MS)
         self.timer.timeout.connect(self._redraw)
-        self.worker.start()
         self.timer.start()
 
     def _build(self) -> None:
@@ -108,6 +68,17 @@ class CompareWindow(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.play_button)
         top.addWidget(self.status, 1)
+        self._build_plots(theme)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.graphics, 1)
+        note = QLabel("Solid: training loss; dashed: held-out loss. Right: how strongly the loss reaches back "
+                      "to each timestep of the same held-out sequence.")
+        note.setWordWrap(True)
+        layout.addWidget(note)
+
+    def _build_plots(self, theme: theming.Theme) -> None:
+        """Loss per training step and gradient norm per timestep, one colour per cell kind."""
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground(theme.background)
         self.loss_plot = self.graphics.addPlot(row=0, col=0, title="loss")
@@ -135,30 +106,28 @@ class CompareWindow(QWidget):
         for plot in (self.loss_plot, self.grad_plot):
             plot.showGrid(x=True, y=True, alpha=0.25)
             plot.setMenuEnabled(False)
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(self.graphics, 1)
-        note = QLabel("Solid: training loss; dashed: held-out loss. Right: how strongly the loss reaches back "
-                      "to each timestep of the same held-out sequence.")
-        note.setWordWrap(True)
-        layout.addWidget(note)
-
-    @property
-    def running(self) -> bool:
-        return self.worker.running.is_set()
 
     def toggle(self) -> None:
-        if self.running:
-            self.worker.running.clear()
-        else:
-            self.worker.running.set()
+        self.running = not self.running
+        self.job.send(ComparePlay(self.running))
         self.play_button.setText("‖ Pause" if self.running else PLAY_TEXT)
         self.status.setText("Training…" if self.running else "Paused")
 
+    def _curves_arrived(self, curves: Any) -> None:
+        self._latest = curves
+
+    def _failed(self, message: str) -> None:
+        self.error = message
+        self.status.setText(f"Stopped: {message}")
+
+    @property
+    def step_count(self) -> int:
+        """Training steps of the newest curves drawn."""
+        curves = self.curves_shown or {}
+        return max((int(c.steps[-1]) for c in curves.values() if len(c.steps)), default=0)
+
     def _redraw(self) -> None:
-        if self.worker.error:
-            self.status.setText(f"Stopped: {self.worker.error}")
-        curves = self.worker.take()
+        curves, self._latest = self._latest, None
         if curves is None:
             return
         self.curves_shown = curves
@@ -176,12 +145,12 @@ class CompareWindow(QWidget):
             shown = np.where(np.isfinite(norms) & (norms > 0), norms, np.nan)
             if np.isfinite(shown).any():
                 lines["grad"].setData(np.arange(len(norms), dtype=float), shown, connect="finite")
-        step = max((int(curves[c].steps[-1]) for c in self.lines if len(curves[c].steps)), default=0)
-        if self.running:
-            self.status.setText(f"Training… step {step:,}")
+        if self.running and self.error is None:
+            self.status.setText(f"Training… step {self.step_count:,}")
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        """Stop the comparison's process (cancelled now; terminated if it has not stopped in a second)."""
         self.timer.stop()
-        self.worker.stop()
+        self.job.cancel()
         self.closed.emit()
         super().closeEvent(event)

@@ -10,6 +10,7 @@ class CursorLines:
 
     def __init__(self, color: str = "#d55e00") -> None:
         self.lines: list[pg.InfiniteLine] = []
+        self.plots: list[pg.PlotItem] = []  # where the lines are
         self.color = color
         self.timestep: int | None = None
 
@@ -22,6 +23,7 @@ class CursorLines:
             line.setPos(self.timestep)
         plot.addItem(line, ignoreBounds=True)
         self.lines.append(line)
+        self.plots.append(plot)
         return line
 
     def move(self, timestep: int | None) -> None:
@@ -30,6 +32,12 @@ class CursorLines:
             line.setVisible(timestep is not None)
             if timestep is not None:
                 line.setPos(float(timestep))
+
+    def follow(self, plots: list[pg.PlotItem]) -> None:
+        """Attach a line to each of ``plots`` that has none yet (panels build some plots when first needed)."""
+        for plot in plots:
+            if not any(plot is known for known in self.plots):
+                self.attach(plot)
 
     def positions(self) -> list[float]:
         return [line.value() for line in self.lines if line.isVisible()]

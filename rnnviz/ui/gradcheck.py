@@ -1,9 +1,11 @@
 """The gradient check dialog: finite differences against BPTT, one row per weight matrix.
 
-``checks.gradient_check`` runs in float64 on a frozen copy of the session, off the UI thread. Each
-checked entry passes when |BPTT − FD| ≤ atol + rtol·|FD|; the table shows per parameter its shape,
-how many entries were checked, and its worst entry: the error there, what is allowed there, their
-ratio (≤ 1 passes) and pass (green) or fail (red).
+The check (``rnnviz.session.work.run_gradient_check``: ``checks.gradient_check`` in float64) runs in a
+process of its own on a copy of the session, with a progress bar; closing the dialog cancels it at
+once (the process stops at its next loss evaluation, or is terminated). Each checked entry passes when
+|BPTT − FD| ≤ atol + rtol·|FD|; the table shows per parameter its shape, how many entries were checked,
+and its worst entry: the error there, what is allowed there, their ratio (≤ 1 passes) and pass (green)
+or fail (red).
 """
 from __future__ import annotations
 
@@ -16,15 +18,16 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QHeaderView,
     QLabel,
+    QProgressBar,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from rnnviz.session.checks import gradient_check
 from rnnviz.session.session import Session
-from rnnviz.ui.jobs import BackgroundJob
+from rnnviz.session.work import run_gradient_check
+from rnnviz.ui.jobs import Job, JobRunner
 
 COLUMNS = ("parameter", "shape", "checked", "worst entry", "|BPTT − FD|", "allowed", "ratio", "result")
 COLUMN_TIPS = {
@@ -38,7 +41,7 @@ PASS_COLOUR, FAIL_COLOUR = "#009e73", "#d55e00"
 
 
 class GradientCheckDialog(QDialog):
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, jobs: JobRunner | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("gradient_check_dialog")
         self.setWindowTitle("Gradient check: finite differences vs BPTT")
@@ -46,6 +49,9 @@ class GradientCheckDialog(QDialog):
         self.summary = QLabel("Checking…")
         self.summary.setObjectName("gradient_check_summary")
         self.summary.setWordWrap(True)
+        self.progress = QProgressBar()
+        self.progress.setObjectName("gradient_check_progress")
+        self.progress.setRange(0, 1000)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("gradient_check_table")
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
@@ -58,21 +64,43 @@ class GradientCheckDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
+        layout.addWidget(self.progress)
         layout.addWidget(self.table, 1)
         layout.addWidget(buttons)
         self.rows: list[Any] | None = None
-        self.job = BackgroundJob(self)
-        self.job.done.connect(lambda _tag, rows: self.show_rows(rows))
-        self.job.failed.connect(lambda _tag, text: self.summary.setText(f"The check failed: {text}"))
-        self.finished.connect(lambda _result: self.job.shutdown())
+        self.jobs = jobs or JobRunner(self)
+        self.job: Job | None = None
+        self.closed = False
+        self.finished.connect(lambda _result: self.cancel())
 
     def start(self, session: Session, max_entries: int = 40, seed: int = 0) -> None:
-        """Run the check on ``session`` (pass a frozen copy: it must not train meanwhile)."""
+        """Run the check on a copy of ``session`` in its own process (nothing here waits for it)."""
+        if self.closed:
+            return  # closed before the weights arrived
+        if self.job is not None:
+            self.job.cancel()  # a new check replaces the one running
         self.summary.setText(f"Checking up to {max_entries} entries of every parameter in float64…")
-        self.job.submit("gradient check", gradient_check, session, max_entries, seed)
+        self.job = self.jobs.start("gradient check", run_gradient_check, session, max_entries, seed, process=True)
+        self.job.progress.connect(self._progress)  # bound methods: never called once the dialog is gone
+        self.job.done.connect(self.show_rows)
+        self.job.failed.connect(self._failed)
+
+    def _progress(self, fraction: float) -> None:
+        self.progress.setValue(int(1000 * fraction))
+
+    def _failed(self, text: str) -> None:
+        self.summary.setText(f"The check failed: {text}")
+
+    def cancel(self) -> None:
+        """Closing the dialog stops the check (it never makes the window wait)."""
+        self.closed = True
+        if self.job is not None and self.job.running:
+            self.job.cancel()
 
     def show_rows(self, rows: list[Any]) -> None:
         self.rows = list(rows)
+        self.progress.setValue(self.progress.maximum())
+        self.progress.hide()
         self.table.setRowCount(len(self.rows))
         for r, row in enumerate(self.rows):
             for c, text in enumerate(row_texts(row)):
@@ -85,9 +113,8 @@ class GradientCheckDialog(QDialog):
                     item.setBackground(QBrush(colour))
                 self.table.setItem(r, c, item)
         self.summary.setText(summary_text(self.rows))
-        took = self.job.seconds.get("gradient check")
-        if took is not None:
-            self.summary.setToolTip(f"took {took:.2f} s")
+        if self.job is not None and self.job.seconds is not None:
+            self.summary.setToolTip(f"took {self.job.seconds:.2f} s")
 
     def all_passed(self) -> bool:
         return bool(self.rows) and all(row.passed for row in self.rows)

@@ -8,29 +8,35 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from rnnviz.session.config import SessionConfig
-from rnnviz.session.files import load_session
+from rnnviz.session.storage import SessionFileError
 from rnnviz.ui.main_window import MainWindow
 
 SIZE = (1440, 900)
+WAIT_MS = 120_000  # building, opening and training are done by the worker process
 
 
 def take_screenshot(path: str | Path, config: SessionConfig | None = None, session_path: str | None = None,
-                    train_steps: int = 0, settings_file: str | None = None) -> Path:
+                    train_steps: int = 0, settings_file: str | None = None,
+                    size: tuple[int, int] = SIZE) -> Path:
     """Build the window (from a saved session or a config), train ``train_steps`` steps, save a PNG."""
     app = QApplication.instance() or QApplication(["rnnviz"])
     settings = QSettings(settings_file, QSettings.Format.IniFormat) if settings_file else _scratch_settings()
     window = MainWindow(config or SessionConfig(), settings)
+    refused: list[str] = []
+    window.controller.refused.connect(lambda title, text: refused.append(f"{title}: {text}"))
     try:
-        window.resize(*SIZE)
+        window.resize(*size)
         window.show()
-        window.controller.wait_idle()
+        window.controller.wait_idle(WAIT_MS)
         if session_path is not None:
-            window.controller.replace_session(load_session(session_path))
-            window.controller.wait_idle()
-        session = window.controller.session
-        session.train(train_steps)
-        window.controller.wait_idle()
-        window.show_snapshot(session.snapshot(window.controller.selection))
+            window.open_session(session_path)
+            window.controller.wait_idle(WAIT_MS)
+        if refused:
+            raise SessionFileError(refused[0])
+        if train_steps:
+            window.controller.step(train_steps)
+            window.controller.wait_idle(WAIT_MS)
+        window.training_page.flush()
         _settle(app)
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -29,6 +29,7 @@ def test_scrub_back_shows_that_step_and_back_to_live_returns(qtbot, window):
     bar = window.rewind_bar
     qtbot.waitUntil(lambda: len(bar.steps) > 2 and bar.steps[-1] == 40, timeout=5000)
     assert bar.steps[0] == 0 and bar.slider.isEnabled()
+    assert f"live — {len(bar.steps)} recorded steps (0–40)" in bar.label.text()
     hidden = window.panels["hidden"]
     live_hidden = hidden.snapshot.hidden.copy()
 
@@ -60,3 +61,8 @@ def test_scrub_back_shows_that_step_and_back_to_live_returns(qtbot, window):
     # trained weights again, not step 0's: 41 Adam steps of lr 0.05 move states by >> any rounding
     assert np.max(np.abs(hidden.snapshot.hidden - expected)) > 1e-3
     assert not np.array_equal(hidden.snapshot.hidden, live_hidden)  # and one step further than before
+
+
+def test_a_fresh_session_has_one_recorded_step_in_the_singular(qtbot, window):
+    qtbot.waitUntil(lambda: window.rewind_bar.steps == [0], timeout=5000)
+    assert window.rewind_bar.label.text() == "live — 1 recorded step (step 0)"

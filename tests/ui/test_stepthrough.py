@@ -10,7 +10,6 @@ from rnnviz.session import presets
 from rnnviz.session.config import SessionConfig
 from tests.tolerances import assert_same_maths
 from tests.ui.conftest import module_window
-from rnnviz.session.session import Session
 from rnnviz.ui.main_window import STEP_TAB, TRAINING_TAB
 
 SMALL = dict(task="adding", task_params={"seq_len": 9}, cell="lstm", hidden_size=6, batch_size=8)
@@ -27,9 +26,11 @@ def shared(qapp, tmp_path_factory):
 def fresh(qtbot, shared):
     """The shared window, reset; tests take it out of the dict (a fixture value would keep it alive)."""
     win = shared["window"]
+    qtbot.waitUntil(lambda: win.controller.session is not None, timeout=10000)
     if win.controller.config != SessionConfig(**SMALL) or win.controller.session.step:
-        win.controller.replace_session(Session(SessionConfig(**SMALL)))
-    qtbot.waitUntil(lambda: win.last_snapshot is not None and not win.controller.busy, timeout=5000)
+        win.controller.new_session(SessionConfig(**SMALL))
+    qtbot.waitUntil(lambda: win.last_snapshot is not None and not win.controller.busy
+                    and win.controller.session.config == SessionConfig(**SMALL), timeout=10000)
     win.tabs.setCurrentIndex(TRAINING_TAB)
     del win
     yield shared

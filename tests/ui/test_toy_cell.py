@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from rnnviz.engine.cells import registered
 from rnnviz.session.config import SessionConfig
 from rnnviz.ui.gradcheck import GradientCheckDialog
-from rnnviz.ui.main_window import STEP_TAB
+from rnnviz.ui.main_window import STEP_TAB, TRAINING_TAB
 from tests.toy_cell import LEAK, LEAKY
 from tests.ui.conftest import module_window
 
@@ -39,6 +39,9 @@ def pick_the_toy_cell(qtbot, window):
     assert window.controller.config.cell == LEAKY.name
     qtbot.waitUntil(lambda: window.last_snapshot is not None and window.last_snapshot.cell == LEAKY.name
                     and not window.controller.busy, timeout=5000)
+    # a frame is drawn one panel per event-loop turn: wait until every training panel shows it
+    qtbot.waitUntil(lambda: window.tabs.currentIndex() != TRAINING_TAB or all(
+        panel.snapshot is window.last_snapshot for panel in window.training_panels.values()), timeout=5000)
 
 
 def test_the_network_dock_offers_it_and_the_panels_draw_it(qtbot, shared):

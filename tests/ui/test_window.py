@@ -54,13 +54,14 @@ def test_build_a_gru_press_play_and_watch_the_panels_change(qtbot, window):
 def test_pick_a_task_and_its_parameters(qtbot, window):
     box = window.task_controls.task_box
     box.setCurrentIndex(box.findData("parity"))
-    assert window.controller.session.task.name == "parity"
+    assert window.controller.config.task == "parity"
     qtbot.waitUntil(lambda: window.last_snapshot.task_name == "parity", timeout=5000)
+    assert window.controller.session.task.name == "parity"
     assert "parity" in window.task_controls.description.text().lower()
     seq_len = window.task_controls.findChild(type(window.training_controls.batch), "param_seq_len")
     seq_len.setValue(7)
-    assert window.controller.session.task.values["seq_len"] == 7
     qtbot.waitUntil(lambda: len(window.last_snapshot.hidden) == 7, timeout=5000)
+    assert window.controller.session.task.values["seq_len"] == 7
 
 
 def test_one_step_shortcut_and_space_to_play_and_pause(qtbot, window):
@@ -79,8 +80,10 @@ def test_learning_rate_change_applies_without_resetting(qtbot, window):
     window.controller.step(3)
     qtbot.waitUntil(lambda: window.last_snapshot.step == 3, timeout=5000)
     window.training_controls.lr.setValue(0.0005)
+    assert window.controller.config.lr == pytest.approx(0.0005)
     # decimal rounding in the spin box (and at most a log/exp round trip): a few ulps of 0.0005
-    assert window.controller.session.trainer.config.lr == pytest.approx(0.0005, rel=1e-9, abs=1e-15)
+    qtbot.waitUntil(lambda: window.controller.session.trainer.config.lr == pytest.approx(0.0005, rel=1e-9, abs=1e-15),
+                    timeout=5000)
     assert window.controller.session.step == 3
 
 
@@ -96,7 +99,7 @@ def test_architecture_change_asks_first_and_no_keeps_everything(qtbot, window):
     assert window.network_controls.hidden.value() == 8
     window.network_controls.hidden.setValue(12)
     click_answer(qtbot, message_box(window, "confirm"), QMessageBox.StandardButton.Yes)
-    assert window.controller.session.config.hidden_size == 12
+    qtbot.waitUntil(lambda: window.controller.session.config.hidden_size == 12, timeout=5000)
     assert window.controller.session.step == 0
 
 
@@ -119,8 +122,9 @@ def test_a_bad_session_file_gets_a_dialog_and_the_app_carries_on(qtbot, window, 
     session = window.controller.session
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(bad))
     window.open_action.trigger()
+    qtbot.waitUntil(lambda: message_box(window) is not None, timeout=5000)
     box = message_box(window)
-    assert box is not None and "not valid JSON" in box.text()
+    assert "not valid JSON" in box.text()
     click_answer(qtbot, box, QMessageBox.StandardButton.Ok)
     assert window.controller.session is session
     window.controller.step(1)
@@ -131,9 +135,9 @@ def test_a_bad_data_file_gets_a_dialog_and_keeps_the_task(qtbot, window, tmp_pat
     binary = tmp_path / "data.csv"
     binary.write_bytes(bytes(range(256)) * 10)
     window.task_controls.open_data_file(str(binary))
-    box = message_box(window)
-    assert box is not None
+    qtbot.waitUntil(lambda: message_box(window) is not None, timeout=5000)
     assert window.controller.session.task.name == "adding"
+    assert window.controller.config.task == "adding"
     assert window.task_controls.task_box.currentData() == "adding"
 
 
@@ -141,14 +145,15 @@ def test_save_and_reopen_a_session(qtbot, window, tmp_path):
     window.controller.step(4)
     qtbot.waitUntil(lambda: window.last_snapshot.step == 4 and not window.controller.busy, timeout=5000)
     trained = window.controller.session.model.state_dict()
-    assert window.save_session_to(tmp_path / "saved")
+    with qtbot.waitSignal(window.controller.saved, timeout=5000):
+        window.save_session_to(tmp_path / "saved")
     window.controller.reset()
     qtbot.waitUntil(lambda: window.last_snapshot.step == 0, timeout=5000)
-    assert window.open_session(tmp_path / "saved")
+    window.open_session(tmp_path / "saved")
     qtbot.waitUntil(lambda: window.last_snapshot.step == 4, timeout=5000)
     for name, value in window.controller.session.model.parameters().items():  # the trained weights, exactly
         np.testing.assert_array_equal(value, trained[name], err_msg=name)
-    assert str(tmp_path / "saved") in window._recent()
+    assert str(tmp_path / "saved") in window.files.recent()
 
 
 def test_a_diverging_run_pauses_and_says_what_to_do(qtbot, tmp_path):
@@ -162,6 +167,7 @@ def test_a_diverging_run_pauses_and_says_what_to_do(qtbot, tmp_path):
     qtbot.waitUntil(lambda: message_box(win) is not None, timeout=20000)
     assert "clipping" in message_box(win).text()
     assert not win.controller.running
+    qtbot.waitUntil(lambda: not win.controller.busy, timeout=5000)
     params = win.controller.session.model.parameters()
     assert all(np.isfinite(v).all() for v in params.values())
     win.controller.shutdown()
@@ -170,9 +176,8 @@ def test_a_diverging_run_pauses_and_says_what_to_do(qtbot, tmp_path):
 def test_closing_during_training_is_immediate(qtbot, window):
     window.controller.play()
     qtbot.waitUntil(lambda: window.last_snapshot.step > 2, timeout=10000)
-    window.close()  # returns once the worker has stopped (it is asked to stop, not killed)
-    assert not window.controller.busy
-    assert window.controller._worker is None or window.controller._worker.isFinished()
+    window.close()  # returns once the worker process has stopped (asked first, terminated if need be)
+    assert not window.controller.worker.alive
 
 
 def test_layout_and_theme_are_remembered(qtbot, tmp_path):
@@ -237,6 +242,7 @@ def test_the_step_page_preset_box_applies_a_preset(qtbot, window):
     qtbot.waitUntil(lambda: window.controller.config == preset, timeout=5000)
     assert box.currentIndex() == 0  # back to the "Presets…" prompt
     # a new network of the preset's size, its forget-gate bias open (rows H..2H of i, f, g, o) in the weights
+    qtbot.waitUntil(lambda: window.controller.session.config == preset, timeout=10000)  # built by the worker
     H = preset.hidden_size
     params = window.controller.session.model.parameters()
     assert params["weight_hh_l0"].shape == (4 * H, H)
@@ -248,13 +254,13 @@ def test_compare_window_opens_from_the_training_menu_and_closes_with_the_window(
     window.compare_action.trigger()
     compare = window.compare_window
     assert compare is not None and compare.isVisible()
-    assert compare.comparison.base_config.task == window.controller.config.task
+    assert compare.base_config.task == window.controller.config.task
     window.compare_action.trigger()  # a second time: the same window comes forward
     assert window.compare_window is compare
     compare.toggle()
-    qtbot.waitUntil(lambda: compare.comparison.step_count >= 1, timeout=10000)
+    qtbot.waitUntil(lambda: compare.step_count >= 1, timeout=10000)
     window.close()
-    assert not compare.worker.is_alive()
+    assert not compare.job.alive
 
 
 def test_the_head_rows_follow_the_task(qtbot, window):
@@ -263,6 +269,7 @@ def test_the_head_rows_follow_the_task(qtbot, window):
     for task in ("adding", "sine", "sentiment", "dyck"):
         window.change_architecture({"task": task, "task_params": {}})
         qtbot.waitUntil(lambda t=task: window.last_snapshot.task_name == t, timeout=5000)
+        qtbot.waitUntil(lambda: weights.snapshot is window.last_snapshot, timeout=5000)  # drawn panel by panel
         names = tuple(window.controller.session.task.info().output_names)
         rows = window.controller.session.model.parameters()["head.weight"].shape[0]
         shown = weights.views["W_out"].plot.getAxis("left").labels
@@ -272,12 +279,14 @@ def test_the_head_rows_follow_the_task(qtbot, window):
 def test_learning_rates_below_1e5_survive_the_spin_box(qtbot, window):
     box = window.training_controls.lr
     box.setValue(3e-7)
-    assert window.controller.session.trainer.config.lr == pytest.approx(3e-7, rel=1e-9)
+    qtbot.waitUntil(lambda: window.controller.session.trainer.config.lr == pytest.approx(3e-7, rel=1e-9),
+                    timeout=5000)
     assert box.text() == "3e-07"
     box.lineEdit().selectAll()
     qtbot.keyClicks(box.lineEdit(), "2e-6")
     qtbot.keyClick(box.lineEdit(), Qt.Key.Key_Return)
-    assert window.controller.session.trainer.config.lr == pytest.approx(2e-6, rel=1e-9)
+    qtbot.waitUntil(lambda: window.controller.session.trainer.config.lr == pytest.approx(2e-6, rel=1e-9),
+                    timeout=5000)
     box.stepBy(1)  # 1, 2, 5 x 10^k
     assert box.value() == pytest.approx(5e-6)
 

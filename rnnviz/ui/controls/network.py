@@ -74,8 +74,9 @@ class NetworkControls(QWidget):
         self.init_scale.setEnabled(self.init.currentData() == "identity")
         self.carry_bias.setEnabled(cell_spec(self.cell.currentData()).carry_gate is not None)
 
-    def show_config(self, config: SessionConfig, num_params: int) -> None:
-        """Reflect ``config`` without emitting (after a reset, an opened session or a refused change)."""
+    def show_config(self, config: SessionConfig, num_params: int | None) -> None:
+        """Reflect ``config`` without emitting (after a reset, an opened session or a refused change);
+        ``num_params`` None: the network is still being built."""
         select(self.cell, config.cell)
         select(self.init, config.init)
         set_quietly(self.hidden, config.hidden_size)
@@ -88,7 +89,6 @@ class NetworkControls(QWidget):
         self._update_scale_enabled()
         layers = f"{config.num_layers} layer{'s' if config.num_layers > 1 else ''}"
         direction = "bidirectional" if config.bidirectional else "unidirectional"
-        self.summary.setText(
-            f"<b>{cell_spec(config.cell).title}</b> · {layers} · {direction} · <b>{num_params:,}</b> parameters"
-        )
+        params = "building…" if num_params is None else f"<b>{num_params:,}</b> parameters"
+        self.summary.setText(f"<b>{cell_spec(config.cell).title}</b> · {layers} · {direction} · {params}")
         self.equations.setText("<br>".join(cell_spec(config.cell).equations))

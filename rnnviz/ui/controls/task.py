@@ -32,9 +32,10 @@ TEXT_SUFFIXES = {".txt", ".md", ".text"}
 class TaskControls(QWidget):
     changed = Signal(str, dict)  # task name, its parameters (only the ones that differ from defaults)
 
-    def __init__(self, task: Task, parent: QWidget | None = None) -> None:
+    def __init__(self, task: Task | None, parent: QWidget | None = None) -> None:
+        """``task`` None: empty until ``show_task`` (the window's task is built off the UI thread)."""
         super().__init__(parent)
-        self.task_box = combo("task", {name: t.title for name, t in TASKS.items()}, task.name,
+        self.task_box = combo("task", {name: t.title for name, t in TASKS.items()}, task.name if task else "",
                               "The toy problem the network learns")
         self.description = QLabel()
         self.description.setWordWrap(True)
@@ -67,7 +68,8 @@ class TaskControls(QWidget):
         self.open_button.clicked.connect(self.open_data_file)
         self.ask_open_path = lambda: QFileDialog.getOpenFileName(
             self, "Open data file", "", "Text or CSV (*.txt *.csv *.md);;All files (*)")[0]
-        self.show_task(task)
+        if task is not None:
+            self.show_task(task)
 
     # ------------------------------------------------------------------ showing
 

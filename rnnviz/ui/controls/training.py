@@ -57,8 +57,8 @@ class TrainingControls(QWidget):
         for button in (self.play_button, self.step_button, self.reset_button):
             buttons.addWidget(button)
         layout = QVBoxLayout(self)
+        layout.addLayout(buttons)  # first: in a short window the dock scrolls, Play stays in view
         layout.addLayout(form)
-        layout.addLayout(buttons)
         layout.addStretch(1)
         self.show_running(False)
         self.step_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaSkipForward))

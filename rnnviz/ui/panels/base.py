@@ -227,6 +227,10 @@ class Panel(QWidget):
     def restyle(self, theme: Theme) -> None:
         """Re-colour the panel's own items (curves, colour maps) for ``theme``."""
 
+    def time_plots(self) -> list[pg.PlotItem]:
+        """The plots whose horizontal axis is the timestep (a shared cursor line can follow them)."""
+        return []
+
     # --- public API ----------------------------------------------------------------------------
 
     def show_view(self, view: Any) -> None:
@@ -323,6 +327,7 @@ class Panel(QWidget):
         """
         if index_axes:
             kwargs["axisItems"] = {side: IndexAxis(side) for side in index_axes}
+        kwargs.setdefault("enableMenu", False)  # never built: pyqtgraph's menus cost ~20 ms a plot at start-up
         plot = page.addPlot(row=row, col=col, **kwargs)
         plot.setMenuEnabled(False)
         plot.hideButtons()

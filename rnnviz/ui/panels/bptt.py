@@ -86,6 +86,9 @@ class BpttPanel(Panel):
         self._local_names: tuple[str, ...] = ()
         self._units = -1
 
+    def time_plots(self) -> list[pg.PlotItem]:
+        return [self.norm_plot]
+
     def restyle(self, theme: Theme) -> None:
         self.split_plot.setTitle(f"from <span style='color:{theme.pen(0)}'>■ output</span> + "
                                  f"<span style='color:{theme.pen(1)}'>■ t+1</span>",

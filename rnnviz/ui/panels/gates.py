@@ -150,6 +150,9 @@ class GatesPanel(Panel):
             return colormaps.sequential(self.theme.sequential_map)
         return colormaps.diverging(self.theme.diverging_map)
 
+    def time_plots(self) -> list[pg.PlotItem]:
+        return [plot for cell_plots in self.plots.values() for plot in cell_plots]
+
     def restyle(self, theme: Theme) -> None:
         for groups in self.groups.values():
             for group in groups:

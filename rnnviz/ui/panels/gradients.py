@@ -59,6 +59,9 @@ class GradientsPanel(Panel):
         self._decades: tuple[float, float] | None = None
         self._note_at: tuple[float, float] | None = None
 
+    def time_plots(self) -> list[pg.PlotItem]:
+        return [self.plot]
+
     def restyle(self, theme: Theme) -> None:
         self.curve.setPen(self.pen(3))
         self.curve.setSymbolPen(self.pen(3))

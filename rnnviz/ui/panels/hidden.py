@@ -38,6 +38,9 @@ class PaddingShade:
         if start < end:
             self.region.setRegion((start - 0.5, end - 0.5))
 
+    def time_plots(self) -> list[pg.PlotItem]:
+        return [self.heat_plot, self.input_plot]
+
     def restyle(self, theme: Theme) -> None:
         self.region.setBrush(pg.mkBrush(theme.padding_brush))
 
