@@ -128,8 +128,7 @@ class TrainingLoop:
         try:
             self.session.update_training(command.config)
         except USER_ERRORS as exc:
-            self.refuse("That setting cannot be used", str(exc))
-            self.want_state = True  # the UI puts its controls back from this state
+            self.refuse("That setting cannot be used", str(exc))  # it carries the config the controls go back to
             return
         self.session.diverged = False  # new settings: the next step may well be finite
         self.want_state = True

@@ -18,7 +18,7 @@ def window(qtbot, tmp_path, monkeypatch):
     win = MainWindow(SessionConfig(**SMALL), settings)
     qtbot.addWidget(win)
     win.show()
-    qtbot.waitUntil(lambda: win.last_snapshot is not None, timeout=5000)
+    qtbot.waitUntil(lambda: win.last_snapshot is not None and not win.controller.busy, timeout=10000)
     yield win
     win.controller.shutdown()
 
@@ -28,8 +28,9 @@ def test_a_setting_too_big_for_memory_gets_a_dialog_and_nothing_changes(qtbot, w
     session, config = window.controller.session, window.controller.config
     group, name = control.split(".")
     getattr(getattr(window, group), name).setValue(value)
+    qtbot.waitUntil(lambda: message_box(window) is not None, timeout=10000)  # the worker builds, then refuses
     box = message_box(window)
-    assert box is not None and "needs about" in box.text() and "96.0 MiB" in box.text()
+    assert "needs about" in box.text() and "96.0 MiB" in box.text()
     click_answer(qtbot, box, QMessageBox.StandardButton.Ok)
     assert window.controller.session is session and window.controller.config == config
     window.controller.step(1)
