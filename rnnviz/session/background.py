@@ -29,6 +29,8 @@ from typing import Any, Callable, Protocol
 PARENT_CHECK_S = 0.5  # a worker process looks this often whether the app that started it still lives
 RECEIVE_SLICE_S = 0.02  # while waiting for a command, flush held progress at least this often
 WORKER_NICENESS = 5  # a worker process's lower scheduling priority (POSIX): the UI stays smooth on 2 cores
+F_SETPIPE_SZ = 1031  # Linux fcntl: set a pipe's capacity
+PIPE_BYTES = 1 << 20  # a frame of the benchmark's LSTM (H=64, T=200) is ~1 MB; Linux allows 1 MiB unprivileged
 
 
 class Cancelled(Exception):
@@ -183,6 +185,18 @@ def register_cells(cells: tuple[tuple[str, str], ...]) -> None:
             register(next(v for v in vars(module).values() if isinstance(v, CellSpec) and v.name == name))
 
 
+def widen_pipe(connection: Any) -> None:
+    """Let the pipe behind ``connection`` hold ``PIPE_BYTES`` (Linux; elsewhere nothing changes), so a
+    frame is written in one go: the worker never waits for the window to read, and the window's read
+    never waits for the worker to be scheduled again."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(connection.fileno(), F_SETPIPE_SZ, PIPE_BYTES)
+    except (ImportError, OSError, ValueError):  # not Linux, or the system allows less: default size
+        pass
+
+
 def process_main(work: bytes, outbox: Any, inbox: Any, cancel: Any, slot_free: Any,
                  cells: tuple[tuple[str, str], ...] = ()) -> None:
     """Entry point of a ``spawn`` worker process (it imports no Qt): run one work function.
@@ -190,7 +204,8 @@ def process_main(work: bytes, outbox: Any, inbox: Any, cancel: Any, slot_free: A
     ``work`` is the pickled (function, args); it is unpickled only after ``cells`` (the parent's
     run-time cell kinds, ``runtime_cells``) are registered here, since cell specs pickle by name.
     Ctrl+C in a terminal reaches every process of the group; the app decides when its workers stop,
-    so the worker ignores it (no KeyboardInterrupt traceback). Messages go out as pickled bytes.
+    so the worker ignores it (no KeyboardInterrupt traceback). Messages go out as pickled bytes on
+    ``outbox``, the writing end of a pipe, from this thread (no feeder thread competing for the GIL).
     """
     import multiprocessing
 
@@ -202,12 +217,11 @@ def process_main(work: bytes, outbox: Any, inbox: Any, cancel: Any, slot_free: A
     from rnnviz.engine.threads import pin_blas_threads
 
     pin_blas_threads()
-    # no cancel_join_thread: the last message (the result) must reach the pipe before the process
-    # exits; a UI that stopped reading terminates the process instead
+    widen_pipe(outbox)
     parent = multiprocessing.parent_process()
 
     def send(envelope: Envelope) -> None:
-        outbox.put(pickle.dumps(envelope, protocol=pickle.HIGHEST_PROTOCOL))
+        outbox.send_bytes(pickle.dumps(envelope, protocol=pickle.HIGHEST_PROTOCOL))
 
     def parent_alive() -> bool:
         return parent is None or parent.is_alive()

@@ -270,7 +270,7 @@ class TrainingLoop:
         if self._full is None or self.want_frame or now - self._last_full >= self._full_cost / SNAPSHOT_BUDGET:
             self.publish_full()
         elif now - self._last_frame >= REFRESH_INTERVAL_S:
-            self.send_frame(self.session.refresh_snapshot(self._full))
+            self.send_refresh()
 
     def publish_full(self) -> None:
         started = time.perf_counter()
@@ -297,6 +297,13 @@ class TrainingLoop:
         rewind = self.session.rewind
         steps = tuple(rewind.steps()) if rewind is not None else ()
         self.work.progress(m.Frame(self.session_id, snapshot, self.active, steps, vanishing))
+
+    def send_refresh(self) -> None:
+        """The loss curve and counters: a small message (the full arrays went with the last Frame)."""
+        self._last_frame = time.perf_counter()
+        rewind = self.session.rewind
+        steps = tuple(rewind.steps()) if rewind is not None else ()
+        self.work.progress(m.Refresh.of(self.session.refresh_snapshot(self._full), self.session_id, self.active, steps))
 
     def settle(self) -> None:
         """Idle: send the state and a fresh frame once after anything changed."""

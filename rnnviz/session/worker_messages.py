@@ -3,11 +3,11 @@ sends, and what the worker sends back. Immutable dataclasses, pickled across the
 from __future__ import annotations
 
 import pickle
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rnnviz.session.config import SessionConfig
 from rnnviz.session.session import Selection, Session
-from rnnviz.session.snapshot import Snapshot
+from rnnviz.session.snapshot import History, Snapshot
 from rnnviz.session.views.gradient_flow import GradientFlowView
 
 # ---------------------------------------------------------------------- commands (UI -> worker)
@@ -116,6 +116,31 @@ class Frame:
     running: bool
     rewind_steps: tuple[int, ...]
     vanishing: GradientFlowView | None = None  # why gradients vanish; None: not computed for this frame
+
+
+@dataclass(frozen=True)
+class Refresh:
+    """Between two inspections: the training history and counters only (small, unlike a Frame), to
+    be laid over the newest Frame's snapshot (a progress value too: latest wins)."""
+
+    session_id: int
+    step: int
+    history: History
+    loss: float
+    steps_per_second: float
+    clip_count: int
+    running: bool
+    rewind_steps: tuple[int, ...]
+
+    @classmethod
+    def of(cls, snapshot: Snapshot, session_id: int, running: bool, rewind_steps: tuple[int, ...]) -> "Refresh":
+        return cls(session_id, snapshot.step, snapshot.history, snapshot.loss, snapshot.steps_per_second,
+                   snapshot.clip_count, running, rewind_steps)
+
+    def applied_to(self, snapshot: Snapshot) -> Snapshot:
+        """``snapshot`` brought up to date (its view-batch arrays shared: views can tell by them)."""
+        return replace(snapshot, step=self.step, history=self.history, loss=self.loss,
+                       steps_per_second=self.steps_per_second, clip_count=self.clip_count)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from rnnviz.session.worker import run_training
 from rnnviz.session.config import SessionConfig
 from rnnviz.session.explorer import ExplorerModel
 from rnnviz.session.session import Selection, Session
+from rnnviz.session.snapshot import Snapshot
 from rnnviz.ui.jobs import Job, JobRunner
 
 MAX_RESTARTS = 2  # a worker process that dies again and again is not restarted for ever
@@ -62,6 +63,7 @@ class SessionController(QObject):
         self._config_sent = 0  # number of the newest command that changes the settings
         self._state_callbacks: dict[str, Callable[[Session], None]] = {}
         self._last_state: w.SessionState | None = None
+        self._full: Snapshot | None = None  # the newest full snapshot (Refresh messages update it)
         self._restarts: list[float] = []  # when the worker process was restarted after dying
         self.worker: Job | None = None
         self._start_worker(self.model.config)
@@ -192,13 +194,19 @@ class SessionController(QObject):
 
     # ------------------------------------------------------------------ from the worker
 
-    def _frame(self, frame: w.Frame) -> None:
+    def _frame(self, frame: w.Frame | w.Refresh) -> None:
         if frame.session_id != self.session_id:
             return  # painted before the session was replaced
+        if isinstance(frame, w.Refresh):
+            if self._full is None:
+                return
+            snapshot = frame.applied_to(self._full)
+        else:
+            snapshot = self._full = frame.snapshot
         self.rewind_steps = frame.rewind_steps
-        self.model.step = frame.snapshot.step
-        self.snapshot_ready.emit(frame.snapshot)
-        if frame.vanishing is not None:
+        self.model.step = snapshot.step
+        self.snapshot_ready.emit(snapshot)
+        if isinstance(frame, w.Frame) and frame.vanishing is not None:
             self.vanishing_ready.emit(frame.vanishing)
 
     def _event(self, event: Any) -> None:
@@ -216,6 +224,7 @@ class SessionController(QObject):
 
     def _on_SessionReady(self, event: w.SessionReady) -> None:
         self.session_id = event.state.session_id
+        self._full = None
         self.rewind_steps = ()
         self.model.diverged = False
         self.model.rewound_to = None

@@ -26,7 +26,15 @@ from typing import Any, Iterator, Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from rnnviz.session.background import Envelope, decode, process_main, run_work, runtime_cells, thread_context
+from rnnviz.session.background import (
+    Envelope,
+    decode,
+    process_main,
+    run_work,
+    runtime_cells,
+    thread_context,
+    widen_pipe,
+)
 
 POLL_MS = 15
 GRACE_S = 1.0  # a cancelled process gets this long to stop by itself before it is terminated
@@ -74,6 +82,7 @@ class Job(QObject):
         self._cancel_time = 0.0
         self._terminated = False
         self._runner: Any = None  # the thread or the process
+        self._pipe_closed = False
 
     # ------------------------------------------------------------------ control
 
@@ -94,17 +103,19 @@ class Job(QObject):
 
     def _start_process(self) -> None:
         ctx = multiprocessing.get_context("spawn")
-        self._outbox = ctx.Queue()
+        self._outbox, writer = ctx.Pipe(duplex=False)  # messages come back as pickled bytes on a pipe
+        widen_pipe(writer)
         self._inbox = ctx.Queue()
         self._inbox.cancel_join_thread()  # exiting never waits on a worker that stopped reading
         self._cancel, self._slot_free = ctx.Event(), ctx.Event()
         self._slot_free.set()
         self._runner = ctx.Process(
             target=process_main, name=f"rnnviz-{self.tag}", daemon=True,
-            args=(pickle.dumps((self.function, self.args), protocol=pickle.HIGHEST_PROTOCOL), self._outbox,
+            args=(pickle.dumps((self.function, self.args), protocol=pickle.HIGHEST_PROTOCOL), writer,
                   self._inbox, self._cancel, self._slot_free, runtime_cells()))
         with _main_module_hidden():
             self._runner.start()
+        writer.close()  # the worker holds the only writing end: its exit is seen as end of file
 
     @property
     def started(self) -> bool:
@@ -154,7 +165,7 @@ class Job(QObject):
         latest, envelopes = None, []
         for _ in range(MAX_MESSAGES_PER_POLL):
             try:
-                envelope = decode(self._outbox.get_nowait())
+                envelope = decode(self._receive())
             except (queue.Empty, OSError, EOFError, ValueError):
                 break
             if envelope.kind == "progress":
@@ -164,12 +175,32 @@ class Job(QObject):
                 envelopes.append(envelope)
         return latest, envelopes
 
+    def _receive(self) -> Any:
+        """The next message, or queue.Empty (a process's pipe; a thread's queue)."""
+        if not self.process:
+            return self._outbox.get_nowait()
+        if self._pipe_closed or not self._outbox.poll():
+            raise queue.Empty
+        try:
+            return self._outbox.recv_bytes()
+        except (EOFError, OSError):  # the worker is gone and everything it wrote was read
+            self._pipe_closed = True
+            raise queue.Empty from None
+
+    def _pending(self) -> bool:
+        if not self.process:
+            return not self._outbox.empty()
+        try:
+            return not self._pipe_closed and self._outbox.poll()
+        except (OSError, EOFError, ValueError):
+            return False
+
     def _check_alive(self) -> None:
         if not self.process:
-            if not self._runner.is_alive() and self._outbox.empty():
+            if not self._runner.is_alive() and not self._pending():
                 self._end(Envelope("failed", "the background work stopped without a result"))
             return
-        if self._runner.exitcode is not None and self._outbox.empty():
+        if self._runner.exitcode is not None and not self._pending():
             if self.cancel_requested:
                 self._end(Envelope("cancelled"))
             else:
