@@ -10,7 +10,7 @@ from rnnviz.engine.cells import cell_spec
 from rnnviz.engine.stepping import weight_labels
 from rnnviz.session.config import SessionConfig
 from rnnviz.ui.gradcheck import GradientCheckDialog
-from rnnviz.ui.main_window import STEP_TAB
+from rnnviz.ui.main_window import STEP_TAB, TRAINING_TAB
 from tests.ui.conftest import module_window
 
 CELLS = ("mingru", "minlstm", "lru", "selective")
@@ -31,6 +31,9 @@ def pick(qtbot, window, cell):
     controls.cell.setCurrentIndex(index)
     qtbot.waitUntil(lambda: window.last_snapshot is not None and window.last_snapshot.cell == cell
                     and not window.controller.busy, timeout=5000)
+    # a frame is drawn one panel per event-loop turn: wait until every training panel shows it
+    qtbot.waitUntil(lambda: window.tabs.currentIndex() != TRAINING_TAB or all(
+        panel.snapshot is window.last_snapshot for panel in window.training_panels.values()), timeout=5000)
 
 
 @pytest.mark.parametrize("cell", CELLS)
