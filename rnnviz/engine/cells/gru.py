@@ -17,6 +17,7 @@ from rnnviz.engine.cells.base import (
 )
 from rnnviz.engine.cells.lstm import use_exp_activations
 from rnnviz.engine.cells.rnn import _start, trace_steps
+from rnnviz.engine.kernels import CompiledKernel
 from rnnviz.engine.scratch import work_buffers
 from rnnviz.engine.trace import LayerGradTrace, LayerTrace, TimeLayout
 
@@ -212,8 +213,10 @@ def step_backward(weights: Weights, state: StepState, d_h: np.ndarray, d_c: None
                      d_h_prev=d_h * z + d_hidden_preact @ W_hh, d_x=d_a @ W_ih)
 
 
+_KERNEL = GRUCell()
 SPEC = CellSpec(
     name=NAME, title="GRU", noun="a GRU", gates=GATES, updates=UPDATES, has_cell_state=False,
-    carry_gate="z", kernel=GRUCell(), step_forward=step_forward, step_backward=step_backward,
+    carry_gate="z", kernel=_KERNEL, step_forward=step_forward, step_backward=step_backward,
+    compiled_kernel=CompiledKernel(_KERNEL),  # numba loops (rnnviz/engine/kernels) where faster
     layout=stacked_gate_layout(len(GATES)), pytorch_module="nn.GRU", compare_by_default=True,
 )

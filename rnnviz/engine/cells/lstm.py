@@ -30,6 +30,7 @@ from rnnviz.engine.cells.base import (
     stacked_gate_layout,
 )
 from rnnviz.engine.cells.rnn import _start
+from rnnviz.engine.kernels import CompiledKernel
 from rnnviz.engine.scratch import work_buffers
 from rnnviz.engine.trace import LayerGradTrace, LayerTrace, TimeLayout
 
@@ -391,8 +392,10 @@ def step_backward(weights: Weights, state: StepState, d_h: np.ndarray, d_c: np.n
                      d_h_prev=d_a @ W_hh, d_c_prev=d_cell * f, d_x=d_a @ W_ih)
 
 
+_KERNEL = LSTMCell()
 SPEC = CellSpec(
     name=NAME, title="LSTM", noun="an LSTM", gates=GATES, updates=UPDATES, has_cell_state=True,
-    carry_gate="f", kernel=LSTMCell(), step_forward=step_forward, step_backward=step_backward,
+    carry_gate="f", kernel=_KERNEL, step_forward=step_forward, step_backward=step_backward,
+    compiled_kernel=CompiledKernel(_KERNEL),  # numba loops (rnnviz/engine/kernels) where faster
     layout=stacked_gate_layout(len(GATES)), pytorch_module="nn.LSTM", compare_by_default=True,
 )

@@ -10,6 +10,7 @@ from functools import partial
 import numpy as np
 
 from rnnviz.engine.cells.base import CellSpec, GateSpec, StepGrads, StepState, Weights, stacked_gate_layout
+from rnnviz.engine.kernels import CompiledKernel
 from rnnviz.engine.trace import LayerGradTrace, LayerTrace, TimeLayout
 
 
@@ -155,7 +156,8 @@ def _spec(name: str, title: str, activation: str, function: str) -> CellSpec:
         name=name, title=title, noun="a vanilla RNN",
         gates=(GateSpec("a", "pre-activation", function, "hidden",
                         f"h_t = {function}(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh)"),),
-        updates=(), has_cell_state=False, carry_gate=None, kernel=RNNCell(name, activation),
+        updates=(), has_cell_state=False, carry_gate=None, kernel=(kernel := RNNCell(name, activation)),
+        compiled_kernel=CompiledKernel(kernel),  # numba loops (rnnviz/engine/kernels) where faster
         step_forward=partial(step_forward, mode=name, relu=relu), step_backward=partial(step_backward, relu=relu),
         layout=stacked_gate_layout(1), hidden_range=None if relu else (-1.0, 1.0), pytorch_module="nn.RNN",
         compare_by_default=not relu,
