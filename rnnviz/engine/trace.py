@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Callable
 
 import numpy as np
 
@@ -249,13 +250,19 @@ def _outer_norms(left: np.ndarray, right: np.ndarray) -> np.ndarray:
 @dataclass
 class RecurrentGrads:
     """A whole backward pass: ``params`` (keyed like state_dict), ``d_input`` (T, B, I),
-    ``d_h0`` (L*D, B, H), ``d_c0`` (cells with a cell state) and ``layers[l][d]`` the LayerGradTrace."""
+    ``d_h0`` (L*D, B, H), ``d_c0`` (cells with a cell state) and ``layers[l][d]`` the
+    LayerGradTrace. ``d_input`` is computed on first use (``input_gradient()``)."""
 
     params: dict[str, np.ndarray]
-    d_input: np.ndarray  # (T, B, I)
     d_h0: np.ndarray  # (L*D, B, H)
     d_c0: np.ndarray | None  # (L*D, B, S) cells with a cell state
     layers: list[list[LayerGradTrace]]
+    input_gradient: Callable[[], np.ndarray] = field(repr=False)
+
+    @cached_property
+    def d_input(self) -> np.ndarray:
+        """(T, B, I) dL/d inputs of the first layer."""
+        return self.input_gradient()
 
     def layer(self, layer: int, direction: int = 0) -> LayerGradTrace:
         return self.layers[layer][direction]
