@@ -1,6 +1,7 @@
 # Two commands do everything on a fresh clone with Python >= 3.10:
-#   make run   - create .venv if needed, install rnnviz, open the app
-#   make test  - create .venv if needed, install rnnviz with the test extra, run the whole suite headless
+#   make run   - create .venv if needed, install rnnviz (with the fast extra), open the app
+#   make test  - create .venv if needed, install rnnviz with the test and fast extras, run the whole
+#                suite headless, then the engine tests again on the NumPy path (RNNVIZ_NO_NUMBA=1)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -17,7 +18,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -e '.[fast]' || $(BIN)/pip install --quiet -e .  # fast: optional
 	@touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
@@ -33,6 +34,7 @@ lint: $(VENV)/.installed-test
 
 test: $(VENV)/.installed-test lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+	RNNVIZ_NO_NUMBA=1 QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q tests/engine
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/engine.py

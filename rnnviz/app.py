@@ -55,15 +55,20 @@ def run_window(args: argparse.Namespace) -> int:
     app.setApplicationName("rnnviz")
     app.setOrganizationName("rnnviz")
     if args.screenshot:
+        from rnnviz.engine import kernels
         from rnnviz.ui.screenshot import take_screenshot
+
+        kernels.start(wait=True)  # the same pictures whether the kernels were cached or not
 
         path = take_screenshot(args.screenshot, config, args.session, args.train_steps or 0)
         print(f"screenshot: {path}")
         return 0
+    from rnnviz.ui.kernel_status import show_kernel_preparation
     from rnnviz.ui.main_window import MainWindow
 
     window = MainWindow(config)
     window.show()
+    show_kernel_preparation(window)
     if args.session:
         window.open_session(args.session)
     if args.train_steps:

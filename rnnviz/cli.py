@@ -305,6 +305,20 @@ def command_train(args: argparse.Namespace) -> int:
         return _train_into(args, out)
 
 
+def prepare_kernels(stream: TextIO | None = None) -> str:
+    """Wait for the compiled kernels (when numba is installed) before training, so that a run's
+    numbers never depend on how fast they loaded; say so when that takes a while (the first run
+    compiles them, later runs load them from the cache)."""
+    from rnnviz.engine import kernels
+
+    status = kernels.start(wait=True, timeout=1.0)
+    if status == "preparing":
+        print("preparing fast kernels… (compiled once, then cached)", file=stream or sys.stderr,
+              flush=True)
+        status = kernels.start(wait=True)
+    return status
+
+
 def _train_into(args: argparse.Namespace, out: Path) -> int:
     from rnnviz.engine.threads import pin_blas_threads
     from rnnviz.session.pytorch import load_pytorch_weights
@@ -318,6 +332,7 @@ def _train_into(args: argparse.Namespace, out: Path) -> int:
         ignored = f" (ignored {', '.join(loaded.ignored)})" if loaded.ignored else ""
         print(f"loaded {len(loaded)} recurrent weight arrays from {args.init_weights}{ignored}")
     pin_blas_threads()
+    prepare_kernels()
     print(f"training {config.cell} (hidden {config.hidden_size}, {plural(config.num_layers, 'layer')}"
           f"{', bidirectional' if config.bidirectional else ''}) on {config.task} for {plural(args.steps, 'step')}")
     run = train_with_progress(session, args.steps, sys.stderr)

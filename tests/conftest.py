@@ -12,6 +12,12 @@ from rnnviz.engine.threads import pin_blas_threads  # noqa: E402
 # As in the app: at these sizes a second BLAS thread only adds synchronisation.
 pin_blas_threads()
 
+from rnnviz.engine import kernels  # noqa: E402
+
+# With numba installed (the ``fast`` extra) the compiled kernels serve from the first test on, so
+# which path a test runs depends on sizes only, never on timing; RNNVIZ_NO_NUMBA=1 runs NumPy only.
+kernels.start(wait=True)
+
 
 @pytest.fixture
 def register_cell():
