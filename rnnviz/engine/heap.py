@@ -3,10 +3,11 @@
 A training step allocates and frees a few MB of arrays. glibc's malloc serves large blocks with
 mmap and gives them back on free (and trims the heap top), so the next step takes a page fault
 for every 4 kB page it touches again: measured here ~770 minor faults per step of the window's
-default LSTM, and up to ~4,400 (1.8x slower training in the main thread) once numba was imported,
-whose start-up moves glibc's adaptive thresholds. Fixed thresholds keep the memory instead:
-blocks up to 32 MiB come from the heap, and the heap is trimmed only past 256 MiB of free top.
-Linux/glibc only; elsewhere nothing changes."""
+default LSTM on the NumPy path, ~820 once numba was imported (whose start-up moves glibc's
+adaptive thresholds; another session measured up to ~4,400 and 1.8x slower training in the main
+thread), 0 with these settings. Fixed thresholds keep the memory instead: blocks up to 32 MiB come
+from the heap, and the heap is trimmed only past 256 MiB of free top. Applied before numba is
+imported (``rnnviz.engine.kernels``). Linux/glibc only; elsewhere nothing changes."""
 from __future__ import annotations
 
 import ctypes
