@@ -172,6 +172,19 @@ Accumulate = Callable[["LayerTrace", "LayerGradTrace", Mapping[str, np.ndarray],
                        np.ndarray], None]
 
 
+@dataclass(frozen=True)
+class StepDecay:
+    """The multiplier a_t of the memory state in state_t = a_t ⊙ state_(t-1) + b_t of a cell whose decay
+    depends on the input (minGRU's 1 - z_t, minLSTM's f′_t, the selective layer's Ā_t): how much of its
+    memory each unit keeps at each step. ``values(trace, weights)`` gives (T, B, R) from one layer and
+    direction's forward trace and weights (``CellSpec.layout`` order); R is H, or the state size S."""
+
+    label: str  # its symbol, e.g. "1 − z_t", "Ā_t"
+    values: Callable[["LayerTrace", Weights], np.ndarray]
+    rows: str = "hidden unit"  # what the R rows are
+    equation: str = ""  # what the symbol stands for, when it is not plain, e.g. "Ā_t = exp(Δ_t A)"
+
+
 class CellKernel(Protocol):
     """The fast maths of one layer and direction over a whole padded batch (see cells/rnn.py)."""
 
@@ -279,6 +292,9 @@ class CellSpec:
     # The eigenvalues of the recurrence that do not depend on the input, by name (the LRU: its λ);
     # None: each H x H gate block of W_hh (none for a cell without W_hh: its decay is input-dependent)
     eigenvalues: Callable[[Weights], dict[str, np.ndarray]] | None = None
+    # The input-dependent decay of the memory state per timestep (``StepDecay``); None: the cell has none
+    # (its decay is W_hh's, or a constant λ: see ``eigenvalues``)
+    decay: StepDecay | None = None
     notes: str = ""  # what a person should know about the cell (README-level, shown in tooltips)
     # what the columns of each parameter kind are (the weights panel's axis); the stacked kinds are known
     column_words: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False)

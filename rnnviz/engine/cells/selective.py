@@ -32,6 +32,7 @@ from rnnviz.engine.cells.base import (
     CellSpec,
     GateSpec,
     StateUpdate,
+    StepDecay,
     StepGrads,
     StepState,
     Weights,
@@ -232,6 +233,15 @@ def step_backward(weights: Weights, state: StepState, d_h: np.ndarray, d_c: np.n
                      d_c_prev=(p.decay[0] * total).reshape(d_state.shape), d_x=d_x[0])
 
 
+def step_decay(trace: LayerTrace, weights: Weights) -> np.ndarray:
+    """(T, B, H*N) Ā_t = exp(Δ_t A), A = -exp(A_log): how much of each state value a step keeps (channel
+    by channel, N each, as in the cell state)."""
+    A = -np.exp(weights[KINDS.index("A_log")])  # (H, N)
+    delta = trace.gates[DELTA]  # (T, B, H)
+    T, B, H = delta.shape
+    return np.exp(delta[..., None] * A).reshape(T, B, -1)
+
+
 def init(params: Mapping[str, np.ndarray], hidden_size: int, rng: np.random.Generator) -> None:
     """Mamba's initialisation (module docstring), per layer and direction."""
     for name, array in params.items():
@@ -254,6 +264,7 @@ SPEC = CellSpec(
     step_backward=step_backward, layout=layout, default_init=init, hidden_range=None, accumulate=accumulate,
     display_values=DISPLAY, state_size=lambda hidden: hidden * STATE_SIZE,
     state_word=f"state ({STATE_SIZE} per channel)", memory_state="c", scannable=True,
+    decay=StepDecay("Ā_t", step_decay, rows=f"state (channel · {STATE_SIZE} + n)", equation="Ā_t = exp(Δ_t A)"),
     memory_blocks=STATE_SIZE + 2,  # the N-wide state, its decay and drive, and their gradients
     notes="Δ_t, B_t and C_t are computed from the input: the layer chooses what to write and what to keep.",
     column_words={"weight_in": "input", "weight_delta": "channel", "bias_delta": "b_Δ", "weight_B": "channel",

@@ -5,9 +5,12 @@ the gradient-flow panel.
 
 The lag curve ||∂h_last/∂h_(last - lag)|| comes from ``engine.dynamics.lag_gradient_norms`` on this
 layer's own inputs (the layer below's outputs for layers above 0) and initial state, in processing
-order (the reverse direction's last step is t = 0); the eigenvalues are W_hh's gate blocks (the LRU: its
-λ; none for the cells whose decay depends on the input). For the cells whose memory is their cell state
-(LRU, selective) the lag curve is ||∂c_last/∂c_(last - lag)|| and the norms are ||dL/dc_t||.
+order (the reverse direction's last step is t = 0); the eigenvalues are the cell's input-independent
+ones (``CellSpec.eigenvalues``: W_hh's gate blocks, the LRU's λ). A cell whose decay depends on the
+input (``CellSpec.decay``: minGRU 1 − z_t, minLSTM f′_t, selective Ā_t) has none; its view holds that
+decay per timestep for the selected sample instead. For the cells whose memory is their cell state
+(LRU, selective) the lag curve is ||∂c_last/∂c_(last - lag)|| and the norms are ||dL/dc_t||
+(``state_symbol`` "c").
 """
 from __future__ import annotations
 
@@ -15,24 +18,40 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnnviz.engine.cells import CellSpec, cell_spec
 from rnnviz.engine.dynamics import cell_eigenvalues, lag_gradient_norms
 from rnnviz.engine.model import StepResult
 from rnnviz.engine.stepping import layer_weights
 from rnnviz.engine.trace import grad_norm_per_step
 from rnnviz.session.session import Selection, Session
+from rnnviz.session.views.common import TimeAxis, time_axis
+
+
+@dataclass(frozen=True)
+class StepDecayView:
+    """How much of its memory each unit keeps at each timestep, for the selected sample."""
+
+    label: str  # its symbol, e.g. "1 − z_t" (CellSpec.decay)
+    equation: str  # what the symbol stands for ("" when plain), e.g. "Ā_t = exp(Δ_t A)"
+    values: np.ndarray  # (T, R) in [0, 1]
+    rows: str  # what the R rows are, e.g. "hidden unit"
+    time: TimeAxis
 
 
 @dataclass(frozen=True)
 class GradientFlowView:
     lags: np.ndarray  # (T,) 0 .. T-1 steps before the last processed step
-    lag_norms: np.ndarray  # (T,) ||∂h_last/∂h_(last - lag)||_F
-    eigenvalues: dict[str, np.ndarray]  # gate -> (H,) complex eigenvalues of W_hh's gate block
-    spectral_radius: dict[str, float]  # gate -> max |eigenvalue|
-    grad_norm_per_step: np.ndarray  # (T,) ||dL/dh_t|| of the selected sample (timestep order)
+    lag_norms: np.ndarray  # (T,) ||∂h_last/∂h_(last - lag)||_F (state_symbol "c": ∂c)
+    eigenvalues: dict[str, np.ndarray]  # name -> (H,) complex: W_hh's gate blocks, the LRU's λ
+    spectral_radius: dict[str, float]  # name -> max |eigenvalue|
+    grad_norm_per_step: np.ndarray  # (T,) ||dL/dh_t|| of the selected sample (timestep order; "c": dL/dc_t)
     ratio_first_last: float  # see first_last_ratio
     step: int | None = None  # the training step the weights are from
     layer: int = 0
     direction: int = 0
+    state_symbol: str = "h"  # the state that carries memory (CellSpec.memory_state): "h" or "c"
+    eigen_title: str = "eigenvalues of W_hh"  # what the eigenvalues are
+    decay: StepDecayView | None = None  # cells whose decay depends on the input
 
 
 def first_last_ratio(grad_norm_per_step: np.ndarray, reverse: bool = False) -> float:
@@ -64,10 +83,31 @@ def gradient_flow_view(session: Session, selection: Selection = Selection(),
         None if forward.c0 is None else forward.c0[s], mask, forward.reverse,
     )
     spectrum = cell_eigenvalues(forward.mode, weights)
-    norms = grad_norm_per_step(session.model.core.cell.memory_gradient(backward)[:, s])  # (T,)
+    spec = cell_spec(forward.mode)
+    norms = grad_norm_per_step(spec.memory_gradient(backward)[:, s])  # (T,)
     return GradientFlowView(
         lags=lag.lags, lag_norms=lag.norms, eigenvalues=dict(spectrum.eigenvalues),
         spectral_radius=dict(spectrum.spectral_radius), grad_norm_per_step=norms,
         ratio_first_last=first_last_ratio(norms, forward.reverse),
         step=session.step if step is None else step, layer=sel.layer, direction=sel.direction,
+        state_symbol=spec.memory_state, eigen_title=eigen_title(spec),
+        decay=step_decay_view(session, spec, forward, weights, s),
     )
+
+
+def eigen_title(spec: CellSpec) -> str:
+    """What the eigenvalue plot shows: W_hh's blocks, or the cell's own (e.g. "λ of the LRU")."""
+    if spec.eigenvalues is not None:
+        return f"eigenvalues of the {spec.title}"
+    return "eigenvalues of W_hh"
+
+
+def step_decay_view(session: Session, spec: CellSpec, forward, weights, sample: int) -> StepDecayView | None:
+    """The cell's input-dependent decay (``CellSpec.decay``) for one sample, (T, R); None without one."""
+    if spec.decay is None:
+        return None
+    values = np.asarray(spec.decay.values(forward, weights), dtype=np.float64)[:, sample]  # (T, R)
+    inputs = session.view_batch.inputs[:, sample]
+    mask = session.view_batch.mask[:, sample]
+    time = time_axis(session.task.timestep_labels(inputs, mask), mask, session.task.info().token_inputs)
+    return StepDecayView(spec.decay.label, spec.decay.equation, values, spec.decay.rows, time)

@@ -62,7 +62,7 @@ class EquationsView:
 class BpttView:
     """BPTT at the cursor: the norms so far and, when the backward pass has reached ``t``, its parts."""
 
-    grad_norm: np.ndarray  # (T,) ||dL/dh_t||, NaN where the backward pass has not been yet
+    grad_norm: np.ndarray  # (T,) ||dL/dh_t|| (state_symbol "c": ||dL/dc_t||), NaN where BPTT has not been yet
     t: int | None  # the timestep shown (None: not reached yet, see ``message``)
     clip: ClipInfo  # what clipping does to the full gradient
     steps_taken: int = 0
@@ -74,6 +74,7 @@ class BpttView:
     cut: bool = False  # truncated BPTT cuts the recurrence here
     match: tuple[bool, float] | None = None  # (sum of contributions == full BPTT, largest relative difference)
     message: str = ""
+    state_symbol: str = "h"  # the state whose gradient grad_norm is (CellSpec.memory_state)
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,7 @@ def bptt_view(stepper: StepThrough, t: int, grad_norm: np.ndarray, steps_taken: 
         message = (f"not at t = {t} yet (→ steps back)" if stepper.forward_done == stepper.seq_len
                    else "starts after the forward pass")
         return BpttView(grad_norm=grad_norm, t=None, clip=stepper.clip, steps_taken=steps_taken, match=match,
-                        message=message)
+                        message=message, state_symbol=stepper.memory_state)
     step = stepper.grad_step(t)
     return BpttView(
         grad_norm=grad_norm, t=t, clip=stepper.clip, steps_taken=steps_taken,
@@ -199,7 +200,7 @@ def bptt_view(stepper: StepThrough, t: int, grad_norm: np.ndarray, steps_taken: 
         local=dict(step.local),
         contribution={k: step.contribution[k] for k in ("W_ih", "W_hh") if k in step.contribution},
         accumulated={k: step.accumulated[k] for k in ("W_ih", "W_hh") if k in step.accumulated}, cut=step.cut,
-        match=match,
+        match=match, state_symbol=stepper.memory_state,
     )
 
 

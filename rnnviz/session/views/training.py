@@ -63,6 +63,12 @@ class GatesView:
 class GradientsView:
     grad_norm_per_step: np.ndarray  # (T,) ||dL/dh_t|| of the selected sample (LRU, selective: ||dL/dc_t||)
     time: TimeAxis
+    state_symbol: str = "h"  # the state whose gradient it is (CellSpec.memory_state): "h" or "c"
+
+    @property
+    def norm_label(self) -> str:
+        """"||dL/dh_t||", or "||dL/dc_t||" for a cell whose memory is its cell state."""
+        return f"||dL/d{self.state_symbol}_t||"
 
 
 @dataclass(frozen=True)
@@ -121,7 +127,8 @@ def gates_view(snapshot: Snapshot) -> GatesView:
 
 
 def gradients_view(snapshot: Snapshot) -> GradientsView:
-    return GradientsView(np.asarray(snapshot.grad_norm_per_step, dtype=float), _time(snapshot))
+    return GradientsView(np.asarray(snapshot.grad_norm_per_step, dtype=float), _time(snapshot),
+                         cell_spec(snapshot.cell).memory_state)
 
 
 HEAD_KEYS = ("W_out", "b_out")

@@ -456,6 +456,17 @@ class Panel(QWidget):
                 break
         plot.setLabel(side, text, **{"color": self.theme.foreground, "font-size": self.theme.label_size})
 
+    def set_plot_title(self, plot: pg.PlotItem, text: str) -> None:
+        """Change a plot's title (kept through theme changes); does nothing when it is unchanged."""
+        for styled_plot, labels in self._styled:
+            if styled_plot is plot:
+                if labels.get("title") == text:
+                    return
+                labels["title"] = text
+                break
+        plot.setTitle(text, color=self.theme.foreground, size=self.theme.label_size)
+        _let_shrink(plot.titleLabel)
+
     @staticmethod
     def show_markers(curve: pg.PlotDataItem, points: int, symbol: str = "o") -> None:
         """Point markers only on short curves (<= MARKER_LIMIT points); set only when it changes."""

@@ -116,8 +116,11 @@ class BpttPanel(Panel):
         self._draw_heatmaps(state)
         theme = self.theme
         where = state.message
+        symbol = state.state_symbol
         if state.t is not None:
-            where = f"t = {state.t},  ||dL/dh_{state.t}|| = {state.grad_norm[state.t]:.2e}"
+            where = f"t = {state.t},  ||dL/d{symbol}_{state.t}|| = {state.grad_norm[state.t]:.2e}"
+        self.set_axis_label(self.norm_plot, "left", f"||dL/d{symbol}_t||")
+        self.set_plot_title(self.norm_plot, f"||dL/d{symbol}_t|| per timestep")
         cut = "  — truncated BPTT cuts the recurrence here" if state.cut else ""
         self.set_page_title(self.graphics, f"BPTT: {where}{cut}")
         self.status.setText(clip_text(state.clip))

@@ -1,4 +1,6 @@
 """Gradient norm per timestep ||dL/dh_t|| on a log scale: vanishing and exploding gradients made visible.
+For a cell whose memory is its cell state (LRU, selective: ``CellSpec.memory_state``) it is ||dL/dc_t||,
+and the title and axis say so.
 
 Going back through time, BPTT multiplies dL/dh by the recurrent Jacobian once per step; a norm that
 falls by decades towards early timesteps is a vanishing gradient, one that grows is exploding.
@@ -100,10 +102,16 @@ class GradientsPanel(Panel):
             self._decades = (low, high)
             self.plot.getAxis("left").setTicks(decade_ticks(low, high))
         self.set_ranges(self.plot, (-0.5, steps - 0.5), (low, high))
+        self._label(view.norm_label)
+
+    def _label(self, norm: str) -> None:
+        """Title and axis name the state whose gradient this is (changes only with the cell kind)."""
+        self.set_page_title(self.graphics, f"Gradient norm  {norm}")
+        self.set_axis_label(self.plot, "left", f"{norm} (log scale)")
 
     def csv_rows(self) -> Rows:
-        rows: Rows = [["timestep", "label", "grad_norm_dL_dh", "mask"]]
         view: GradientsView | None = self.view
+        rows: Rows = [["timestep", "label", f"grad_norm_dL_d{view.state_symbol if view else 'h'}", "mask"]]
         if view is None:
             return rows
         for t, norm in enumerate(view.grad_norm_per_step):
