@@ -5,8 +5,11 @@
     rnnviz train --task NAME --out DIR   train without a window; writes the session, history.csv,
                                          metrics.json and every panel's plot (PNG, SVG, CSV) into DIR
     rnnviz export SESSION --out DIR      re-draw a saved session's plots (and history.csv) into DIR
+    rnnviz check --task NAME             the gradient check (BPTT against finite differences) of the
+                                         network the train options build (after --steps N of training)
 
-Exit codes: 0 done; 2 a mistake a person can fix (bad argument, bad file, bad setting), printed as
+Exit codes: 0 done; 1 ``check`` found a parameter whose BPTT gradient differs from finite differences;
+2 a mistake a person can fix (bad argument, bad file, bad setting), printed as
 one ``error: ...`` line; 3 training diverged (the last finite weights, history and plots are still
 written); 130 training stopped with Ctrl-C (what was trained so far is written). The last line
 ``train`` prints on stdout is ``final loss: <number>``.
@@ -66,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_tasks_command(commands)
     _add_train_command(commands)
     _add_export_command(commands)
+    _add_check_command(commands)
     return parser
 
 
@@ -88,12 +92,20 @@ def _add_tasks_command(commands: argparse._SubParsersAction) -> None:
 
 
 def _add_train_command(commands: argparse._SubParsersAction) -> None:
-    defaults = SessionConfig()
     train = commands.add_parser(
         "train", help="train without a window and write the session and its plots",
         description="Train a network on a task without a window. Writes DIR/session.json, DIR/model.npz, "
                     "DIR/history.csv and DIR/plots/ (PNG, SVG and CSV of every panel).",
     )
+    _add_session_options(train)
+    _add_output_options(train)
+    train.add_argument("--no-plots", action="store_true",
+                       help="skip drawing the plots (faster; `rnnviz export` draws them later)")
+
+
+def _add_session_options(train: argparse.ArgumentParser) -> None:
+    """The task, network and training options (``session_config`` reads them)."""
+    defaults = SessionConfig()
     task = train.add_argument_group("task")
     task.add_argument("--task", required=True, metavar="NAME", help="the task (see `rnnviz tasks`)")
     task.add_argument("--data", metavar="FILE", help="your own data file (text and series tasks)")
@@ -131,9 +143,6 @@ def _add_train_command(commands: argparse._SubParsersAction) -> None:
     fit.add_argument("--seed", type=int, default=defaults.seed, metavar="N", help="random seed")
     fit.add_argument("--scan", action="store_true",
                      help="compute the recurrence with the parallel scan (cells with a linear recurrence)")
-    _add_output_options(train)
-    train.add_argument("--no-plots", action="store_true",
-                       help="skip drawing the plots (faster; `rnnviz export` draws them later)")
 
 
 def _add_export_command(commands: argparse._SubParsersAction) -> None:
@@ -182,7 +191,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
 def run_command(args: argparse.Namespace) -> int:
     """Run a headless command; returns the process exit code. Mistakes a person can fix print one
     ``error:`` line and return 2; programming errors propagate with their traceback."""
-    commands = {"tasks": command_tasks, "train": command_train, "export": command_export}
+    commands = {"tasks": command_tasks, "train": command_train, "export": command_export, "check": command_check}
     if args.command not in commands:
         raise UserError(f"unknown command {args.command!r}")
     for option in ("screenshot", "train_steps"):
@@ -682,3 +691,61 @@ def _selection(args: argparse.Namespace) -> Any:
     from rnnviz.session.session import Selection
 
     return Selection(sample=args.sample, layer=args.layer, direction=args.direction)
+
+
+# --- rnnviz check ------------------------------------------------------------------------------
+
+EXIT_CHECK_FAILED = 1
+CHECK_COLUMNS = ("parameter", "shape", "checked", "worst |BPTT − FD|", "allowed", "ratio", "result")
+
+
+def _add_check_command(commands: argparse._SubParsersAction) -> None:
+    check = commands.add_parser(
+        "check", help="check BPTT's gradients against finite differences, without a window",
+        description="Build the network the train options describe (train it --steps N first, default 0), then "
+                    "compare every parameter's BPTT gradient with central finite differences on the view batch, "
+                    "in float64 and with full BPTT. Prints one row per parameter; exits 1 when one fails.",
+    )
+    _add_session_options(check)
+    check.set_defaults(steps=0)
+    check.add_argument("--entries", type=_whole(1, 100_000), default=40, metavar="N",
+                       help="entries checked per parameter, a random subset of bigger ones (default 40)")
+
+
+def command_check(args: argparse.Namespace) -> int:
+    from rnnviz.engine.threads import pin_blas_threads
+    from rnnviz.session.checks import gradient_check
+    from rnnviz.session.pytorch import load_pytorch_weights
+    from rnnviz.session.session import Session
+
+    config = session_config(args)
+    session = Session(config)
+    if args.init_weights:
+        load_pytorch_weights(session, Path(args.init_weights).expanduser())
+    pin_blas_threads()
+    if args.steps:
+        train_with_progress(session, args.steps, sys.stderr)
+    print(f"gradient check of {config.cell} (hidden {config.hidden_size}, {plural(config.num_layers, 'layer')}"
+          f"{', bidirectional' if config.bidirectional else ''}) on {config.task} at training step {session.step}, "
+          f"float64, full BPTT{' (tbptt is ignored)' if config.tbptt else ''}")
+    rows = gradient_check(session, max_entries=args.entries)
+    print(check_table(rows))
+    failed = [row.name for row in rows if not row.passed]
+    passed = len(rows) - len(failed)
+    verdict = "FAIL" if failed else "PASS"
+    print(f"{verdict}: {passed} of {plural(len(rows), 'parameter')} pass (an entry passes when "
+          f"|BPTT − FD| <= atol + rtol·|FD|; atol = {rows[0].atol:.1e}, rtol = {rows[0].rtol:g})")
+    return EXIT_CHECK_FAILED if failed else EXIT_OK
+
+
+def check_table(rows: Sequence[Any]) -> str:
+    """The gradient check's rows (``CheckRow``) as a text table, one line per parameter."""
+    cells = [CHECK_COLUMNS] + [
+        (row.name, "×".join(str(n) for n in row.shape), str(row.checked), f"{row.error:.2e}", f"{row.allowed:.2e}",
+         f"{row.ratio:.2g}", "PASS" if row.passed else "FAIL")
+        for row in rows]
+    widths = [max(len(line[k]) for line in cells) for k in range(len(CHECK_COLUMNS))]
+    lines = ["  ".join(text.ljust(width) if k < 2 else text.rjust(width)
+                       for k, (text, width) in enumerate(zip(line, widths))).rstrip() for line in cells]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
