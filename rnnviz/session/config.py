@@ -95,10 +95,11 @@ class SessionConfig:
         return cls(**values)
 
     def architecture(self) -> tuple:
-        """The settings whose change means new weights (the UI asks before resetting)."""
+        """The settings whose change means new weights (the UI asks before resetting). ``scan`` is not one:
+        the loop and the scan compute the same states, so it is switched like a training setting."""
         return (self.task, tuple(sorted(self.task_params.items())), self.cell, self.hidden_size,
                 self.num_layers, self.bidirectional, self.init, self.init_scale, self.carry_bias, self.dtype,
-                self.seed, self.scan)
+                self.seed)
 
 
 _FLOATS = frozenset({"init_scale", "carry_bias", "lr", "clip_norm", "clip_value"})

@@ -92,12 +92,15 @@ class Session:
         return self.task.batch(1, np.random.default_rng(0)).seq_len
 
     def update_training(self, config: SessionConfig) -> None:
-        """Apply training settings (lr, clipping, tbptt, optimizer, batch size) from the next step on,
-        keeping the weights. Architecture changes need a new Session."""
+        """Apply training settings (lr, clipping, tbptt, optimizer, batch size, the parallel scan) from
+        the next step on, keeping the weights. Architecture changes need a new Session."""
         if config.architecture() != self.config.architecture():
             raise ValueError("the architecture changed: build a new Session (this resets the weights)")
         if (config.batch_size, config.optimizer) != (self.config.batch_size, self.config.optimizer):
             self.check_memory(config=config)
+        if config.scan != self.config.scan:  # the same states either way: only how they are computed changes
+            self.model.config = replace(self.model.config, scan=config.scan)
+            self.model.core.scan = config.scan
         self.config = config
         fresh = self._train_config()
         for name in ("optimizer", "lr", "clip_norm", "clip_value", "tbptt", "batch_size"):

@@ -1,5 +1,6 @@
-"""The explorer's main window: control docks on the left, status below, and two pages in the middle:
-"Training" (the live panel grid) and "Step through time" (rnnviz.ui.stepthrough), Ctrl+1 / Ctrl+2.
+"""The explorer's main window: control docks on the left, status below, and three pages in the middle:
+"Training" (the live panel grid), "Step through time" (rnnviz.ui.stepthrough) and "Parallel scan"
+(rnnviz.ui.scan_page), Ctrl+1 / Ctrl+2 / Ctrl+3.
 
 The window puts its parts together (rnnviz.ui.window: pages, docks, menus, files, status, layout,
 messages) around one ``ExplorerModel`` (what is explored: config, selection, cursor, rewind, stepping)
@@ -21,6 +22,7 @@ from rnnviz.ui.controller import SessionController
 from rnnviz.ui.gradcheck import GradientCheckDialog
 from rnnviz.ui.jobs import JobRunner
 from rnnviz.ui.rewind import RewindBar
+from rnnviz.ui.scan_page import ScanPage
 from rnnviz.ui.step_controls import available_presets
 from rnnviz.ui.stepthrough import StepThroughPage
 from rnnviz.ui.window.commands import SessionCommands
@@ -33,8 +35,8 @@ from rnnviz.ui.window.status import StatusLine
 from rnnviz.ui.window.training_page import TrainingPage
 from rnnviz.ui.window.view_bar import ViewBar
 
-__all__ = ["MainWindow", "STEP_TAB", "TRAINING_TAB", "available_presets", "work_folder"]
-TRAINING_TAB, STEP_TAB = 0, 1
+__all__ = ["MainWindow", "SCAN_TAB", "STEP_TAB", "TRAINING_TAB", "available_presets", "work_folder"]
+TRAINING_TAB, STEP_TAB, SCAN_TAB = 0, 1, 2
 CLOSE_TIMEOUT_S = 1.5  # everything in the background is stopped within this when the window closes
 STEP_PAGE_DELAY_MS = 1500  # after the window is shown, build the step-through page while nothing happens
 
@@ -89,8 +91,11 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.training_page, "Training")
         self.tabs.addTab(self._step_holder, "Step through time")
+        self.scan_page = ScanPage(self.controller, self.jobs)
+        self.tabs.addTab(self.scan_page, "Parallel scan")
         self.tabs.setTabToolTip(TRAINING_TAB, "Live panels while the network trains (Ctrl+1)")
         self.tabs.setTabToolTip(STEP_TAB, "The forward pass and BPTT one timestep at a time (Ctrl+2)")
+        self.tabs.setTabToolTip(SCAN_TAB, "The parallel scan beside the loop: its tree, equality and times (Ctrl+3)")
         self.tabs.currentChanged.connect(self._page_changed)
         self.setCentralWidget(self.tabs)
 
@@ -110,10 +115,11 @@ class MainWindow(QMainWindow):
         """Every panel up to date (exports and screenshots), the step-through page's too."""
         self.training_page.flush()
         self.step_page.ensure_drawn()
+        self.scan_page.ensure_drawn()
 
     @property
     def panels(self) -> dict:
-        return {**self.training_panels, **self.step_page.panels}
+        return {**self.training_panels, **self.step_page.panels, "scan": self.scan_page.panel}
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
@@ -290,6 +296,7 @@ class MainWindow(QMainWindow):
             self.compare_window.close()
         if self._step_page is not None:
             self._step_page.shutdown()
+        self.scan_page.shutdown()
         self.jobs.shutdown(CLOSE_TIMEOUT_S)  # the worker, checks, comparisons: stopped, none left over
         self.layout_keeper.save()
         super().closeEvent(event)

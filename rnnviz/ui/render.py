@@ -85,12 +85,14 @@ def step_through_views(session: Session, selection: Selection) -> dict[str, Any]
     """The step-through page's view states of the whole forward and backward pass, by panel name."""
     from rnnviz.session.stepper import StepThrough
     from rnnviz.session.views.gradient_flow import gradient_flow_view
+    from rnnviz.session.views.scan import scan_view
     from rnnviz.session.views.step_through import full_pass_views
 
     stepper = StepThrough(session, selection)
     views = full_pass_views(stepper)
     return {"unrolled": views.diagram, "equations": views.equations, "bptt": views.bptt,
-            "vanishing": gradient_flow_view(session, selection, stepper.reference)}
+            "vanishing": gradient_flow_view(session, selection, stepper.reference),
+            "scan": scan_view(session)}  # the tree and the float64 difference; the times are measured in the window
 
 
 def _lay_out(panel, size: tuple[int, int]) -> None:

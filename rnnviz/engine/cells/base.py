@@ -286,6 +286,8 @@ class CellSpec:
     # h_t = a_t ⊙ h_(t-1) + b_t with a_t, b_t free of the state: the kernel can run an associative scan
     # (``Recurrent(..., scan=True)``, rnnviz/engine/scan.py)
     scannable: bool = False
+    # a scannable cell's state update written as one linear recurrence, e.g. "c_t = λ ⊙ c_(t-1) + γ ⊙ (B x_t)"
+    recurrence: str = ""
     # the trace's size per hidden unit, timestep and sample in gate blocks, for the memory estimate
     # (rnnviz/engine/memory.py); None: num_gates. Measured for each cell in tests/engine/test_memory.py
     memory_blocks: int | None = None
@@ -317,6 +319,9 @@ class CellSpec:
             raise CellSpecError(f"{self.name}: gate, derived and display names must be distinct")
         if self.memory_state not in ("h", "c") or (self.memory_state == "c" and not self.has_cell_state):
             raise CellSpecError(f"{self.name}: memory_state is 'h', or 'c' for a cell with a cell state")
+        if self.scannable and not self.recurrence:
+            raise CellSpecError(f"{self.name}: a scannable cell writes its update as one linear recurrence "
+                                "(recurrence = 'h_t = a_t ⊙ h_(t-1) + b_t' in its own symbols)")
         if self.carry_gate is not None and self.carry_gate not in self.gate_names:
             raise CellSpecError(f"{self.name}: carry gate {self.carry_gate!r} is not one of {self.gate_names}")
         clash = (set(names) | set(self.gate_names) | set(self.display_values)) & set(STATE_NAMES)

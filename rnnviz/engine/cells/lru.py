@@ -246,6 +246,7 @@ SPEC = CellSpec(
     kernel=LRUCell(), step_forward=step_forward, step_backward=step_backward, layout=layout, default_init=init,
     hidden_range=None, accumulate=accumulate, display_values=DISPLAY, state_size=lambda hidden: 2 * hidden,
     state_word="state [Re c, Im c]", memory_state="c", scannable=True,
+    recurrence="c_t = λ ⊙ c_(t−1) + γ ⊙ (B x_t)",
     memory_blocks=3,  # complex states and their gradients take twice the room of two real blocks
     eigenvalues=lambda weights: {"λ": eigenvalues(weights[0], weights[1])[0]},
     notes="λ does not depend on the input: every step decays and rotates the state the same way.",

@@ -126,6 +126,7 @@ SPEC = CellSpec(
     name=NAME, title="minGRU", noun="a minGRU", gates=GATES, updates=UPDATES, has_cell_state=False,
     carry_gate=None, kernel=MinGRUCell(), step_forward=step_forward, step_backward=step_backward,
     layout=layout, default_init=init, hidden_range=None, scannable=True,
+    recurrence="h_t = (1 − z_t) ⊙ h_(t−1) + z_t ⊙ h̃_t",
     decay=StepDecay("1 − z_t", lambda trace, weights: 1 - trace.gates["z"]),
     notes="The gate reads only x_t, so h_t is linear in h_(t-1): trainable with a parallel scan.",
 )

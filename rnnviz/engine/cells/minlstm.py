@@ -158,6 +158,7 @@ SPEC = CellSpec(
     name=NAME, title="minLSTM", noun="a minLSTM", gates=GATES, updates=UPDATES, has_cell_state=False,
     carry_gate="f", kernel=MinLSTMCell(), step_forward=step_forward, step_backward=step_backward,
     layout=layout, default_init=init, hidden_range=None, derived=DERIVED, scannable=True,
+    recurrence="h_t = f′_t ⊙ h_(t−1) + i′_t ⊙ h̃_t",
     decay=StepDecay("f′_t", lambda trace, weights: trace.gates[FORGET], equation="f′_t = f_t / (f_t + i_t)"),
     notes="Its gates read only x_t and f′ + i′ = 1, so h_t is linear in h_(t-1): trainable with a parallel scan.",
 )

@@ -264,7 +264,8 @@ SPEC = CellSpec(
     step_backward=step_backward, layout=layout, default_init=init, hidden_range=None, accumulate=accumulate,
     display_values=DISPLAY, state_size=lambda hidden: hidden * STATE_SIZE,
     state_word=f"state ({STATE_SIZE} per channel)", memory_state="c", scannable=True,
-    decay=StepDecay("Ā_t", step_decay, rows=f"state (channel · {STATE_SIZE} + n)", equation="Ā_t = exp(Δ_t A)"),
+    recurrence="c_t = Ā_t ⊙ c_(t−1) + (Δ_t ⊙ u_t) B_t",
+    decay=StepDecay("Ā_t", step_decay, rows=f"state ({STATE_SIZE}·channel + n)", equation="Ā_t = exp(Δ_t A)"),
     memory_blocks=STATE_SIZE + 2,  # the N-wide state, its decay and drive, and their gradients
     notes="Δ_t, B_t and C_t are computed from the input: the layer chooses what to write and what to keep.",
     column_words={"weight_in": "input", "weight_delta": "channel", "bias_delta": "b_Δ", "weight_B": "channel",

@@ -1,10 +1,11 @@
-"""Network dock: cell kind, size, depth, direction and initialisation, with a one-line summary."""
+"""Network dock: cell kind, size, depth, direction and initialisation, with a one-line summary; and,
+for the cells with a linear recurrence, whether to compute it with the parallel scan."""
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QVBoxLayout, QWidget
 
-from rnnviz.engine.cells import carry_gates, cell_spec, cell_specs
+from rnnviz.engine.cells import CellSpec, carry_gates, cell_spec, cell_specs
 from rnnviz.session.config import SessionConfig
 from rnnviz.ui.controls.fields import combo, real_spin, select, set_quietly, spin
 
@@ -16,8 +17,19 @@ INIT_TITLES = {
 }
 
 
+def scan_tooltip(spec: CellSpec) -> str:
+    """Why the scan box is there, or why it is greyed out, for ``spec``."""
+    if spec.scannable:
+        return (f"Compute {spec.recurrence} with the associative (parallel) scan instead of the loop over time: "
+                "the same numbers, in 2⌈log₂ T⌉ − 1 levels (see the Parallel scan page). Keeps the weights.")
+    scannable = ", ".join(s.title for s in cell_specs() if s.scannable)
+    return (f"{spec.title} cannot use the parallel scan: h_(t−1) goes through a nonlinearity, so two steps do "
+            f"not compose into one of the same form. Only the linear recurrences can: {scannable}.")
+
+
 class NetworkControls(QWidget):
     changed = Signal(dict)  # architecture settings a person changed: name -> value
+    training_changed = Signal(dict)  # settings that keep the weights (the parallel scan): name -> value
 
     def __init__(self, config: SessionConfig, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -37,6 +49,9 @@ class NetworkControls(QWidget):
                                     f"{carry_gates()} bias at the start (0 = as initialised). "
                                     "About 4 opens the gate, so state and gradient survive many steps",
                                     decimals=1, step=0.5, special_zero="off")
+        self.scan = QCheckBox("Use parallel scan")
+        self.scan.setObjectName("scan")
+        self.scan.setChecked(config.scan)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setObjectName("summary")
@@ -52,12 +67,14 @@ class NetworkControls(QWidget):
         form.addRow("Initialisation", self.init)
         form.addRow("Init scale", self.init_scale)
         form.addRow("Carry-gate bias", self.carry_bias)
+        form.addRow("", self.scan)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.summary)
         layout.addWidget(self.equations)
         layout.addStretch(1)
-        self.cell.currentIndexChanged.connect(lambda: self._emit("cell", self.cell.currentData()))
+        self.cell.currentIndexChanged.connect(self._cell_changed)
+        self.scan.toggled.connect(lambda v: self.training_changed.emit({"scan": bool(v)}))
         self.hidden.valueChanged.connect(lambda v: self._emit("hidden_size", v))
         self.layers.valueChanged.connect(lambda v: self._emit("num_layers", v))
         self.bidirectional.toggled.connect(lambda v: self._emit("bidirectional", bool(v)))
@@ -70,9 +87,21 @@ class NetworkControls(QWidget):
         self._update_scale_enabled()
         self.changed.emit({name: value})
 
+    def _cell_changed(self) -> None:
+        """A new cell kind; the scan goes off with it when the new cell cannot scan."""
+        cell = self.cell.currentData()
+        changes = {"cell": cell}
+        if self.scan.isChecked() and not cell_spec(cell).scannable:
+            changes["scan"] = False
+        self._update_scale_enabled()
+        self.changed.emit(changes)
+
     def _update_scale_enabled(self) -> None:
         self.init_scale.setEnabled(self.init.currentData() == "identity")
-        self.carry_bias.setEnabled(cell_spec(self.cell.currentData()).carry_gate is not None)
+        spec = cell_spec(self.cell.currentData())
+        self.carry_bias.setEnabled(spec.carry_gate is not None)
+        self.scan.setEnabled(spec.scannable)
+        self.scan.setToolTip(scan_tooltip(spec))
 
     def show_config(self, config: SessionConfig, num_params: int | None) -> None:
         """Reflect ``config`` without emitting (after a reset, an opened session or a refused change);
@@ -83,9 +112,10 @@ class NetworkControls(QWidget):
         set_quietly(self.layers, config.num_layers)
         set_quietly(self.init_scale, config.init_scale)
         set_quietly(self.carry_bias, config.carry_bias)
-        self.bidirectional.blockSignals(True)
-        self.bidirectional.setChecked(config.bidirectional)
-        self.bidirectional.blockSignals(False)
+        for box, checked in ((self.bidirectional, config.bidirectional), (self.scan, config.scan)):
+            box.blockSignals(True)
+            box.setChecked(checked)
+            box.blockSignals(False)
         self._update_scale_enabled()
         layers = f"{config.num_layers} layer{'s' if config.num_layers > 1 else ''}"
         direction = "bidirectional" if config.bidirectional else "unidirectional"

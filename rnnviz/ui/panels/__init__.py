@@ -9,6 +9,7 @@ from rnnviz.ui.panels.gradients import GradientsPanel
 from rnnviz.ui.panels.hidden import HiddenPanel
 from rnnviz.ui.panels.loss import LossPanel
 from rnnviz.ui.panels.predictions import PredictionsPanel
+from rnnviz.ui.panels.scan import ScanPanel
 from rnnviz.ui.panels.unrolled import UnrolledPanel
 from rnnviz.ui.panels.vanishing import VanishingPanel
 from rnnviz.ui.panels.weights import WeightsPanel
@@ -19,5 +20,6 @@ PANELS: dict[str, type[Panel]] = {
 }
 # the "Step through time" page's panels (drawn from a snapshot too: the full pass)
 PANELS.update({panel.name: panel for panel in (UnrolledPanel, EquationsPanel, BpttPanel, VanishingPanel)})
+PANELS[ScanPanel.name] = ScanPanel  # the "Parallel scan" page (drawn from a session's scan view)
 
 __all__ = ["PANELS", "Panel"]

@@ -39,8 +39,7 @@ class LagPlot:
     """The lag curve of one page."""
 
     def __init__(self, panel: "VanishingPanel", page) -> None:
-        self.plot = panel.add_plot(page, 1, 0, {"left": "||∂h_T/∂h_t||", "bottom": "lag T − t (steps back)",
-                                                "title": "h_T against the past"})
+        self.plot = panel.add_plot(page, 1, 0, {"left": "||∂h_T/∂h_t||", "bottom": "lag T − t (steps back)"})
         self.plot.setLogMode(y=True)
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.curve = self.plot.plot(symbol="o", symbolSize=5)
@@ -76,7 +75,7 @@ class VanishingPanel(Panel):
         self.decay_lags = LagPlot(self, page)
         self.decay_plot, self.decay_image, self.decay_bar = self.add_heatmap(
             page, 1, 1, {"left": "hidden unit", "bottom": "timestep", "title": "decay per timestep"},
-            colormaps.sequential(self.theme.sequential_map), DECAY_LEVELS, "kept", index_axes=("left", "bottom"))
+            colormaps.sequential(self.theme.sequential_map), DECAY_LEVELS, "", index_axes=("left", "bottom"))
         self.decay_plot.invertY(True)
         self.decay_shade = PaddingShade(self.decay_plot)
         self.decay_note = page.addLabel("", row=2, col=0, colspan=3)
@@ -122,7 +121,6 @@ class VanishingPanel(Panel):
     def _draw_lags(self, lag: LagPlot, data: GradientFlowView) -> None:
         symbol = data.state_symbol
         self.set_axis_label(lag.plot, "left", f"||∂{symbol}_T/∂{symbol}_t||")
-        self.set_plot_title(lag.plot, f"{symbol}_T against the past")
         norms = np.asarray(data.lag_norms, dtype=float)
         lags = np.asarray(data.lags, dtype=float)
         shown = np.where(np.isfinite(norms) & (norms > 0), norms, np.nan)

@@ -58,6 +58,7 @@ class ControlDocks:
         controller.session_replaced.connect(self.show_session)
         controller.session_updated.connect(self.show_session)
         self.network.changed.connect(commands.change_architecture)
+        self.network.training_changed.connect(commands.change_training)  # the parallel scan: weights kept
         self.task.changed.connect(lambda name, params: commands.change_architecture(
             {"task": name, "task_params": params}))
         self.training.changed.connect(commands.change_training)

@@ -67,6 +67,8 @@ class WindowMenus:
         }
         self.reset_layout_action = action(w, "Reset window layout", w.reset_layout)
         self.training_tab_action = action(w, "&Training page", lambda: w.show_page(0), "Ctrl+1", "The live panels")
+        self.scan_tab_action = action(w, "&Parallel scan page", lambda: w.show_page(2), "Ctrl+3",
+                                     "The parallel scan beside the sequential loop")
         self.step_tab_action = action(w, "&Step through time page", lambda: w.show_page(1), "Ctrl+2",
                                       "The forward pass and BPTT one timestep at a time")
 
@@ -85,7 +87,7 @@ class WindowMenus:
         self._add(self.preset_menu, *self.preset_actions.values())
         self.preset_menu.setEnabled(bool(self.preset_actions))
         view_menu = bar.addMenu("&View")
-        self._add(view_menu, self.training_tab_action, self.step_tab_action, None, *self.theme_actions.values(), None,
+        self._add(view_menu, self.training_tab_action, self.step_tab_action, self.scan_tab_action, None, *self.theme_actions.values(), None,
                   *(dock.toggleViewAction() for dock in w.docks.docks), self.reset_layout_action)
         self.help_menu = bar.addMenu("&Help")
         self.help_menu.addAction(self.shortcuts_action)
