@@ -21,6 +21,7 @@ from rnnviz.ui.main_window import SCAN_TAB
 from rnnviz.ui.panels.scan import PHASE_PENS, ScanPanel
 from tests.ui.conftest import module_window
 from tests.ui.test_export import distinct_colours
+from tests.ui.test_window import click_answer, message_box
 
 SMALL = dict(task="selective_copy", task_params={"region": 8}, cell="selective", hidden_size=8, batch_size=4)
 
@@ -96,9 +97,20 @@ def shared(qapp, tmp_path_factory):
 def scan_page_shown(qtbot, window):
     window.tabs.setCurrentIndex(SCAN_TAB)
     page = window.scan_page
-    qtbot.waitUntil(lambda: page.view is not None and page.view.cell == window.controller.config.cell
-                    and not page.view_job.busy, timeout=10000)
+    qtbot.waitUntil(lambda: not window.controller.busy and page.view is not None
+                    and page.view.cell == window.controller.config.cell and not page.building, timeout=10000)
     return page
+
+
+def pick(qtbot, window, cell):
+    """Choose ``cell`` in the Network dock, saying yes to new weights when training would be lost."""
+    controls = window.network_controls
+    controls.cell.setCurrentIndex(controls.cell.findData(cell))
+    box = message_box(window, "confirm")
+    if box is not None:
+        click_answer(qtbot, box, QMessageBox.StandardButton.Yes)
+    qtbot.waitUntil(lambda: window.controller.session.config.cell == cell and not window.controller.busy,
+                    timeout=10000)
 
 
 def test_measuring_fills_in_the_times_with_progress(qtbot, shared):
@@ -108,7 +120,7 @@ def test_measuring_fills_in_the_times_with_progress(qtbot, shared):
     page.lengths = (16, 32, 64)
     qtbot.mouseClick(page.measure_button, Qt.MouseButton.LeftButton)
     assert page.measuring and not page.measure_button.isEnabled() and page.cancel_button.isEnabled()
-    qtbot.waitUntil(lambda: not page.measuring, timeout=20000)
+    qtbot.waitUntil(lambda: not page.measuring, timeout=30000)
     timing = page.panel.view.timing
     assert timing.lengths == (16, 32, 64) and timing.complete and "Selective SSM (S6) layer" in timing.what
     assert page.progress.value() == page.progress.maximum() == 3
@@ -121,9 +133,10 @@ def test_cancel_stops_the_measurement_and_keeps_what_was_measured(qtbot, shared)
     page = scan_page_shown(qtbot, window)
     page.lengths = TIMING_LENGTHS  # 16 .. 4096: seconds for the selective layer
     qtbot.mouseClick(page.measure_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: page.timing is not None and len(page.timing.lengths) >= 1, timeout=20000)
+    qtbot.waitUntil(lambda: page.timing is not None and len(page.timing.lengths) >= 1, timeout=30000)
     qtbot.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not page.measuring, timeout=20000)
+    qtbot.waitUntil(lambda: not page.timing_job.alive, timeout=5000)  # the process has ended
     assert "Cancelled" in page.status.text()
     kept = page.panel.view.timing
     assert 1 <= len(kept.lengths) < len(TIMING_LENGTHS) and not kept.complete
@@ -133,39 +146,38 @@ def test_cancel_stops_the_measurement_and_keeps_what_was_measured(qtbot, shared)
 def test_the_scan_box_switches_the_scan_and_keeps_the_weights(qtbot, shared):
     window = shared["window"]
     window.tabs.setCurrentIndex(0)
-    box = window.network_controls.scan
+    controller, box = window.controller, window.network_controls.scan
     assert box.isEnabled() and not box.isChecked() and "parallel) scan" in box.toolTip()
-    window.controller.step(2)
-    qtbot.waitUntil(lambda: window.controller.session.step == 2 and not window.controller.busy, timeout=10000)
-    session = window.controller.session
-    weights = {k: v.copy() for k, v in session.model.parameters().items()}
+    controller.step(2)
+    qtbot.waitUntil(lambda: controller.session.step == 2 and not controller.busy, timeout=10000)
+    session_id, weights = controller.session_id, controller.session.model.state_dict()
     qtbot.mouseClick(box, Qt.MouseButton.LeftButton)
-    assert window.controller.config.scan and session.model.core.scan
-    assert window.controller.session is session and session.step == 2  # no new network, no question asked
+    assert controller.config.scan
+    qtbot.waitUntil(lambda: controller.session.model.core.scan and not controller.busy, timeout=10000)
+    # the live session computes with the scan now: the same network (no new one, no question asked)
+    assert controller.session_id == session_id and controller.session.step == 2 and controller.session.config.scan
     assert not [b for b in window.findChildren(QMessageBox) if b.isVisible()]
-    for name, value in session.model.parameters().items():
+    for name, value in controller.session.model.state_dict().items():
         np.testing.assert_array_equal(value, weights[name])
-    window.controller.step(1)
-    qtbot.waitUntil(lambda: window.controller.session.step == 3 and not window.controller.busy, timeout=10000)
+    controller.step(1)
+    qtbot.waitUntil(lambda: controller.session.step == 3 and not controller.busy, timeout=10000)
     qtbot.mouseClick(box, Qt.MouseButton.LeftButton)
-    assert not window.controller.config.scan and not session.model.core.scan
+    qtbot.waitUntil(lambda: not controller.session.model.core.scan and not controller.busy, timeout=10000)
+    assert not controller.config.scan and controller.session_id == session_id
 
 
 def test_a_cell_that_cannot_scan_greys_the_box_out_and_says_why(qtbot, shared):
     window = shared["window"]
-    controls, box = window.network_controls, window.network_controls.scan
-    window.controller.replace_session(Session(SessionConfig(**{**SMALL, "cell": "mingru"})))
-    qtbot.waitUntil(lambda: not window.controller.busy, timeout=5000)
+    box = window.network_controls.scan
+    pick(qtbot, window, "mingru")
     qtbot.mouseClick(box, Qt.MouseButton.LeftButton)
-    assert window.controller.config.scan
-    controls.cell.setCurrentIndex(controls.cell.findData("gru"))  # scan goes off with a cell that cannot
-    qtbot.waitUntil(lambda: window.controller.config.cell == "gru", timeout=5000)
+    qtbot.waitUntil(lambda: window.controller.session.config.scan and not window.controller.busy, timeout=10000)
+    pick(qtbot, window, "gru")  # the scan goes off with a cell that cannot
     assert not window.controller.config.scan and not box.isEnabled() and not box.isChecked()
     assert "GRU cannot use the parallel scan" in box.toolTip()
     page = scan_page_shown(qtbot, window)
     assert page.panel.view.cell == "gru" and "GRU cannot be scanned" in page.panel._titles[0].text
     assert page.timing is None  # the times of another cell are not shown
-    controls.cell.setCurrentIndex(controls.cell.findData("minlstm"))
-    qtbot.waitUntil(lambda: window.controller.config.cell == "minlstm", timeout=5000)
+    pick(qtbot, window, "minlstm")
     assert box.isEnabled() and "h_t = f′_t ⊙ h_(t−1) + i′_t ⊙ h̃_t" in box.toolTip()
     window.tabs.setCurrentIndex(0)
