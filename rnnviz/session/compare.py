@@ -1,5 +1,5 @@
-"""Cell kinds side by side (at first RNN, LSTM and GRU): one Session per cell kind with the same task,
-seed and data.
+"""Cell kinds side by side (any registered ones; at first RNN, LSTM and GRU): one Session per cell kind
+with the same task, seed and data.
 
 Every Session draws its training batches from a generator seeded by the shared seed, and drawing a
 batch does not depend on the model, so step k of every cell trains on the same batch; the view batch
@@ -9,6 +9,12 @@ batch does not depend on the model, so step k of every cell trains on the same b
     for _ in range(200):
         comparison.step()
     curves = comparison.curves()     # cell -> CompareCurve
+    cell_problem(config, "mingru")   # why a cell cannot take these settings (None: it can)
+
+Each cell gets the base settings with what only some cells have adapted to it: the parallel scan only
+for the cells that can scan (it computes the same numbers), the carry-gate bias only where there is a
+carry gate. An initialisation a cell cannot take (orthogonal for a minGRU) is a problem, not adapted:
+``cell_problem`` says so before the comparison is built.
 """
 from __future__ import annotations
 
@@ -16,8 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnnviz.engine.cells import cell_names, comparison_cells
-from rnnviz.session.config import SessionConfig
+from rnnviz.engine.cells import cell_names, cell_spec, comparison_cells
+from rnnviz.engine.errors import EngineError
+from rnnviz.engine.model import ModelConfig, ModelConfigError, SequenceModel
+from rnnviz.session.config import ConfigError, SessionConfig
 from rnnviz.session.session import Selection, Session, StepOutcome
 
 
@@ -34,6 +42,26 @@ class CompareCurve:
     heldout_loss: np.ndarray  # (M,) loss on the view batch
     grad_norm_per_step: np.ndarray  # (T,) ||dL/dh_t|| (LRU, selective: ||dL/dc_t||) over the view batch
     diverged: bool
+    state_symbol: str = "h"  # the state whose gradient grad_norm_per_step is (CellSpec.memory_state)
+
+
+def cell_config(base_config: SessionConfig, cell: str, carry_gate_bias: float | None = None) -> SessionConfig:
+    """``base_config`` for ``cell``: the scan only if the cell can scan, the carry-gate bias
+    ``carry_gate_bias`` (default the base's; ignored by cells without a carry gate)."""
+    bias = base_config.carry_bias if carry_gate_bias is None else carry_gate_bias
+    return base_config.replace(cell=cell, carry_bias=bias, scan=base_config.scan and cell_spec(cell).scannable)
+
+
+def cell_problem(base_config: SessionConfig, cell: str) -> str | None:
+    """Why ``cell`` cannot be compared with these settings (e.g. an initialisation it does not take),
+    or None. Builds the smallest model of the cell with the settings' initialisation: cheap."""
+    try:
+        config = cell_config(base_config, cell)
+        SequenceModel(ModelConfig(mode=cell, input_size=1, hidden_size=1, output_size=1, init=config.init,
+                                  init_scale=config.init_scale, seed=config.seed))
+    except (ConfigError, ModelConfigError, EngineError) as exc:
+        return str(exc)
+    return None
 
 
 class Comparison:
@@ -56,8 +84,7 @@ class Comparison:
         self.selection = selection
         self.sessions: dict[str, Session] = {}
         for cell in self.cells:
-            bias = base_config.carry_bias if carry_gate_bias is None else carry_gate_bias
-            self.sessions[cell] = Session(base_config.replace(cell=cell, carry_bias=bias))
+            self.sessions[cell] = Session(cell_config(base_config, cell, carry_gate_bias))
         self._grad_norms: dict[str, tuple[int, np.ndarray]] = {}  # cell -> (step, norms) cache
 
     @property
@@ -84,6 +111,7 @@ class Comparison:
                 cell=cell, steps=train[:, 0].copy(), loss=train[:, 1].copy(),
                 heldout_steps=heldout[:, 0].copy(), heldout_loss=heldout[:, 1].copy(),
                 grad_norm_per_step=self._latest_grad_norms(cell, session), diverged=session.diverged,
+                state_symbol=session.model.core.cell.memory_state,
             )
         return result
 

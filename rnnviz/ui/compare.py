@@ -1,12 +1,16 @@
-"""Compare cell kinds (``comparison_cells()``: RNN, LSTM and GRU) trained side by side on the same task,
-seed and data.
+"""Compare cell kinds trained side by side on the same task, seed and data: any set of the registered
+cells, chosen in a checkable list (at first ``comparison_cells()``: RNN, LSTM and GRU).
 
 The comparison (rnnviz.session.compare: one session per cell, fed the same batches) trains in a process
 of its own (``rnnviz.session.work.run_comparison``), so it shares no GIL with the window; Play/Pause are
 messages to it, and its newest curves come back (latest wins) and are drawn a few times a second.
+Choosing other cells starts a new comparison from step 0 with them (so that every cell has seen the same
+batches); a cell the settings do not fit (an initialisation it cannot take) is greyed out with the
+reason. One colour per cell (eight distinct ones), named in one key under the plots, outside the data.
 Closing the window stops the process.
 
-    loss per training step, one colour per cell kind        gradient norm per timestep (log)
+    [cells ☑]   loss per training step                  gradient norm per timestep (log)
+                ━ RNN (tanh)  ━ LSTM  ━ GRU  (the key)
 """
 from __future__ import annotations
 
@@ -14,52 +18,82 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
-from rnnviz.engine.cells import cell_spec, comparison_cells
+from rnnviz.engine.cells import cell_spec, cell_specs, comparison_cells
+from rnnviz.session.compare import cell_problem
 from rnnviz.session.config import SessionConfig
 from rnnviz.session.work import ComparePlay, run_comparison
 from rnnviz.ui import theme as theming
-from rnnviz.ui.jobs import JobRunner
+from rnnviz.ui.jobs import Job, JobRunner
 
 REDRAW_MS = 150
 PLAY_TEXT = "▶ Train side by side"
+LIST_WIDTH = 190  # px, the list of cells beside the plots
+NOTE = ("Solid: training loss; dashed: held-out loss. Right: how strongly the loss reaches back to each timestep "
+        "of the same held-out sequence.")
+
+
+def window_title(cells: tuple[str, ...]) -> str:
+    titles = [cell_spec(cell).title for cell in cells]
+    if len(titles) == 1:
+        return f"Train {titles[0]}"
+    return f"Compare {', '.join(titles[:-1])} and {titles[-1]} — same task, seed and data"
+
+
+def gradient_label(cells: tuple[str, ...]) -> tuple[str, str]:
+    """(axis label, note): ||dL/dh_t||, or ||dL/dc_t|| for the cells whose memory is their cell state
+    (CellSpec.memory_state); the note names those cells when the choice mixes both."""
+    in_c = [cell_spec(cell).title for cell in cells if cell_spec(cell).memory_state == "c"]
+    if not in_c:
+        return "||dL/dh_t||", ""
+    if len(in_c) == len(cells):
+        return "||dL/dc_t||", ""
+    return "||dL/dh_t|| or ||dL/dc_t||", f" ||dL/dc_t|| for {', '.join(in_c)}: their memory is their state c."
 
 
 class CompareWindow(QWidget):
-    """A top-level window: Play/Pause, and overlaid loss and gradient-norm curves per cell kind."""
+    """A top-level window: the cells to compare, Play/Pause, and overlaid loss and gradient-norm curves."""
 
     closed = Signal()
 
     def __init__(self, base_config: SessionConfig, parent: QWidget | None = None,
-                 jobs: JobRunner | None = None) -> None:
+                 jobs: JobRunner | None = None, cells: tuple[str, ...] | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("compare_window")
-        self.cells = comparison_cells()
-        titles = [cell_spec(cell).title for cell in self.cells]
-        self.setWindowTitle(f"Compare {', '.join(titles[:-1])} and {titles[-1]} — same task, seed and data"
-                            if len(titles) > 1 else f"Train {titles[0]}")
-        self.resize(1200, 560)
+        self.resize(1280, 600)
         self.base_config = base_config
         self.theme = theming.current_theme()
+        self.problems = {spec.name: cell_problem(base_config, spec.name) for spec in cell_specs()}
+        wanted = comparison_cells() if cells is None else tuple(cells)
+        self.cells = tuple(cell for cell in wanted if self.problems.get(cell) is None)
         self.curves_shown: Any = None
         self._latest: Any = None
         self.error: str | None = None
         self.running = False
-        self._build()
+        self.lines: dict[str, dict[str, pg.PlotDataItem]] = {}
         self.jobs = jobs or JobRunner(self)
-        self.job = self.jobs.start("comparison", run_comparison, base_config, self.cells, process=True)
-        self.job.progress.connect(self._curves_arrived)
-        self.job.failed.connect(self._failed)
+        self.job: Job | None = None
+        self._build()
+        self.start(self.cells)
         self.timer = QTimer(self)
         self.timer.setInterval(REDRAW_MS)
         self.timer.timeout.connect(self._redraw)
         self.timer.start()
 
+    # ------------------------------------------------------------------ building
+
     def _build(self) -> None:
-        theme = self.theme
         self.play_button = QPushButton(PLAY_TEXT)
         self.play_button.setObjectName("compare_play")
         self.play_button.clicked.connect(self.toggle)
@@ -68,53 +102,140 @@ class CompareWindow(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.play_button)
         top.addWidget(self.status, 1)
-        self._build_plots(theme)
+        self.note = QLabel(NOTE)
+        self.note.setObjectName("compare_note")
+        self.note.setWordWrap(True)
+        self._build_list()
+        self._build_plots(self.theme)
+        middle = QHBoxLayout()
+        side = QVBoxLayout()
+        side.addWidget(QLabel("<b>Cells</b> (a new choice starts again)"))
+        side.addWidget(self.cell_list, 1)
+        middle.addLayout(side)
+        middle.addWidget(self.graphics, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.graphics, 1)
-        note = QLabel("Solid: training loss; dashed: held-out loss. Right: how strongly the loss reaches back "
-                      "to each timestep of the same held-out sequence.")
-        note.setWordWrap(True)
-        layout.addWidget(note)
+        layout.addLayout(middle, 1)
+        layout.addWidget(self.note)
+
+    def _build_list(self) -> None:
+        """Every registered cell, checked when compared; greyed out with the reason when it cannot be."""
+        self.cell_list = QListWidget()
+        self.cell_list.setObjectName("compare_cells")
+        self.cell_list.setFixedWidth(LIST_WIDTH)
+        for spec in cell_specs():
+            item = QListWidgetItem(spec.title)
+            item.setData(Qt.ItemDataRole.UserRole, spec.name)
+            problem = self.problems[spec.name]
+            flags = Qt.ItemFlag.ItemIsUserCheckable
+            if problem is None:
+                flags |= Qt.ItemFlag.ItemIsEnabled
+                item.setToolTip(spec.notes or spec.noun)
+            else:
+                item.setToolTip(f"Not with these settings: {problem}")
+            item.setFlags(flags)
+            item.setCheckState(Qt.CheckState.Checked if spec.name in self.cells else Qt.CheckState.Unchecked)
+            self.cell_list.addItem(item)
+        self.cell_list.itemChanged.connect(lambda _item: self._choice_changed())
 
     def _build_plots(self, theme: theming.Theme) -> None:
-        """Loss per training step and gradient norm per timestep, one colour per cell kind."""
+        """Loss per training step and gradient norm per timestep, one colour per cell kind; the key below."""
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground(theme.background)
         self.loss_plot = self.graphics.addPlot(row=0, col=0, title="loss")
         self.loss_plot.setLabel("bottom", "training step")
         self.loss_plot.setLabel("left", "loss")
-        self.grad_plot = self.graphics.addPlot(row=0, col=1, title="gradient norm per timestep ||dL/dh_t|| (log)")
+        self.grad_plot = self.graphics.addPlot(row=0, col=1, title="gradient norm per timestep (log)")
         self.grad_plot.setLogMode(y=True)
         self.grad_plot.setLabel("bottom", "timestep")
-        self.grad_plot.setLabel("left", "||dL/dh_t||")
-        self.legends = [self.loss_plot.addLegend(offset=(-8, 8)),  # top right, above the falling losses
-                        self.grad_plot.addLegend(offset=(-8, -8))]  # bottom right, below the norms
+        self.key = self.graphics.addLabel("", row=1, col=0, colspan=2)
         for plot in (self.loss_plot, self.grad_plot):
             for side in ("left", "bottom"):
                 plot.getAxis(side).enableAutoSIPrefix(False)
-        self.lines: dict[str, dict[str, pg.PlotDataItem]] = {}
-        for index, cell in enumerate(self.cells):
-            colour = theme.pen(index)
-            title = cell_spec(cell).title
-            self.lines[cell] = {
-                "loss": self.loss_plot.plot(name=title, pen=pg.mkPen(colour, width=1)),
-                "heldout": self.loss_plot.plot(pen=pg.mkPen(colour, width=1, style=pg.QtCore.Qt.PenStyle.DashLine)),
-                "grad": self.grad_plot.plot(name=title, pen=pg.mkPen(colour, width=1), symbol="o", symbolSize=4,
-                                            symbolBrush=colour, symbolPen=pg.mkPen(colour)),
-            }
-        for plot in (self.loss_plot, self.grad_plot):
             plot.showGrid(x=True, y=True, alpha=0.25)
             plot.setMenuEnabled(False)
+        self.graphics.ci.layout.setColumnStretchFactor(0, 1)
+        self.graphics.ci.layout.setColumnStretchFactor(1, 1)
+
+    def _build_lines(self) -> None:
+        """One set of curves per compared cell, in the list's order (after a new choice)."""
+        for lines in self.lines.values():
+            for kind, line in lines.items():
+                (self.grad_plot if kind == "grad" else self.loss_plot).removeItem(line)
+        self.lines = {}
+        theme = self.theme
+        for index, cell in enumerate(self.cells):
+            colour = theme.pen(index)
+            self.lines[cell] = {
+                "loss": self.loss_plot.plot(pen=pg.mkPen(colour, width=1)),
+                "heldout": self.loss_plot.plot(pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine)),
+                "grad": self.grad_plot.plot(pen=pg.mkPen(colour, width=1), symbol="o", symbolSize=4,
+                                            symbolBrush=colour, symbolPen=pg.mkPen(colour)),
+            }
+        entries = [f"<span style='color:{theme.pen(i)}'>━</span>&nbsp;{cell_spec(c).title}"
+                   for i, c in enumerate(self.cells)]
+        self.key.setText("&nbsp;&nbsp;&nbsp;".join(entries) or "no cell chosen", color=theme.foreground,
+                         size="11pt")
+        label, note = gradient_label(self.cells)
+        self.grad_plot.setLabel("left", label)
+        self.note.setText(NOTE + note)
+        self.setWindowTitle(window_title(self.cells) if self.cells else "Compare cells")
+
+    def legend_entries(self) -> list[tuple[str, str]]:
+        """(cell title, colour) of the key, in order."""
+        return [(cell_spec(cell).title, self.lines[cell]["loss"].opts["pen"].color().name()) for cell in self.cells]
+
+    # ------------------------------------------------------------------ the comparison
+
+    def chosen_cells(self) -> tuple[str, ...]:
+        """The checked cells, in the list's (the registry's) order."""
+        items = (self.cell_list.item(row) for row in range(self.cell_list.count()))
+        return tuple(item.data(Qt.ItemDataRole.UserRole) for item in items
+                     if item.checkState() == Qt.CheckState.Checked)
+
+    def set_cells(self, cells: tuple[str, ...]) -> None:
+        """Check exactly ``cells`` in the list (as a person would), which starts the comparison again."""
+        self.cell_list.blockSignals(True)
+        for row in range(self.cell_list.count()):
+            item = self.cell_list.item(row)
+            checked = item.data(Qt.ItemDataRole.UserRole) in cells
+            item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+        self.cell_list.blockSignals(False)
+        self._choice_changed()
+
+    def _choice_changed(self) -> None:
+        cells = self.chosen_cells()
+        if cells != self.cells:
+            self.start(cells)
+
+    def start(self, cells: tuple[str, ...]) -> None:
+        """A new comparison of ``cells`` from step 0 (the one running is stopped); playing if it was."""
+        if self.job is not None:
+            self.job.cancel()
+        self.cells, self.curves_shown, self._latest, self.error = tuple(cells), None, None, None
+        self._build_lines()
+        self.job = None
+        if not self.cells:
+            self.status.setText("Choose at least one cell")
+            return
+        job = self.jobs.start("comparison", run_comparison, self.base_config, self.cells, process=True)
+        job.progress.connect(self._curves_arrived)
+        job.failed.connect(self._failed)
+        self.job = job
+        if self.running:
+            job.send(ComparePlay(True))
+        self.status.setText("Training…" if self.running else "Paused")
 
     def toggle(self) -> None:
         self.running = not self.running
-        self.job.send(ComparePlay(self.running))
+        if self.job is not None:
+            self.job.send(ComparePlay(self.running))
         self.play_button.setText("‖ Pause" if self.running else PLAY_TEXT)
         self.status.setText("Training…" if self.running else "Paused")
 
     def _curves_arrived(self, curves: Any) -> None:
-        self._latest = curves
+        if set(curves) == set(self.cells):  # not a comparison that was replaced
+            self._latest = curves
 
     def _failed(self, message: str) -> None:
         self.error = message
@@ -151,6 +272,7 @@ class CompareWindow(QWidget):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         """Stop the comparison's process (cancelled now; terminated if it has not stopped in a second)."""
         self.timer.stop()
-        self.job.cancel()
+        if self.job is not None:
+            self.job.cancel()
         self.closed.emit()
         super().closeEvent(event)

@@ -43,14 +43,15 @@ class Theme:
         return self.pens[index % len(self.pens)]
 
 
-# Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
+# Okabe-Ito colours: distinguishable with the common colour-vision deficiencies; an eighth (Tol's wine,
+# rose on dark) so that eight curves (the Compare window's cells) still differ.
 LIGHT = Theme(
     name="light",
     background="#ffffff",
     foreground="#202020",
     panel_background="#f3f3f3",
     muted="#9a9a9a",
-    pens=("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000"),
+    pens=("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000", "#882255"),
     padding_brush=(120, 120, 120, 70),
 )
 DARK = Theme(
@@ -59,7 +60,7 @@ DARK = Theme(
     foreground="#e8e8e8",
     panel_background="#2b2b2b",
     muted="#808080",
-    pens=("#56b4e9", "#e69f00", "#009e73", "#f0a3d0", "#f0e442", "#ff7f50", "#ffffff"),
+    pens=("#56b4e9", "#e69f00", "#009e73", "#f0a3d0", "#f0e442", "#ff7f50", "#ffffff", "#cc6677"),
     padding_brush=(200, 200, 200, 55),
 )
 THEMES: dict[str, Theme] = {LIGHT.name: LIGHT, DARK.name: DARK}

@@ -82,3 +82,17 @@ def test_bad_cells_are_refused_with_the_allowed_names():
         Comparison(BASE, cells=("lstm", "transformer"))
     with pytest.raises(CompareError, match="distinct"):
         Comparison(BASE, cells=("lstm", "lstm"))
+
+
+def test_any_registered_cells_with_what_only_some_of_them_have_adapted():
+    from rnnviz.session.compare import cell_problem
+
+    base = SessionConfig(task="adding", task_params={"seq_len": 6}, cell="mingru", hidden_size=3, batch_size=4,
+                         scan=True, carry_bias=3.0)
+    comparison = Comparison(base, cells=("lstm", "mingru", "selective"))
+    scans = {cell: s.model.core.scan for cell, s in comparison.sessions.items()}
+    assert scans == {"lstm": False, "mingru": True, "selective": True}  # the scan only where it exists
+    comparison.step()
+    assert {c.state_symbol for c in comparison.curves().values()} == {"h", "c"}
+    assert cell_problem(base, "gru") is None
+    assert "does not fit" in cell_problem(base.replace(init="orthogonal", scan=False), "lru")

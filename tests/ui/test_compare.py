@@ -28,8 +28,7 @@ def test_trains_all_three_on_the_same_data_and_closes_cleanly(qtbot):
         gx, gy = window.lines[cell]["grad"].getData()
         assert len(gx) == 8  # one point per timestep of the view sequence
         assert window.lines[cell]["loss"].opts["pen"].color().name() == window.theme.pen(index)
-    legend_names = [label.text for _sample, label in window.legends[0].items]
-    assert legend_names == ["RNN (tanh)", "LSTM", "GRU"]
+    assert [title for title, _colour in window.legend_entries()] == ["RNN (tanh)", "LSTM", "GRU"]
     qtbot.mouseClick(window.play_button, Qt.MouseButton.LeftButton)
     assert not window.running
     window.close()
@@ -63,3 +62,72 @@ def test_closing_while_training_stops_the_worker(qtbot):
     window.close()
     qtbot.waitUntil(lambda: not window.job.alive, timeout=5000)  # nothing trains after closing
     assert window.job.finished
+
+
+def check(window, cell: str, checked: bool) -> None:
+    """Tick or untick ``cell`` in the list, as a click on its box does."""
+    items = [window.cell_list.item(row) for row in range(window.cell_list.count())]
+    item = next(i for i in items if i.data(Qt.ItemDataRole.UserRole) == cell)
+    item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+
+
+def test_a_chosen_set_of_cells_trains_those_cells_on_the_same_data(qtbot):
+    from rnnviz.session.compare import cell_config
+
+    config = SMALL.replace(task="selective_copy", task_params={"region": 6, "n_tokens": 2}, scan=False)
+    window = CompareWindow(config)
+    qtbot.addWidget(window)
+    window.show()
+    check(window, "rnn_tanh", False)
+    check(window, "gru", False)
+    check(window, "lru", True)
+    check(window, "selective", True)
+    assert window.cells == ("lstm", "lru", "selective")  # the registry's order
+    assert "LSTM, LRU and Selective SSM (S6)" in window.windowTitle()
+    assert window.grad_plot.getAxis("left").labelText == "||dL/dh_t|| or ||dL/dc_t||"
+    assert "||dL/dc_t|| for LRU, Selective SSM (S6)" in window.note.text()
+    qtbot.mouseClick(window.play_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.curves_shown is not None
+                    and all(len(window.curves_shown[c].steps) >= 3 for c in window.cells), timeout=20000)
+    qtbot.mouseClick(window.play_button, Qt.MouseButton.LeftButton)
+    curves = window.curves_shown
+    assert set(curves) == {"lstm", "lru", "selective"}
+    assert [curves[c].state_symbol for c in window.cells] == ["h", "c", "c"]
+    for cell in window.cells:
+        x, y = window.lines[cell]["loss"].getData()
+        np.testing.assert_array_equal(y, curves[cell].loss[np.isfinite(curves[cell].loss)])
+        alone = Session(cell_config(config, cell))
+        alone.train(len(curves[cell].steps))
+        # the same batches as a lone session with the shared seed (same bits expected; see above)
+        np.testing.assert_allclose(curves[cell].loss, alone.history.train[:, 1], rtol=1e-5, atol=1e-7)
+    window.close()
+    qtbot.waitUntil(lambda: not window.job.alive, timeout=5000)
+
+
+def test_every_registered_cell_gets_its_own_colour_and_key_entry(qtbot):
+    from rnnviz.engine.cells import cell_names, cell_spec
+
+    window = CompareWindow(SMALL, cells=cell_names())
+    qtbot.addWidget(window)
+    window.show()
+    entries = window.legend_entries()
+    assert [title for title, _ in entries] == [cell_spec(c).title for c in cell_names()]
+    assert len({colour for _, colour in entries}) == len(entries) == 8  # eight distinct colours
+    for title, colour in entries:
+        assert title in window.key.text and colour in window.key.text  # the key names each in its colour
+    window.close()
+    qtbot.waitUntil(lambda: not window.job.alive, timeout=5000)
+
+
+def test_a_cell_the_settings_do_not_fit_is_greyed_out_with_the_reason(qtbot):
+    window = CompareWindow(SMALL.replace(init="orthogonal"), cells=("lstm", "mingru", "gru"))
+    qtbot.addWidget(window)
+    window.show()
+    assert window.cells == ("lstm", "gru")  # minGRU has no W_hh to make orthogonal
+    items = {window.cell_list.item(r).data(Qt.ItemDataRole.UserRole): window.cell_list.item(r)
+             for r in range(window.cell_list.count())}
+    assert not items["mingru"].flags() & Qt.ItemFlag.ItemIsEnabled
+    assert "orthogonal initialisation does not fit a minGRU" in items["mingru"].toolTip()
+    assert items["lstm"].flags() & Qt.ItemFlag.ItemIsEnabled
+    window.close()
+    qtbot.waitUntil(lambda: not window.job.alive, timeout=5000)

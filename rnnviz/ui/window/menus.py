@@ -58,8 +58,9 @@ class WindowMenus:
         self.reset_action = action(w, "Reset weights", w.commands.confirm_reset, "Ctrl+R", "New weights, empty history")
         self.gradcheck_action = action(w, "&Gradient check…", w.gradient_check, "Ctrl+G",
                                        "Finite differences against BPTT for every weight matrix")
-        self.compare_action = action(w, "&Compare RNN, LSTM and GRU…", w.open_compare, "Ctrl+K",
-                                     "Train the three cell kinds side by side on the same task and data")
+        self.compare_action = action(w, "&Compare cells…", w.open_compare, "Ctrl+K",
+                                     "Train cell kinds of your choice (at first RNN, LSTM and GRU) side by side "
+                                     "on the same task and data")
 
     def _view_actions(self, w: Any) -> None:
         self.theme_actions = {
