@@ -88,3 +88,34 @@ def test_the_gradient_check_button_passes_for_the_lru(qtbot, shared):
     assert dialog.all_passed() and dialog.table.rowCount() == len(weight_labels("lru")) + 2
     dialog.reject()
     window.tabs.setCurrentIndex(0)
+
+
+@pytest.mark.parametrize("cell", ["lru", "minlstm"])
+def test_the_gradient_flow_panel_follows_training_live(qtbot, shared, cell):
+    """The LRU's λ on the unit circle, minLSTM's decay f′_t as a heatmap: redrawn while the network trains."""
+    window = shared["window"]
+    pick(qtbot, window, cell)
+    window.tabs.setCurrentIndex(STEP_TAB)
+    page = window.step_page
+    page.left_tabs.setCurrentWidget(page.panels["vanishing"])
+    panel = page.panels["vanishing"]
+    qtbot.waitUntil(lambda: panel.data is not None and panel.data.state_symbol == cell_spec(cell).memory_state
+                    and (panel.data.decay is None) == (cell == "lru"), timeout=10000)
+    first = panel.data
+    qtbot.mouseClick(window.training_controls.play_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.data.step is not None and panel.data.step >= (first.step or 0) + 20, timeout=30000)
+    qtbot.mouseClick(window.training_controls.play_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.controller.busy, timeout=10000)
+    later = panel.data
+    if cell == "lru":  # λ is a parameter: training moves it, and the dots follow
+        assert panel.current_page() is panel.graphics
+        assert not np.array_equal(later.eigenvalues["λ"], first.eigenvalues["λ"])
+        np.testing.assert_array_equal(panel.scatters["λ"].xData, later.eigenvalues["λ"].real)
+        assert np.all(np.abs(later.eigenvalues["λ"]) < 1)
+    else:  # the decay of the selected sample follows the input weights
+        assert panel.current_page() is panel.decay_page
+        assert not np.array_equal(later.decay.values, first.decay.values)
+        np.testing.assert_array_equal(panel.decay_image.image, later.decay.values)
+    window.tabs.setCurrentIndex(TRAINING_TAB)
+    window.controller.reset()  # step 0 again: the next test picks a cell without being asked
+    qtbot.waitUntil(lambda: window.controller.session.step == 0 and not window.controller.busy, timeout=10000)
