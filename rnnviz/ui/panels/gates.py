@@ -17,7 +17,7 @@ from rnnviz.engine.cells import CellSpec, cell_spec, cell_specs
 from rnnviz.engine.cells.base import KIND_RANGES
 from rnnviz.session.views.training import GatesView, gates_view
 from rnnviz.ui import colormaps
-from rnnviz.ui.panels.base import IndexAxis, Panel, Rows, _let_shrink, nice_ceiling
+from rnnviz.ui.panels.base import IndexAxis, Panel, Rows, let_shrink, nice_ceiling
 from rnnviz.ui.panels.hidden import PaddingShade
 from rnnviz.ui.theme import Theme
 
@@ -108,7 +108,7 @@ class GatesPanel(Panel):
             images = []
             for gate in names:
                 name = sub.addLabel(gate_label(spec, gate), row=row, col=0, justify="right")
-                _let_shrink(name, width=None, height=NAME_MIN_HEIGHT)  # two lines must not set the strips' height
+                let_shrink(name, width=None, height=NAME_MIN_HEIGHT)  # two lines must not set the strips' height
                 self.name_labels.append(name)
                 plot = self.add_plot(sub, row, 1, {}, index_axes=("left",))
                 plot.hideAxis("bottom")

@@ -18,7 +18,7 @@ import pyqtgraph as pg
 
 from rnnviz.session.views.gradient_flow import GradientFlowView, StepDecayView
 from rnnviz.ui import colormaps
-from rnnviz.ui.panels.base import Panel, Rows, _let_shrink
+from rnnviz.ui.panels.base import Panel, Rows, let_shrink
 from rnnviz.ui.panels.gradients import decade_ticks, log_range
 from rnnviz.ui.panels.hidden import PaddingShade
 from rnnviz.ui.theme import Theme
@@ -66,7 +66,7 @@ class VanishingPanel(Panel):
         self.eig_plot.showGrid(x=True, y=True, alpha=0.2)
         self.circle = self.eig_plot.plot(CIRCLE.real, CIRCLE.imag)
         self.radius_label = page.addLabel("", row=2, col=0, colspan=2)  # ρ per gate, coloured like the dots
-        _let_shrink(self.radius_label, 8.0)
+        let_shrink(self.radius_label, 8.0)
         self.scatters: dict[str, pg.PlotDataItem] = {}
         page.ci.layout.setColumnStretchFactor(0, 1)
         page.ci.layout.setColumnStretchFactor(1, 1)
@@ -79,7 +79,7 @@ class VanishingPanel(Panel):
         self.decay_plot.invertY(True)
         self.decay_shade = PaddingShade(self.decay_plot)
         self.decay_note = page.addLabel("", row=2, col=0, colspan=3)
-        _let_shrink(self.decay_note, 8.0)
+        let_shrink(self.decay_note, 8.0)
         page.ci.layout.setColumnStretchFactor(0, 1)
         page.ci.layout.setColumnStretchFactor(1, 1)
         page.ci.layout.setColumnStretchFactor(2, 0)
