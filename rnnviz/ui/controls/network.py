@@ -33,6 +33,13 @@ class NetworkControls(QWidget):
 
     def __init__(self, config: SessionConfig, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._build_fields(config)
+        self._build_labels()
+        self._lay_out()
+        self._connect()
+        self._update_scale_enabled()
+
+    def _build_fields(self, config: SessionConfig) -> None:
         titles = {spec.name: spec.title for spec in cell_specs()}
         self.cell = combo("cell", titles, config.cell, f"Which recurrent cell: {', '.join(titles.values())}")
         self.hidden = spin("hidden_size", config.hidden_size, "Hidden units per layer and direction (H)")
@@ -52,6 +59,8 @@ class NetworkControls(QWidget):
         self.scan = QCheckBox("Use parallel scan")
         self.scan.setObjectName("scan")
         self.scan.setChecked(config.scan)
+
+    def _build_labels(self) -> None:
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setObjectName("summary")
@@ -59,6 +68,8 @@ class NetworkControls(QWidget):
         self.equations.setWordWrap(True)
         self.equations.setObjectName("equations")
         self.equations.setToolTip("The equations of the selected cell, as in the PyTorch documentation")
+
+    def _lay_out(self) -> None:
         form = QFormLayout()
         form.addRow("Cell", self.cell)
         form.addRow("Hidden size", self.hidden)
@@ -73,6 +84,8 @@ class NetworkControls(QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(self.equations)
         layout.addStretch(1)
+
+    def _connect(self) -> None:
         self.cell.currentIndexChanged.connect(self._cell_changed)
         self.scan.toggled.connect(lambda v: self.training_changed.emit({"scan": bool(v)}))
         self.hidden.valueChanged.connect(lambda v: self._emit("hidden_size", v))
@@ -81,7 +94,6 @@ class NetworkControls(QWidget):
         self.init.currentIndexChanged.connect(lambda: self._emit("init", self.init.currentData()))
         self.init_scale.valueChanged.connect(lambda v: self._emit("init_scale", float(v)))
         self.carry_bias.valueChanged.connect(lambda v: self._emit("carry_bias", float(v)))
-        self._update_scale_enabled()
 
     def _emit(self, name: str, value) -> None:
         self._update_scale_enabled()

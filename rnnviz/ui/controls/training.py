@@ -18,6 +18,17 @@ class TrainingControls(QWidget):
 
     def __init__(self, config: SessionConfig, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._build_fields(config)
+        self._build_buttons()
+        layout = QVBoxLayout(self)
+        layout.addLayout(self._button_row())  # first: in a short window the dock scrolls, Play stays in view
+        layout.addLayout(self._form())
+        layout.addStretch(1)
+        self.show_running(False)
+        self.step_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaSkipForward))
+        self._connect()
+
+    def _build_fields(self, config: SessionConfig) -> None:
         self.optimizer = combo("optimizer", OPTIMIZER_TITLES, config.optimizer, "How gradients update the weights")
         self.lr = log_spin("lr", config.lr, "Learning rate (applies from the next step); ↑/↓ step 1, 2, 5 × 10^k")
         self.batch = spin("batch_size", config.batch_size, "Sequences per training step")
@@ -35,15 +46,19 @@ class TrainingControls(QWidget):
         self.speed.setObjectName("speed")
         self.speed.addItems(list(SPEEDS))
         self.speed.setToolTip("How fast to train: slow it down to watch each step")
-        self.play_button = QPushButton("Play")
-        self.play_button.setObjectName("play")
-        self.play_button.setToolTip("Train until paused (Space)")
-        self.step_button = QPushButton("Step")
-        self.step_button.setObjectName("step")
-        self.step_button.setToolTip("One training step (S)")
-        self.reset_button = QPushButton("Reset")
-        self.reset_button.setObjectName("reset")
-        self.reset_button.setToolTip("New weights from the seed, empty history (Ctrl+R)")
+
+    def _build_buttons(self) -> None:
+        self.play_button = _button("Play", "play", "Train until paused (Space)")
+        self.step_button = _button("Step", "step", "One training step (S)")
+        self.reset_button = _button("Reset", "reset", "New weights from the seed, empty history (Ctrl+R)")
+
+    def _button_row(self) -> QHBoxLayout:
+        buttons = QHBoxLayout()
+        for button in (self.play_button, self.step_button, self.reset_button):
+            buttons.addWidget(button)
+        return buttons
+
+    def _form(self) -> QFormLayout:
         form = QFormLayout()
         form.addRow("Optimizer", self.optimizer)
         form.addRow("Learning rate", self.lr)
@@ -53,15 +68,9 @@ class TrainingControls(QWidget):
         form.addRow("Truncated BPTT", self.tbptt)
         form.addRow("Seed", self.seed)
         form.addRow("Speed", self.speed)
-        buttons = QHBoxLayout()
-        for button in (self.play_button, self.step_button, self.reset_button):
-            buttons.addWidget(button)
-        layout = QVBoxLayout(self)
-        layout.addLayout(buttons)  # first: in a short window the dock scrolls, Play stays in view
-        layout.addLayout(form)
-        layout.addStretch(1)
-        self.show_running(False)
-        self.step_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaSkipForward))
+        return form
+
+    def _connect(self) -> None:
         self.optimizer.currentIndexChanged.connect(lambda: self.changed.emit({"optimizer": self.optimizer.currentData()}))
         self.lr.valueChanged.connect(lambda v: self.changed.emit({"lr": float(v)}))
         self.batch.valueChanged.connect(lambda v: self.changed.emit({"batch_size": int(v)}))
@@ -83,3 +92,10 @@ class TrainingControls(QWidget):
         self.play_button.setText("Pause" if running else "Play")
         self.play_button.setToolTip(("Pause training" if running else "Train until paused") + " (Space)")
         self.step_button.setEnabled(not running)
+
+
+def _button(text: str, name: str, tip: str) -> QPushButton:
+    button = QPushButton(text)
+    button.setObjectName(name)
+    button.setToolTip(tip)
+    return button

@@ -11,6 +11,8 @@ inside each box, empty until the forward pass has computed it; the reverse direc
 left. During BPTT the visited boxes show ||dL/dh_t|| above them. Dashed lines mark the truncated-BPTT
 cuts. With more than ``WINDOW`` timesteps the diagram shows a window around the cursor, and an overview
 strip below it shows the whole sequence (click it to jump). Clicking a box emits ``cell_clicked``.
+The geometry (where boxes, arrows, labels and cuts go) is computed in unrolled_layout.py; this module
+creates the items and updates them.
 """
 from __future__ import annotations
 
@@ -27,45 +29,20 @@ from rnnviz.session.views.step_through import DiagramView
 from rnnviz.ui import colormaps
 from rnnviz.ui.panels.base import Panel, Rows
 from rnnviz.ui.panels.hidden import hidden_levels
+from rnnviz.ui.panels.overview import SequenceOverview
+from rnnviz.ui.panels.unrolled_layout import (
+    BOX_HEIGHT,
+    GRAD_OFFSET,
+    INPUT_TAIL,
+    OUTPUT_GAP,
+    WINDOW,
+    DiagramLayout,
+    input_text,
+    short,
+    strip_image,
+    window_start,
+)
 from rnnviz.ui.theme import Theme
-
-WINDOW = 24  # most timesteps drawn at once; more scroll with the cursor
-ROW_HEIGHT = 2.4  # vertical distance between rows (layers / directions), in box heights
-BOX_HALF_WIDTH = 0.34
-BOX_HEIGHT = 1.5
-STRIP_COLUMNS = 10  # image columns per timestep: the middle ones hold h_t, the rest stay empty (NaN)
-STRIP_FILLED = slice(2, 8)
-INPUT_TAIL = -0.75  # where the input arrows start; the input labels hang below it
-OUTPUT_GAP = 0.55  # the output arrows' length above the top row; the outputs ŷ sit on top
-OVERVIEW_HEIGHT = 70  # px of the whole-sequence strip under a diagram that shows a window of it
-GRAD_OFFSET = 0.05  # ||dL/dh_t|| is written just left of the arrow above its box
-
-
-def window_start(seq_len: int, cursor: int, width: int = WINDOW) -> int:
-    """First timestep shown so that the cursor sits in the middle of a ``width``-step window."""
-    if seq_len <= width:
-        return 0
-    return int(min(max(cursor - width // 2, 0), seq_len - width))
-
-
-def short(value: float) -> str:
-    """A number in at most 5 characters for a box label: 0.53, -1.2, 3e-05."""
-    if not np.isfinite(value):
-        return "—"
-    if value == 0:
-        return "0"
-    if 1e-2 <= abs(value) < 1e3:
-        return f"{value:.2g}" if abs(value) < 10 else f"{value:.0f}"
-    return f"{value:.0e}".replace("e-0", "e-").replace("e+0", "e")
-
-
-def input_text(values: np.ndarray, label: str, names: tuple[str, ...] | None = None) -> str:
-    """x_t as a short label: the token for one-hot inputs, else up to two values."""
-    if not label.isdigit():  # a token
-        return label
-    shown = [short(float(v)) for v in values[:2]]
-    return " | ".join(shown) + (" …" if len(values) > 2 else "")
-
 
 class UnrolledPanel(Panel):
     name = "unrolled"
@@ -76,16 +53,7 @@ class UnrolledPanel(Panel):
         page = self.graphics
         self.viewbox = page.addViewBox(row=1, col=0, lockAspect=False, enableMouse=False)
         self.viewbox.setMenuEnabled(False)
-        self.overview = self.add_plot(page, 2, 0, {})
-        self.overview.hideAxis("left")
-        self.overview.setMaximumHeight(OVERVIEW_HEIGHT)
-        self.overview.getAxis("bottom").setStyle(tickLength=3)
-        self.overview_image = pg.ImageItem(axisOrder="col-major")
-        self.overview.addItem(self.overview_image)
-        self.overview_window = pg.LinearRegionItem(values=(0, 1), movable=False)
-        self.overview.addItem(self.overview_window, ignoreBounds=True)
-        page.ci.layout.setRowStretchFactor(1, 5)
-        page.ci.layout.setRowStretchFactor(2, 1)
+        self._build_overview(page)
         self.arrows = pg.PlotDataItem(connect="pairs")
         self.arrow_heads = pg.ScatterPlotItem(size=11, pxMode=True)
         self.cuts = pg.PlotDataItem(connect="pairs")
@@ -94,9 +62,9 @@ class UnrolledPanel(Panel):
         for item in (self.cursor_band, self.arrows, self.arrow_heads, self.cuts):
             self.viewbox.addItem(item)
         self.viewbox.scene().sigMouseClicked.connect(self._clicked)
-        self.overview.scene().sigMouseClicked.connect(self._overview_clicked)
         self._texts_shown: dict[int, tuple[str, str]] = {}
         self._structure: tuple | None = None
+        self._layout = DiagramLayout(0, ())
         self._start = 0
         self._slots = 0
         self.boxes: list[list[QGraphicsRectItem]] = []  # [row][slot]
@@ -109,10 +77,14 @@ class UnrolledPanel(Panel):
         self._fitted: tuple | None = None
         self.viewbox.sigResized.connect(self._viewbox_resized)
 
-    # ------------------------------------------------------------------ structure (built per shape)
+    def _build_overview(self, page: pg.GraphicsLayoutWidget) -> None:
+        """The whole-sequence strip under the diagram, with the shown window marked (click to jump)."""
+        self.overview = SequenceOverview(self.add_plot(page, 2, 0, {}))
+        page.ci.layout.setRowStretchFactor(1, 5)
+        page.ci.layout.setRowStretchFactor(2, 1)
+        self.overview.plot.scene().sigMouseClicked.connect(self._overview_clicked)
 
-    def _rows(self, state: DiagramView) -> list[tuple[int, int]]:
-        return [(layer, direction) for layer in range(state.layers) for direction in range(state.directions)]
+    # ------------------------------------------------------------------ structure (built per shape)
 
     def window_width(self) -> int:
         """How many timesteps fit: about 46 px per box at this panel's width, at most WINDOW."""
@@ -124,62 +96,37 @@ class UnrolledPanel(Panel):
             self.show_view(self.state)
 
     def _ensure_structure(self, state: DiagramView) -> None:
+        """(Re)build the items when the number of slots, rows, units or the cell changes."""
         slots = min(state.seq_len, self.window_width())
         key = (slots, state.layers, state.directions, state.hidden.shape[1], state.cell)
         if key == self._structure:
             return
         self._structure = key
         self._texts_shown.clear()  # new items (ids of deleted ones may be reused)
-        for row in self.boxes:
-            for box in row:
-                self.viewbox.removeItem(box)
-        for item in self.strips + self.row_labels + [t for texts in self.texts.values() for t in texts]:
-            self.viewbox.removeItem(item)
+        self._remove_structure()
         self._slots = slots
-        rows = self._rows(state)
-        self.boxes, self.strips, self.row_labels = [], [], []
-        for r, (layer, direction) in enumerate(rows):
-            base = r * ROW_HEIGHT
-            row = []
-            for k in range(slots):
-                box = QGraphicsRectItem(QRectF(k - BOX_HALF_WIDTH, base, 2 * BOX_HALF_WIDTH, BOX_HEIGHT))
-                box.setZValue(-5)
-                self.viewbox.addItem(box)
-                row.append(box)
-            self.boxes.append(row)
-            strip = pg.ImageItem(axisOrder="col-major")
-            strip.setZValue(5)
-            self.viewbox.addItem(strip)
-            self.strips.append(strip)
-            arrow = "←" if direction else "→"
-            label = pg.TextItem(f"layer {layer} {arrow}" if state.layers > 1 or state.directions > 1 else "",
-                                anchor=(1, 0.5))
-            label.setPos(-0.55, base + BOX_HEIGHT / 2)
-            self.viewbox.addItem(label)
-            self.row_labels.append(label)
-        top = self._top(state)
-        self.texts = {}
+        self._layout = layout = DiagramLayout(slots, DiagramLayout.rows_of(state.layers, state.directions))
+        named = state.layers > 1 or state.directions > 1
+        self.boxes = [add_boxes(self.viewbox, layout, r) for r in range(len(layout.rows))]
+        self.strips = [add_strip(self.viewbox) for _ in layout.rows]
+        self.row_labels = [add_row_label(self.viewbox, layout.row_label_pos(r), row_label(*row) if named else "")
+                           for r, row in enumerate(layout.rows)]
         # inputs hang from the input arrows' tails, outputs sit on the output arrows' heads: anchored in
         # pixels, so no text reaches another at any panel size (the view range leaves room for them)
-        placements = {"input": (INPUT_TAIL, (0.5, 0.0)), "output": (top + OUTPUT_GAP, (0.5, 1.0)),
-                      "grad": (None, (1.0, 1.0))}
-        for kind, (y, anchor) in placements.items():
-            items = []
-            for k in range(slots):
-                text = pg.TextItem("", anchor=anchor)
-                text.setPos(k, y if y is not None else 0.0)
-                text.setZValue(10)  # above the arrows that pass by
-                self.viewbox.addItem(text)
-                items.append(text)
-            self.texts[kind] = items
+        placements = {"input": (INPUT_TAIL, (0.5, 0.0)), "output": (layout.top + OUTPUT_GAP, (0.5, 1.0)),
+                      "grad": (0.0, (1.0, 1.0))}
+        self.texts = {kind: add_texts(self.viewbox, slots, y, anchor) for kind, (y, anchor) in placements.items()}
         self._fitted = None
         self.legend_text.setPos(-1.0, BOX_HEIGHT / 2)
         self.apply_theme(self.theme)
         self._fit_range()
 
-    def _top(self, state: DiagramView) -> float:
-        """The top edge of the highest row of boxes."""
-        return (len(self._rows(state)) - 1) * ROW_HEIGHT + BOX_HEIGHT
+    def _remove_structure(self) -> None:
+        for row in self.boxes:
+            for box in row:
+                self.viewbox.removeItem(box)
+        for item in self.strips + self.row_labels + [t for texts in self.texts.values() for t in texts]:
+            self.viewbox.removeItem(item)
 
     def _line_height(self) -> float:
         """Pixels of one line of a label."""
@@ -191,23 +138,15 @@ class UnrolledPanel(Panel):
         return 4 if self._staggered else 2
 
     def _fit_range(self) -> None:
-        """Fit the boxes between pixel margins for the labels: ``span`` data units of boxes and arrows
-        plus ``margin`` pixels of text make the view range span / (1 - margin / height)."""
-        state, height = self.state, self.viewbox.height()
-        if state is None or not self._slots:
+        """Fit the boxes between pixel margins for the labels (DiagramLayout.y_range)."""
+        if self.state is None or not self._slots:
             return
-        top = self._top(state)
         line = self._line_height()
         below, above = self._label_lines() * line + 6, line + 6
-        span = top + OUTPUT_GAP - INPUT_TAIL
-        share = min((below + above) / height, 0.6) if height > 0 else 0.45  # the boxes keep 40 % at least
-        per_pixel = span / (1 - share) / max(height, 1.0)
-        if height <= 0:  # not laid out yet: leave the same share in data units
-            per_pixel = span / (1 - share) / ((below + above) / share)
-        fitted = (self._slots, INPUT_TAIL - below * per_pixel, top + OUTPUT_GAP + above * per_pixel)
+        fitted = (self._slots, *self._layout.y_range(self.viewbox.height(), below, above))
         if fitted != self._fitted:
             self._fitted = fitted
-            self.viewbox.setRange(xRange=(-1.6, self._slots - 0.4), yRange=fitted[1:], padding=0)
+            self.viewbox.setRange(xRange=self._layout.x_range, yRange=fitted[1:], padding=0)
 
     def _viewbox_resized(self) -> None:
         staggered = self._needs_stagger()
@@ -243,8 +182,7 @@ class UnrolledPanel(Panel):
         self.cursor_band.setBrush(pg.mkBrush(accent))
         for line in self.cursor_band.lines:
             line.setPen(pg.mkPen(None))
-        self.overview_window.setBrush(pg.mkBrush(accent))
-        self.overview_image.setColorMap(colormaps.diverging(theme.diverging_map))
+        self.overview.restyle(theme, accent)
         for text in self.row_labels:
             text.setColor(theme.foreground)
         if self.state is not None:
@@ -265,28 +203,18 @@ class UnrolledPanel(Panel):
         self._draw_arrows(state)
         self._draw_texts(state, shown)
         self._draw_cuts(state, shown)
-        self._draw_overview(state)
+        if self.overview.show(state.hidden, state.hidden_range, self._start, self._slots):
+            self.set_ranges(self.overview.plot, (-0.5, steps - 0.5), (0.0, 1.0))
         self.cursor_band.setRegion((state.cursor - self._start - 0.5, state.cursor - self._start + 0.5))
-        title = state.title
-        phase = {"forward": "forward pass", "backward": "backpropagation through time", "done": "full pass"}
-        window = f"  (timesteps {shown[0]}–{shown[-1]} of {steps})" if steps > self._slots else ""
-        rows = ""
-        if state.layers * state.directions > 1:  # a second, smaller line: the title must fit a narrow export
-            rows = (f"<br><span style='font-size:{self.theme.label_size}; font-weight:normal'>boxes: h_t of "
-                    f"layer {state.layer} {'←' if state.direction else '→'} "
-                    f"({plural(state.hidden.shape[1], 'unit')})</span>")
-        self.set_page_title(self.graphics, f"Unrolled {title} — {phase.get(state.phase, state.phase)}{window}{rows}")
-        fg = self.theme.foreground
-        units = state.hidden.shape[1]
+        self.set_page_title(self.graphics, diagram_title(state, shown, self._slots, self.theme.label_size))
         self.legend_text.setVisible(state.layers * state.directions == 1)  # rows carry labels otherwise
-        legend = (f"<div style='color:{fg}; text-align:center'>h<sub>t</sub><br>{units} unit"
-                  + ("s" if units != 1 else "") + "</div>")
-        if self._texts_shown.get(id(self.legend_text)) != (legend, fg):
-            self._texts_shown[id(self.legend_text)] = (legend, fg)
+        legend = legend_html(state.hidden.shape[1], self.theme.foreground)
+        if self._texts_shown.get(id(self.legend_text)) != (legend, self.theme.foreground):
+            self._texts_shown[id(self.legend_text)] = (legend, self.theme.foreground)
             self.legend_text.setHtml(legend)
 
     def _row_index(self, state: DiagramView) -> int:
-        return self._rows(state).index((state.layer, state.direction))
+        return self._layout.rows.index((state.layer, state.direction))
 
     def _draw_boxes(self, state: DiagramView, shown: range) -> None:
         theme = self.theme
@@ -308,7 +236,6 @@ class UnrolledPanel(Panel):
 
     def _draw_strips(self, state: DiagramView, shown: range) -> None:
         stepped = self._row_index(state)
-        units = state.hidden.shape[1]
         levels = hidden_levels(state.hidden_range, state.hidden[np.isfinite(state.hidden).all(axis=1)]) \
             if np.isfinite(state.hidden).any() else (-1.0, 1.0)
         for r, strip in enumerate(self.strips):
@@ -316,41 +243,16 @@ class UnrolledPanel(Panel):
                 strip.setVisible(False)
                 continue
             strip.setVisible(True)
-            image = np.full((self._slots * STRIP_COLUMNS, units), np.nan)  # (columns, H)
-            for k, t in enumerate(shown):
-                image[k * STRIP_COLUMNS + STRIP_FILLED.start: k * STRIP_COLUMNS + STRIP_FILLED.stop] = state.hidden[t]
+            image = strip_image(state.hidden, shown, self._slots)  # (columns, H)
             if not np.isfinite(image).any():  # nothing computed yet (an all-NaN image crashes the renderer)
                 strip.setVisible(False)
                 continue
             strip.setImage(image, levels=levels, autoLevels=False)
-            base = r * ROW_HEIGHT
-            strip.setRect(QRectF(-0.5, base + 0.12, self._slots, BOX_HEIGHT - 0.24))
+            strip.setRect(QRectF(*self._layout.strip_rect(r)))
 
     def _draw_arrows(self, state: DiagramView) -> None:
-        rows = self._rows(state)
-        segments, heads, symbols = [], [], []
-        for r, (_layer, direction) in enumerate(rows):
-            base = r * ROW_HEIGHT
-            ys = [base + BOX_HEIGHT * 0.62] + ([base + BOX_HEIGHT * 0.3] if state.has_cell_state else [])  # c_t
-            for k in range(self._slots - 1):
-                for y in ys:
-                    left, right = k + BOX_HALF_WIDTH, k + 1 - BOX_HALF_WIDTH
-                    segments += [(left, y), (right, y)]
-                    heads.append((left + 0.04, y) if direction else (right - 0.04, y))
-                    symbols.append("t3" if direction else "t2")
-            below = INPUT_TAIL if r == 0 else base - ROW_HEIGHT + BOX_HEIGHT
-            for k in range(self._slots):
-                segments += [(k, below), (k, base)]
-                heads.append((k, base - 0.06))
-                symbols.append("t1")
-        top = (len(rows) - 1) * ROW_HEIGHT + BOX_HEIGHT
-        for k in range(self._slots):
-            segments += [(k, top), (k, top + OUTPUT_GAP)]
-            heads.append((k, top + OUTPUT_GAP - 0.05))
-            symbols.append("t1")
-        points = np.array(segments, dtype=float)
+        points, head_points, symbols = self._layout.arrows(state.has_cell_state)
         self.arrows.setData(points[:, 0], points[:, 1])
-        head_points = np.array(heads, dtype=float)
         self.arrow_heads.setData(x=head_points[:, 0], y=head_points[:, 1], symbol=symbols)
 
     def _set_text(self, item: pg.TextItem, text: str, color: str) -> None:
@@ -370,7 +272,7 @@ class UnrolledPanel(Panel):
     def _draw_texts(self, state: DiagramView, shown: range) -> None:
         theme = self.theme
         stepped = self._row_index(state)
-        grad_y = stepped * ROW_HEIGHT + BOX_HEIGHT + 0.04
+        grad_y = self._layout.base(stepped) + BOX_HEIGHT + 0.04
         computed = np.isfinite(state.hidden).all(axis=1)
         self._staggered = self._needs_stagger()
         for k, t in enumerate(shown):
@@ -386,10 +288,7 @@ class UnrolledPanel(Panel):
             self._set_html(item, f"<div style='text-align:center; color:{theme.foreground}'>{label}<br>"
                                  f"<span style='color:{step_colour}'>{step or '&nbsp;'}</span></div>")
             out = state.outputs[t]
-            shown_out = computed[t] and np.isfinite(out).all()
-            self._set_text(self.texts["output"][k], ("ŷ " + short(float(out[0])) if out.size == 1 else
-                                                     "ŷ " + str(int(np.argmax(out)))) if shown_out else "",
-                           theme.foreground)
+            self._set_text(self.texts["output"][k], output_text(out) if computed[t] else "", theme.foreground)
             norm = state.grad_norm[t]
             grad = self.texts["grad"][k]
             grad.setPos(k - GRAD_OFFSET, grad_y)  # left of the arrow that leaves the box: its head never covers it
@@ -398,45 +297,19 @@ class UnrolledPanel(Panel):
         self._fit_range()
 
     def _draw_cuts(self, state: DiagramView, shown: range) -> None:
-        k_cut = state.tbptt
-        points = []
-        if k_cut:
-            rows = len(self._rows(state))
-            height = (rows - 1) * ROW_HEIGHT + BOX_HEIGHT
-            for k, t in enumerate(shown[:-1]):
-                if (t + 1) % k_cut == 0:
-                    points += [(k + 0.5, -0.25), (k + 0.5, height + 0.25)]
+        points = self._layout.cut_points(shown, state.tbptt)
         if points:
             array = np.array(points)
             self.cuts.setData(array[:, 0], array[:, 1])
         else:
             self.cuts.setData([], [])
 
-    def _draw_overview(self, state: DiagramView) -> None:
-        steps = state.seq_len
-        visible = steps > self._slots
-        if visible != self.overview.isVisible():
-            self.overview.setVisible(visible)
-            # a hidden plot keeps its row's height in the layout: give it none
-            self.overview.setMaximumHeight(OVERVIEW_HEIGHT if visible else 0)
-            self.overview.setMinimumHeight(OVERVIEW_HEIGHT if visible else 0)
-        if not visible:
-            return
-        levels = hidden_levels(state.hidden_range, np.nan_to_num(state.hidden))
-        self.overview_image.setVisible(bool(np.isfinite(state.hidden).any()))
-        if self.overview_image.isVisible():  # an all-NaN image crashes the renderer
-            self.overview_image.setImage(state.hidden, levels=levels, autoLevels=False)
-        self.overview_image.setRect(QRectF(-0.5, 0, steps, 1))
-        self.overview_window.setRegion((self._start - 0.5, self._start + self._slots - 0.5))
-        self.set_ranges(self.overview, (-0.5, steps - 0.5), (0.0, 1.0))
-
     # ------------------------------------------------------------------ clicking
 
     def slot_center(self, timestep: int, layer: int = 0, direction: int = 0) -> QPointF:
         """The scene position of the middle of ``timestep``'s box (for tests and tooltips)."""
-        state = self.state
-        r = self._rows(state).index((layer, direction)) if state else 0
-        return self.viewbox.mapViewToScene(QPointF(timestep - self._start, r * ROW_HEIGHT + BOX_HEIGHT / 2))
+        r = self._layout.rows.index((layer, direction)) if self.state else 0
+        return self.viewbox.mapViewToScene(QPointF(timestep - self._start, self._layout.base(r) + BOX_HEIGHT / 2))
 
     def _clicked(self, event) -> None:
         if self.state is None or event.isAccepted():
@@ -447,18 +320,14 @@ class UnrolledPanel(Panel):
         k = int(round(point.x()))
         if not 0 <= k < self._slots:
             return
-        rows = self._rows(self.state)
-        r = int(np.clip(np.floor((point.y() + (ROW_HEIGHT - BOX_HEIGHT) / 2) / ROW_HEIGHT), 0, len(rows) - 1))
-        layer, direction = rows[r]
+        layer, direction = self._layout.rows[self._layout.row_at(point.y())]
         self.cell_clicked.emit(self._start + k, layer, direction)
 
     def _overview_clicked(self, event) -> None:
-        if self.state is None or not self.overview.isVisible():
+        if self.state is None:
             return
-        if not self.overview.vb.sceneBoundingRect().contains(event.scenePos()):
-            return
-        t = int(round(self.overview.vb.mapSceneToView(event.scenePos()).x()))
-        if 0 <= t < self.state.seq_len:
+        t = self.overview.timestep_at(event.scenePos(), self.state.seq_len)
+        if t is not None:
             self.cell_clicked.emit(t, self.state.layer, self.state.direction)
 
     def csv_rows(self) -> Rows:
@@ -471,3 +340,72 @@ class UnrolledPanel(Panel):
             rows.append([t, state.labels[t], float(state.mask[t]), float(state.grad_norm[t]),
                          *state.hidden[t].tolist()])
         return rows
+
+
+def row_label(layer: int, direction: int) -> str:
+    return f"layer {layer} {'←' if direction else '→'}"
+
+
+def diagram_title(state: DiagramView, shown: range, slots: int, label_size: str) -> str:
+    """The page title: the cell, the phase, the window shown, and which row the boxes' strips show."""
+    phase = {"forward": "forward pass", "backward": "backpropagation through time", "done": "full pass"}
+    steps = state.seq_len
+    window = f"  (timesteps {shown[0]}–{shown[-1]} of {steps})" if steps > slots else ""
+    rows = ""
+    if state.layers * state.directions > 1:  # a second, smaller line: the title must fit a narrow export
+        rows = (f"<br><span style='font-size:{label_size}; font-weight:normal'>boxes: h_t of "
+                f"layer {state.layer} {'←' if state.direction else '→'} "
+                f"({plural(state.hidden.shape[1], 'unit')})</span>")
+    return f"Unrolled {state.title} — {phase.get(state.phase, state.phase)}{window}{rows}"
+
+
+def legend_html(units: int, foreground: str) -> str:
+    """The key beside a single row: h_t and its number of units."""
+    return (f"<div style='color:{foreground}; text-align:center'>h<sub>t</sub><br>{units} unit"
+            + ("s" if units != 1 else "") + "</div>")
+
+
+def output_text(out: np.ndarray) -> str:
+    """ŷ_t as a short label: the value of a single output, else the predicted class; "" until computed."""
+    if not np.isfinite(out).all():
+        return ""
+    return "ŷ " + short(float(out[0])) if out.size == 1 else "ŷ " + str(int(np.argmax(out)))
+
+
+def add_boxes(viewbox: pg.ViewBox, layout: DiagramLayout, r: int) -> list[QGraphicsRectItem]:
+    """Row ``r``'s cell boxes, one per slot, behind everything else."""
+    boxes = []
+    for k in range(layout.slots):
+        box = QGraphicsRectItem(QRectF(*layout.box_rect(r, k)))
+        box.setZValue(-5)
+        viewbox.addItem(box)
+        boxes.append(box)
+    return boxes
+
+
+def add_strip(viewbox: pg.ViewBox) -> pg.ImageItem:
+    """A row's heat strip of h_t, above the boxes."""
+    strip = pg.ImageItem(axisOrder="col-major")
+    strip.setZValue(5)
+    viewbox.addItem(strip)
+    return strip
+
+
+def add_row_label(viewbox: pg.ViewBox, position: tuple[float, float], text: str) -> pg.TextItem:
+    """A row's name left of its first box."""
+    label = pg.TextItem(text, anchor=(1, 0.5))
+    label.setPos(*position)
+    viewbox.addItem(label)
+    return label
+
+
+def add_texts(viewbox: pg.ViewBox, slots: int, y: float, anchor: tuple[float, float]) -> list[pg.TextItem]:
+    """One empty label per slot at height ``y``, above the arrows that pass by."""
+    items = []
+    for k in range(slots):
+        text = pg.TextItem("", anchor=anchor)
+        text.setPos(k, y)
+        text.setZValue(10)
+        viewbox.addItem(text)
+        items.append(text)
+    return items
