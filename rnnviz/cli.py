@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
+import rnnviz
 from rnnviz.engine.cells import carry_gates, cell_names, cell_spec, pytorch_modules
 from rnnviz.session.config import DTYPES, INITS, LIMITS, OPTIMIZERS, ConfigError, SessionConfig
 from rnnviz.session.views.common import plural
@@ -63,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="rnnviz",
         description="Watch recurrent neural networks learn. With no command, opens the window.",
     )
-    parser.add_argument("--version", action="version", version="rnnviz 0.1.0")
+    parser.add_argument("--version", action="version", version=f"rnnviz {rnnviz.__version__}")
     _add_window_options(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_tasks_command(commands)

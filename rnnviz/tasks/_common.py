@@ -5,10 +5,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rnnviz.bundled import bundled_path
 from rnnviz.tasks.base import Param
-
-#: The repository's ``resources/`` folder (bundled corpora and example files).
-RESOURCES_DIR = Path(__file__).resolve().parents[2] / "resources"
 
 LENGTHS_PARAM_HELP = (
     "fixed: every sequence has the full length; variable: lengths vary per sequence and the "
@@ -22,7 +20,8 @@ def lengths_param(default: str) -> Param:
 
 
 def resource_path(*parts: str) -> Path:
-    return RESOURCES_DIR.joinpath(*parts)
+    """The bundled file ``resources/<parts...>`` (corpora, example data) wherever rnnviz is installed."""
+    return bundled_path(*parts)
 
 
 def one_hot(token_ids: np.ndarray, size: int, mask: np.ndarray | None = None) -> np.ndarray:

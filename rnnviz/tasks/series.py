@@ -10,7 +10,7 @@ from rnnviz.tasks._common import resource_path
 from rnnviz.tasks.base import Batch, Param, Task, TaskError, TaskInfo
 from rnnviz.tasks.loaders import DataFileError, load_csv, require_rows
 
-BUNDLED_SERIES = resource_path("examples", "weather.csv")
+BUNDLED_SERIES = ("examples", "weather.csv")  # in resources/, read through resource_path
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class SeriesTask(Task):
 
     def __init__(self, **values: Any) -> None:
         super().__init__(**values)
-        source = self.values["path"] or BUNDLED_SERIES
+        source = self.values["path"] or resource_path(*BUNDLED_SERIES)
         columns, table = load_csv(source)  # (C,), (N, C)
         require_rows(len(table), self.values["seq_len"] + 1, source)
         self.source = str(source)

@@ -10,7 +10,7 @@ from rnnviz.tasks._common import one_hot, resource_path
 from rnnviz.tasks.base import Batch, Param, Task, TaskError, TaskInfo
 from rnnviz.tasks.loaders import load_text, require_rows
 
-BUNDLED_CORPUS = resource_path("corpora", "rhymes.txt")
+BUNDLED_CORPUS = ("corpora", "rhymes.txt")  # in resources/, read through resource_path
 UNKNOWN_CHAR = "\ufffd"  # stands for every character left out of the vocabulary
 VISIBLE_NAMES = {" ": "␣", "\n": "⏎", "\t": "⇥"}
 MAX_SAMPLE_LENGTH = 100_000
@@ -86,7 +86,7 @@ class TextTask(Task):
 
     def __init__(self, **values: Any) -> None:
         super().__init__(**values)
-        source = self.values["path"] or BUNDLED_CORPUS
+        source = self.values["path"] or resource_path(*BUNDLED_CORPUS)
         text = load_text(source)
         require_rows(len(text), self.values["seq_len"] + 1, source, unit="characters")
         self.source = str(source)

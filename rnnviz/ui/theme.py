@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import weakref
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
 import pyqtgraph as pg
@@ -17,7 +16,7 @@ import shiboken6
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
-STYLE_DIR = Path(__file__).resolve().parents[2] / "resources" / "style"
+from rnnviz.bundled import bundled_text
 
 
 class ThemeError(ValueError):
@@ -137,12 +136,11 @@ def palette(theme: Theme) -> QPalette:
 
 
 def stylesheet(theme: Theme) -> str:
-    """The rules of the theme's stylesheet, resources/style/<name>.qss ("" when it has none or is not
-    there). Keep it empty if you can: while an application stylesheet is set, a palette change no
+    """The rules of the theme's stylesheet, the bundled resources/style/<name>.qss ("" when it has
+    none). Keep it empty if you can: while an application stylesheet is set, a palette change no
     longer reaches the widgets, so every theme switch must re-apply it, which re-polishes every widget
     (~1 s for the main window)."""
-    path = STYLE_DIR / f"{theme.name}.qss"
-    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    text = bundled_text("style", f"{theme.name}.qss")
     return re.sub(r"/\*.*?\*/", "", text, flags=re.DOTALL).strip()
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from rnnviz.tasks import make_task
+from rnnviz.tasks._common import resource_path
 from rnnviz.tasks.base import TaskError
 from rnnviz.tasks.loaders import load_text
 from rnnviz.tasks.sentiment import train_bow_baseline
@@ -20,7 +21,7 @@ RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 
 def test_text_targets_are_the_next_character_of_the_corpus():
     task = make_task("text", seq_len=40)
-    corpus = load_text(BUNDLED_CORPUS)
+    corpus = load_text(resource_path(*BUNDLED_CORPUS))
     batch = task.batch(10, np.random.default_rng(0))
     chars = task.info().extra["vocabulary"]
     np.testing.assert_array_equal(batch.inputs[1:].argmax(axis=-1), batch.targets[:-1])
