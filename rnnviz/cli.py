@@ -1,6 +1,7 @@
 """Command-line parsing and the headless commands (tasks, train, export).
 
-    rnnviz                               the window
+    rnnviz [PATH...]                     the window; each PATH (a session folder, a data file or
+                                         weights) is opened in it
     rnnviz tasks [NAME]                  the demo tasks, their settings (and one task in full)
     rnnviz train --task NAME --out DIR   train without a window; writes the session, history.csv,
                                          metrics.json and every panel's plot (PNG, SVG, CSV) into DIR
@@ -32,12 +33,14 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 import rnnviz
+from rnnviz import logs
 from rnnviz.engine.cells import carry_gates, cell_names, cell_spec, pytorch_modules
 from rnnviz.session.config import DTYPES, INITS, LIMITS, OPTIMIZERS, ConfigError, SessionConfig
 from rnnviz.session.views.common import plural
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
 MAX_BATCH_SIZE = int(LIMITS["batch_size"][1])
+COMMANDS = ("tasks", "train", "export")
 MAX_STEPS = 10_000_000
 HISTORY_FILE, PLOTS_DIR, METRICS_FILE = "history.csv", "plots", "metrics.json"
 OUTPUT_NAMES = frozenset({"session.json", "model.npz", HISTORY_FILE, PLOTS_DIR, METRICS_FILE})  # what rnnviz writes
@@ -62,7 +65,10 @@ class Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="rnnviz",
-        description="Watch recurrent neural networks learn. With no command, opens the window.",
+        usage="%(prog)s [window options] [PATH ...]\n       %(prog)s COMMAND ...",
+        description="Watch recurrent neural networks learn. With no command, opens the window; each PATH "
+                    "(a saved session folder, a .txt/.csv data file, or .npz/.safetensors PyTorch weights) "
+                    "is opened in it. A PATH named like a command needs a folder in front: ./train",
     )
     parser.add_argument("--version", action="version", version=f"rnnviz {rnnviz.__version__}")
     _add_window_options(parser)
@@ -183,7 +189,41 @@ def _whole(low: int, high: int) -> Callable[[str], int]:
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    return build_parser().parse_args(argv)
+    """The arguments; ``args.paths`` are the window's PATHs (empty with a command)."""
+    parser = build_parser()
+    options, paths = _split_window_paths(parser, list(sys.argv[1:] if argv is None else argv))
+    args = parser.parse_args(options)
+    args.paths = paths
+    return args
+
+
+def _split_window_paths(parser: argparse.ArgumentParser, argv: list[str]) -> tuple[list[str], list[str]]:
+    """Split ``rnnviz [options] PATH...`` into options and paths. Left alone when the first positional
+    argument is a command: subcommands parse their own arguments."""
+    valued = [s for action in parser._actions if action.nargs != 0 for s in action.option_strings]
+
+    def takes_value(option: str) -> bool:  # --name VALUE, also abbreviated as argparse allows
+        return "=" not in option and any(s == option or (option.startswith("--") and s.startswith(option))
+                                         for s in valued)
+
+    options: list[str] = []
+    paths: list[str] = []
+    index = 0
+    while index < len(argv):
+        token = argv[index]
+        if token == "--":
+            paths.extend(argv[index + 1:])
+            break
+        if token.startswith("-") and token != "-":
+            width = 2 if takes_value(token) else 1
+            options.extend(argv[index:index + width])
+            index += width
+            continue
+        if not paths and token in COMMANDS:
+            return argv, []
+        paths.append(token)
+        index += 1
+    return options, paths
 
 
 # --- running a command -------------------------------------------------------------------------
@@ -246,6 +286,7 @@ _user_errors = user_errors  # the name app.main uses
 
 
 def error_exit(message: str, code: int = EXIT_USER_ERROR) -> int:
+    logs.logger.warning("exit %d: %s", code, message)
     print(f"error: {message}", file=sys.stderr)
     return code
 

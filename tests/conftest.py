@@ -32,3 +32,16 @@ def leaky_cell(register_cell) -> str:
     from tests.toy_cell import LEAKY
 
     return register_cell(LEAKY).name
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_log_folder(tmp_path_factory):
+    """rnnviz logs into platformdirs' per-user state folder (rnnviz.logs): the tests' runs of the app
+    log into a folder of their own, never into the person's."""
+    previous = os.environ.get("XDG_STATE_HOME")
+    os.environ["XDG_STATE_HOME"] = str(tmp_path_factory.mktemp("state"))
+    yield
+    if previous is None:
+        os.environ.pop("XDG_STATE_HOME", None)
+    else:
+        os.environ["XDG_STATE_HOME"] = previous

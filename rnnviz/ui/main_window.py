@@ -20,6 +20,7 @@ from rnnviz.session.config import SessionConfig
 from rnnviz.session.snapshot import Snapshot
 from rnnviz.ui.controller import SessionController
 from rnnviz.ui.gradcheck import GradientCheckDialog
+from rnnviz.ui import open_paths
 from rnnviz.ui.jobs import JobRunner
 from rnnviz.ui.rewind import RewindBar
 from rnnviz.ui.scan_page import ScanPage
@@ -72,6 +73,16 @@ class MainWindow(QMainWindow):
         self._connect()
         self.layout_keeper = WindowLayout(self, self.settings, self.splitters)
         self.layout_keeper.restore()
+        self.setAcceptDrops(True)  # session folders, data files and weights (rnnviz.ui.open_paths)
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        open_paths.accept_drag(event)
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        open_paths.accept_drag(event)
+
+    def dropEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        open_paths.drop(self, event)
 
     # ------------------------------------------------------------------ building
 

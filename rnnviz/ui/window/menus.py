@@ -8,6 +8,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu
 
 from rnnviz.ui import theme as theming
+from rnnviz.ui.desktop import open_log_folder
 from rnnviz.ui.step_controls import available_presets
 
 
@@ -36,6 +37,8 @@ class WindowMenus:
         }
         self.shortcuts_action = action(window, "Keyboard shortcuts", window.show_shortcuts,
                                        QKeySequence.StandardKey.HelpContents)
+        self.log_folder_action = action(window, "Open &log folder", open_log_folder,
+                                        tip="The log file (rnnviz.log) and crash log, for reporting a problem")
         self._menus(window.menuBar())
 
     def _file_actions(self, w: Any) -> None:
@@ -91,7 +94,7 @@ class WindowMenus:
         self._add(view_menu, self.training_tab_action, self.step_tab_action, self.scan_tab_action, None, *self.theme_actions.values(), None,
                   *(dock.toggleViewAction() for dock in w.docks.docks), self.reset_layout_action)
         self.help_menu = bar.addMenu("&Help")
-        self.help_menu.addAction(self.shortcuts_action)
+        self._add(self.help_menu, self.shortcuts_action, self.log_folder_action)
 
     @staticmethod
     def _add(menu: QMenu, *actions: QAction | None) -> None:

@@ -1,0 +1,240 @@
+"""``rnnviz PATH`` and paths dropped on the window: sessions, data files and weights open; anything
+else gets a clear message (a dialog in the window, one ``error:`` line and exit 2 on the command line)."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QSettings, QStandardPaths, Qt, QTimer, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from rnnviz.app import main
+from rnnviz.session.config import SessionConfig
+from rnnviz.session.files import save_session
+from rnnviz.session.session import Session
+from rnnviz.ui.main_window import MainWindow
+from rnnviz.ui.open_paths import DATA, SESSION, WEIGHTS, OpenPathError, classify
+
+SMALL = dict(task="adding", task_params={"seq_len": 8}, cell="gru", batch_size=4)  # default hidden size
+
+
+# --- files of each kind ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> dict[str, Path]:
+    """A saved session (trained 3 steps), a CSV series, a text file and PyTorch-named weights that
+    fit both SMALL's network and the default GRU's (random numbers, so an import is visible)."""
+    root = tmp_path_factory.mktemp("open")
+    session = Session(SessionConfig(**{**SMALL, "cell": "lstm", "hidden_size": 5}))
+    session.train(3)
+    save_session(session, root / "saved")
+    (root / "series.csv").write_text("t,a,b\n" + "".join(f"{i},{np.sin(i / 3):.4f},{i % 7}\n" for i in range(80)),
+                                     encoding="utf-8")
+    (root / "story.txt").write_text("the cat sat on the mat and the dog sat on the log. " * 20, encoding="utf-8")
+    shapes = Session(SessionConfig(**SMALL)).model.core.param_shapes()
+    assert shapes == Session(SessionConfig(task="adding", cell="gru")).model.core.param_shapes()
+    rng = np.random.default_rng(7)
+    np.savez(root / "weights.npz", **{name: rng.normal(size=shape) for name, shape in shapes.items()})
+    (root / "notes.docx").write_bytes(b"PK\x03\x04")
+    (root / "empty_folder").mkdir()
+    return {"session": root / "saved", "csv": root / "series.csv", "txt": root / "story.txt",
+            "npz": root / "weights.npz", "unknown": root / "notes.docx", "folder": root / "empty_folder",
+            "missing": root / "nothing_here.csv"}
+
+
+def test_classify_names_each_kind(files):
+    assert classify(files["session"]).kind == SESSION
+    assert classify(files["session"] / "session.json").path == files["session"]  # the file names its folder
+    assert classify(files["csv"]).kind == DATA and classify(files["txt"]).kind == DATA
+    assert classify(files["npz"]).kind == WEIGHTS
+
+
+def test_classify_expands_the_home_folder(files, monkeypatch):
+    monkeypatch.setenv("HOME", str(files["csv"].parent))
+    assert classify("~/series.csv").path == files["csv"]
+
+
+@pytest.mark.parametrize("name, fragment", [
+    ("missing", "does not exist"),
+    ("unknown", "does not open .docx files"),
+    ("folder", "without session.json"),
+])
+def test_classify_refuses_what_it_cannot_open_and_says_what_would_do(files, name, fragment):
+    with pytest.raises(OpenPathError) as info:
+        classify(files[name])
+    message = str(info.value)
+    assert fragment in message and str(files[name].name) in message
+    assert "session folder" in message and ".csv" in message and ".npz" in message
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/mem"), reason="needs Linux's /proc: a file that cannot be read even by root")
+def test_classify_refuses_a_file_it_cannot_read(tmp_path):
+    unreadable = tmp_path / "data.csv"
+    unreadable.symlink_to("/proc/self/mem")  # a regular file whose first byte cannot be read
+    with pytest.raises(OpenPathError, match="cannot read"):
+        classify(unreadable)
+
+
+# --- the command line --------------------------------------------------------------------------
+
+
+def run_cli(argv, capsys) -> tuple[int, str]:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    return info.value.code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["missing", "unknown", "folder"])
+def test_a_wrong_path_on_the_command_line_is_one_error_line_and_exit_2(files, name, capsys):
+    code, err = run_cli([str(files[name])], capsys)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and files[name].name in lines[0], err
+    assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]  # no window opened
+
+
+def test_subcommands_still_parse_with_paths_supported(files, capsys):
+    code, _ = run_cli(["tasks", "adding"], capsys)
+    assert code == 0
+    code, err = run_cli(["export", str(files["missing"]), "--out", str(files["folder"] / "x")], capsys)
+    assert code == 2 and "nothing_here.csv" in err
+
+
+@pytest.fixture
+def private_settings(tmp_path):
+    """``rnnviz PATH`` builds its window with the default QSettings: keep them in tmp_path."""
+    formats = (QSettings.Format.NativeFormat, QSettings.Format.IniFormat)
+    default = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericConfigLocation)
+    for settings_format in formats:
+        QSettings.setPath(settings_format, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    yield
+    for settings_format in formats:
+        QSettings.setPath(settings_format, QSettings.Scope.UserScope, default)
+
+
+def run_window_and_look(qapp, argv, look) -> int:
+    """Run ``rnnviz argv`` with its real event loop; once the window is up, ``look(window)`` and close it."""
+    seen = {}
+
+    def inspect_and_close() -> None:
+        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+        if not windows or windows[0].controller.busy:
+            QTimer.singleShot(50, inspect_and_close)
+            return
+        try:
+            seen["result"] = look(windows[0])
+        except Exception as exc:  # reported below: an exception here would leave the window open
+            seen["error"] = exc
+        finally:
+            windows[0].close()
+
+    QTimer.singleShot(0, inspect_and_close)
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    if "error" in seen:
+        raise seen["error"]
+    assert "result" in seen
+    return info.value.code
+
+
+def test_rnnviz_path_opens_a_session_folder(qapp, files, private_settings):
+    def look(window):
+        assert window.session_path == files["session"]
+        assert window.controller.session.step == 3 and window.controller.config.cell == "lstm"
+        return True
+
+    assert run_window_and_look(qapp, [str(files["session"])], look) == 0
+
+
+def test_rnnviz_path_opens_a_data_file_in_its_task(qapp, files, private_settings):
+    def look(window):
+        task = window.controller.session.task
+        assert task.name == "series" and Path(task.values["path"]) == files["csv"]
+        return True
+
+    assert run_window_and_look(qapp, ["--task", "adding", str(files["csv"])], look) == 0
+
+
+def test_rnnviz_path_imports_weights_into_the_network(qapp, files, private_settings):
+    saved = dict(np.load(files["npz"]))
+
+    def look(window):
+        loaded = window.controller.session.model.core.state_dict()
+        for name, array in saved.items():
+            np.testing.assert_allclose(loaded[name], array, rtol=1e-6, atol=0)  # float32 copy of float64
+        return True
+
+    assert run_window_and_look(qapp, ["--task", "adding", "--cell", "gru", str(files["npz"])], look) == 0
+
+
+# --- dropping on the window --------------------------------------------------------------------
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    win = MainWindow(SessionConfig(**SMALL), QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(win)
+    win.resize(1024, 768)
+    win.show()
+    qtbot.waitUntil(lambda: win.last_snapshot is not None, timeout=5000)
+    yield win
+    win.controller.shutdown()
+
+
+def drag_and_drop(window, paths, target=None) -> tuple[bool, bool]:
+    """Drag local files onto ``target`` (default the window's centre widget) and drop them, as Qt
+    delivers it; returns whether the drag was accepted and whether the drop was."""
+    target = target or window.centralWidget()
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    where = target.rect().center()
+    buttons, modifiers = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(where, Qt.DropAction.CopyAction, mime, buttons, modifiers)
+    QApplication.sendEvent(target, enter)
+    dropped = QDropEvent(where.toPointF(), Qt.DropAction.CopyAction, mime, buttons, modifiers)
+    if enter.isAccepted():
+        QApplication.sendEvent(target, dropped)
+    return enter.isAccepted(), dropped.isAccepted()
+
+
+def test_dropping_a_session_folder_opens_it(qtbot, window, files):
+    assert drag_and_drop(window, [files["session"]]) == (True, True)
+    qtbot.waitUntil(lambda: window.session_path == files["session"], timeout=5000)
+    assert window.controller.session.step == 3 and window.controller.config.cell == "lstm"
+
+
+def test_dropping_a_data_file_on_a_plot_trains_on_it(qtbot, window, files):
+    plot = window.panels["loss"]
+    assert drag_and_drop(window, [files["txt"]], target=plot) == (True, True)
+    qtbot.waitUntil(lambda: window.controller.session.task.name == "text", timeout=5000)
+    assert Path(window.controller.session.task.values["path"]) == files["txt"]
+
+
+def test_dropping_weights_imports_them(qtbot, window, files):
+    saved = dict(np.load(files["npz"]))
+    drag_and_drop(window, [files["npz"]])
+    qtbot.waitUntil(lambda: np.allclose(window.controller.session.model.core.state_dict()["weight_hh_l0"],
+                                        saved["weight_hh_l0"], rtol=1e-6, atol=0), timeout=5000)
+
+
+def test_dropping_something_else_shows_what_would_open(qtbot, window, files):
+    before = window.controller.session
+    assert drag_and_drop(window, [files["unknown"]]) == (True, True)
+    qtbot.waitUntil(lambda: any(b.isVisible() for b in window.findChildren(QMessageBox)), timeout=5000)
+    box = next(b for b in window.findChildren(QMessageBox) if b.isVisible())
+    assert "notes.docx" in box.text() and "session folder" in box.text()
+    assert window.controller.session is before
+
+
+def test_a_drag_without_files_is_refused(window):
+    mime = QMimeData()
+    mime.setText("just some text")
+    enter = QDragEnterEvent(QPoint(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    assert not enter.isAccepted()
