@@ -133,8 +133,7 @@ def run(argv: Sequence[str] | None = None, errors_in_dialog: bool = False) -> in
         logs.logger.info("stopped with Ctrl-C")
         code = cli.EXIT_INTERRUPTED
     except Exception as exc:  # a bug: the traceback goes to the log, the person gets one line
-        what = "running rnnviz " + (args.command or "(the window)")
-        message = logs.report_unexpected(exc, what)
+        message = logs.report_unexpected(exc, f"rnnviz {args.command}" if args.command else "the window")
         code = _error(" ".join(message.split()), EXIT_BUG, errors_in_dialog)
     logs.logger.info("exit code %d", code)
     return code

@@ -98,18 +98,18 @@ def stop_logging() -> None:
         handler.close()
 
 
-def report_unexpected(exc: BaseException, doing: str) -> str:
-    """Log ``exc`` with its traceback as an unexpected error (a bug) while ``doing`` something, and
-    return what to tell the person: what failed, the error, and where the log file is."""
-    logger.error("unexpected error while %s", doing, exc_info=(type(exc), exc, exc.__traceback__))
-    return unexpected_message(exc, doing)
+def report_unexpected(exc: BaseException, where: str) -> str:
+    """Log ``exc`` with its traceback as an unexpected error (a bug) in ``where`` ("training", "the
+    window"), and return what to tell the person: what failed, the error, and where the log file is."""
+    logger.error("unexpected error in %s", where, exc_info=(type(exc), exc, exc.__traceback__))
+    return unexpected_message(exc, where)
 
 
-def unexpected_message(exc: BaseException, doing: str) -> str:
+def unexpected_message(exc: BaseException, where: str) -> str:
     path = log_file()
-    where = (f"The details are in the log file {path}; please include it when you report the problem."
-             if path is not None else "No log file could be written, so the details are lost.")
-    return f"Unexpected error while {doing} (a bug in rnnviz): {type(exc).__name__}: {exc}\n\n{where}"
+    log = (f"The details are in the log file {path}; please include it when you report the problem."
+           if path is not None else "No log file could be written, so the details are lost.")
+    return f"Unexpected error in {where} (a bug in rnnviz): {type(exc).__name__}: {exc}\n\n{log}"
 
 
 def _version() -> str:

@@ -60,7 +60,7 @@ def test_a_bug_in_a_command_is_one_line_naming_the_log_which_has_the_traceback(l
     err = capsys.readouterr().err
     log_file = log_folder / logs.LOG_FILE_NAME
     assert info.value.code == 1
-    assert err.count("\n") == 1 and err.startswith("error: Unexpected error") and str(log_file) in err
+    assert err.count("\n") == 1 and err.startswith("error: Unexpected error in rnnviz tasks") and str(log_file) in err
     assert "Traceback" not in err
     text = log_file.read_text(encoding="utf-8")
     assert "Traceback (most recent call last)" in text and "in broken_command" in text

@@ -12,7 +12,7 @@ import threading
 from types import TracebackType
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QSizePolicy, QSpacerItem
 
 from rnnviz import logs
 from rnnviz.session.config import ConfigError
@@ -21,18 +21,20 @@ from rnnviz.session.storage import SessionFileError
 from rnnviz.tasks import TaskError
 from rnnviz.ui.desktop import open_log_folder
 
+DIALOG_WIDTH = 560  # px
+
 # Errors a person can cause and fix: their message says what to do, no log path needed.
 EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
     ConfigError, TaskError, SessionFileError, WeightsFileError, OSError, MemoryError)
 
 
-def failure_message(exc: BaseException, doing: str) -> str:
+def failure_message(exc: BaseException, where: str) -> str:
     """What a failed background task shows: an expected error's own message (logged as a warning);
     for anything else the error is logged with its traceback and the message names the log file."""
     if isinstance(exc, EXPECTED_ERRORS):
-        logs.logger.warning("%s failed: %s: %s", doing, type(exc).__name__, exc)
+        logs.logger.warning("%s failed: %s: %s", where, type(exc).__name__, exc)
         return f"{type(exc).__name__}: {exc}" if isinstance(exc, (OSError, MemoryError)) else str(exc)
-    return logs.report_unexpected(exc, doing)
+    return logs.report_unexpected(exc, where)
 
 
 class ErrorDialogs(QObject):
@@ -58,6 +60,9 @@ class ErrorDialogs(QObject):
                           QMessageBox.StandardButton.Ok, QApplication.activeWindow())
         box.setObjectName("unexpected_error")
         box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)  # the log path can be copied
+        grid = box.layout()  # wide enough that the log path is not broken over lines
+        grid.addItem(QSpacerItem(DIALOG_WIDTH, 0, QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed),
+                     grid.rowCount(), 0, 1, grid.columnCount())
         open_folder = box.addButton("Open log folder", QMessageBox.ButtonRole.ActionRole)
         open_folder.clicked.connect(open_log_folder)
         box.finished.connect(lambda _result: setattr(self, "box", None))
@@ -80,13 +85,13 @@ def install_excepthook(app: QApplication) -> ErrorDialogs:
             previous(exc_type, exc, tb)
         if issubclass(exc_type, KeyboardInterrupt):
             return
-        dialogs.unexpected.emit(logs.report_unexpected(exc.with_traceback(tb), "running the window"))
+        dialogs.unexpected.emit(logs.report_unexpected(exc.with_traceback(tb), "the window"))
 
     def thread_excepthook(args: threading.ExceptHookArgs) -> None:
         if args.exc_type is SystemExit or args.exc_value is None:
             return
-        name = args.thread.name if args.thread is not None else "a background thread"
-        dialogs.unexpected.emit(logs.report_unexpected(args.exc_value, f"running {name}"))
+        where = f"the thread {args.thread.name!r}" if args.thread is not None else "a background thread"
+        dialogs.unexpected.emit(logs.report_unexpected(args.exc_value, where))
 
     sys.excepthook = excepthook
     threading.excepthook = thread_excepthook

@@ -121,7 +121,7 @@ def test_an_uncaught_exception_shows_a_dialog_naming_the_log_file(qtbot, qapp, l
         sys.excepthook, threading.excepthook = hooks
     text = log_file.read_text(encoding="utf-8")
     assert text.count("Traceback (most recent call last)") == 2
-    assert "in broken_slot" in text and "running a worker" in text
+    assert "in broken_slot" in text and "in the thread 'a worker'" in text
 
 
 def fail_with(error: Exception):
@@ -135,7 +135,7 @@ def test_a_background_job_that_hits_a_bug_names_the_log_file(qtbot, log_file):
     with qtbot.waitSignal(job.failed, timeout=5000) as failed:
         job.submit("rewind", fail_with(KeyError("weight_hh_l9")))
     tag, message = failed.args
-    assert "Unexpected error while the rewind" in message and str(log_file) in message
+    assert "Unexpected error in the rewind" in message and str(log_file) in message
     assert "KeyError" in log_file.read_text(encoding="utf-8")
     job.shutdown()
 
