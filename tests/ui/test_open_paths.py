@@ -12,7 +12,7 @@ from PySide6.QtCore import QMimeData, QPoint, QSettings, QStandardPaths, Qt, QTi
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from rnnviz.app import main
+from rnnviz.app import gui_main, main
 from rnnviz.session.config import SessionConfig
 from rnnviz.session.files import save_session
 from rnnviz.session.session import Session
@@ -96,6 +96,28 @@ def test_a_wrong_path_on_the_command_line_is_one_error_line_and_exit_2(files, na
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and files[name].name in lines[0], err
     assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]  # no window opened
+
+
+def test_rnnviz_gui_shows_a_wrong_path_in_a_dialog(qapp, files, capsys):
+    """rnnviz-gui has no terminal on Windows: the same message appears in a dialog."""
+    seen = []
+    tries = iter(range(250))  # 5 s, then give up (the assertion below says what was missing)
+
+    def read_and_close_dialog() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            if next(tries, None) is not None:
+                QTimer.singleShot(20, read_and_close_dialog)
+            return
+        seen.append(box.text())
+        box.close()
+
+    QTimer.singleShot(0, read_and_close_dialog)
+    with pytest.raises(SystemExit) as info:
+        gui_main([str(files["missing"])])
+    assert info.value.code == 2
+    assert len(seen) == 1 and "nothing_here.csv does not exist" in seen[0]
+    assert capsys.readouterr().err.startswith("error: ")
 
 
 def test_subcommands_still_parse_with_paths_supported(files, capsys):
