@@ -64,6 +64,7 @@ class ErrorDialogs(QObject):
         grid.addItem(QSpacerItem(DIALOG_WIDTH, 0, QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed),
                      grid.rowCount(), 0, 1, grid.columnCount())
         open_folder = box.addButton("Open log folder", QMessageBox.ButtonRole.ActionRole)
+        box.setEscapeButton(QMessageBox.StandardButton.Ok)  # Esc and the title bar's close button close it
         open_folder.clicked.connect(open_log_folder)
         box.finished.connect(lambda _result: setattr(self, "box", None))
         box.show()

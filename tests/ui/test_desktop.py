@@ -116,7 +116,8 @@ def test_an_uncaught_exception_shows_a_dialog_naming_the_log_file(qtbot, qapp, l
         worker.start()
         worker.join()
         qtbot.waitUntil(lambda: "1 more" in box.informativeText(), timeout=5000)  # one dialog, counted
-        box.close()
+        box.close()  # as the title bar's close button does
+        assert not box.isVisible()
     finally:
         sys.excepthook, threading.excepthook = hooks
     text = log_file.read_text(encoding="utf-8")

@@ -140,13 +140,20 @@ def private_settings(tmp_path):
 
 
 def run_window_and_look(qapp, argv, look) -> int:
-    """Run ``rnnviz argv`` with its real event loop; once the window is up, ``look(window)`` and close it."""
+    """Run ``rnnviz argv`` with its real event loop; once its window is up, ``look(window)`` and close it
+    (after 20 s without one, end the event loop: the assertion below then says so)."""
+    # the event loop ends when the last window closes: another test's open window would keep it going
+    assert not [w for w in QApplication.topLevelWidgets() if w.isVisible()]
     seen = {}
+    tries = iter(range(400))
 
     def inspect_and_close() -> None:
         windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
         if not windows or windows[0].controller.busy:
-            QTimer.singleShot(50, inspect_and_close)
+            if next(tries, None) is None:
+                qapp.exit(1)
+            else:
+                QTimer.singleShot(50, inspect_and_close)
             return
         try:
             seen["result"] = look(windows[0])
