@@ -3,7 +3,8 @@
     <log folder>/rnnviz.log   what rnnviz did and every unexpected error with its traceback
                               (rotating: at most 1 MiB, with 3 older files rnnviz.log.1 .. .3)
     <log folder>/crash.log    what faulthandler writes when the interpreter itself dies
-                              (segmentation fault, abort): the Python stack of every thread
+                              (segmentation fault, abort): the Python stack of every thread, after
+                              a line per run (past 1 MiB it becomes crash.log.1)
 
 The log folder is platformdirs' per-user log folder for "rnnviz" (on Linux
 ``$XDG_STATE_HOME/rnnviz/log``, by default ``~/.local/state/rnnviz/log``). Logging never stops the
@@ -75,11 +76,14 @@ def enable_crash_log(folder: Path | None = None) -> Path | None:
     dies (segmentation fault, abort, fatal error). Returns the file's path, or None if it cannot be
     opened. The file stays open for the life of the process: faulthandler writes to it at a crash."""
     folder = log_folder() if folder is None else Path(folder)
+    path = folder / CRASH_FILE_NAME
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        crash_file = open(folder / CRASH_FILE_NAME, "a", encoding="utf-8")  # noqa: SIM115 (kept open)
+        if path.is_file() and path.stat().st_size > MAX_LOG_BYTES:  # one line per run adds up: keep one old file
+            path.replace(path.with_name(CRASH_FILE_NAME + ".1"))
+        crash_file = open(path, "a", encoding="utf-8")  # noqa: SIM115 (kept open for faulthandler)
     except OSError as exc:
-        _say(f"rnnviz: cannot write {folder / CRASH_FILE_NAME} ({exc.strerror or exc}); crashes will not be recorded")
+        _say(f"rnnviz: cannot write {path} ({exc.strerror or exc}); crashes will not be recorded")
         return None
     crash_file.write(f"--- rnnviz {_version()}, pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
     crash_file.flush()

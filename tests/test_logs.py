@@ -103,6 +103,17 @@ def test_a_hard_crash_leaves_the_stacks_in_crash_log(tmp_path):
     assert crash.startswith("--- rnnviz ") and "Segmentation fault" in crash and "deep_in_rnnviz" in crash
 
 
+def test_the_crash_log_starts_over_past_its_size_keeping_one_old_file(tmp_path):
+    folder = tmp_path / "rnnviz" / "log"
+    folder.mkdir(parents=True)
+    (folder / logs.CRASH_FILE_NAME).write_text("x" * 101, encoding="utf-8")
+    code = "from rnnviz import logs; logs.MAX_LOG_BYTES = 100; logs.enable_crash_log()"
+    done = rnnviz_process(state=tmp_path, code=code)  # its own process: faulthandler is process-wide
+    assert done.returncode == 0, done.stderr
+    assert (folder / logs.CRASH_FILE_NAME).read_text(encoding="utf-8").startswith("--- rnnviz ")
+    assert (folder / (logs.CRASH_FILE_NAME + ".1")).read_text(encoding="utf-8") == "x" * 101
+
+
 def test_the_program_writes_its_log_and_crash_log_in_the_log_folder(tmp_path):
     done = rnnviz_process("tasks", state=tmp_path)
     assert done.returncode == 0, done.stderr
