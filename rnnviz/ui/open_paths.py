@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from PySide6.QtCore import QTimer
 
+from rnnviz.session.pytorch import SUFFIXES as WEIGHTS_SUFFIXES
 from rnnviz.session.storage import SESSION_FILE
 from rnnviz.ui.controls.task import TEXT_SUFFIXES
 
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
 
 SESSION, DATA, WEIGHTS = "session", "data", "weights"
 DATA_SUFFIXES = (*sorted(TEXT_SUFFIXES), ".csv")
-WEIGHTS_SUFFIXES = (".npz", ".safetensors")
 WHAT_OPENS = (f"give a saved session folder, a data file ({', '.join(DATA_SUFFIXES)}) or PyTorch weights "
               f"({', '.join(WEIGHTS_SUFFIXES)})")
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from safetensors.numpy import save_file as save_safetensors
 from PySide6.QtCore import QMimeData, QPoint, QSettings, QStandardPaths, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -39,11 +40,13 @@ def files(tmp_path_factory) -> dict[str, Path]:
     shapes = Session(SessionConfig(**SMALL)).model.core.param_shapes()
     assert shapes == Session(SessionConfig(task="adding", cell="gru")).model.core.param_shapes()
     rng = np.random.default_rng(7)
-    np.savez(root / "weights.npz", **{name: rng.normal(size=shape) for name, shape in shapes.items()})
+    weights = {name: rng.normal(size=shape).astype(np.float32) for name, shape in shapes.items()}
+    np.savez(root / "weights.npz", **weights)
+    save_safetensors(weights, str(root / "weights.safetensors"))
     (root / "notes.docx").write_bytes(b"PK\x03\x04")
     (root / "empty_folder").mkdir()
     return {"session": root / "saved", "csv": root / "series.csv", "txt": root / "story.txt",
-            "npz": root / "weights.npz", "unknown": root / "notes.docx", "folder": root / "empty_folder",
+            "npz": root / "weights.npz", "safetensors": root / "weights.safetensors", "unknown": root / "notes.docx", "folder": root / "empty_folder",
             "missing": root / "nothing_here.csv"}
 
 
@@ -51,7 +54,7 @@ def test_classify_names_each_kind(files):
     assert classify(files["session"]).kind == SESSION
     assert classify(files["session"] / "session.json").path == files["session"]  # the file names its folder
     assert classify(files["csv"]).kind == DATA and classify(files["txt"]).kind == DATA
-    assert classify(files["npz"]).kind == WEIGHTS
+    assert classify(files["npz"]).kind == WEIGHTS and classify(files["safetensors"]).kind == WEIGHTS
 
 
 def test_classify_expands_the_home_folder(files, monkeypatch):
@@ -195,7 +198,7 @@ def test_rnnviz_path_imports_weights_into_the_network(qapp, files, private_setti
     def look(window):
         loaded = window.controller.session.model.core.state_dict()
         for name, array in saved.items():
-            np.testing.assert_allclose(loaded[name], array, rtol=1e-6, atol=0)  # float32 copy of float64
+            np.testing.assert_array_equal(loaded[name], array)  # float32 in the file and the network
         return True
 
     assert run_window_and_look(qapp, ["--task", "adding", "--cell", "gru", str(files["npz"])], look) == 0
@@ -244,9 +247,10 @@ def test_dropping_a_data_file_on_a_plot_trains_on_it(qtbot, window, files):
     assert Path(window.controller.session.task.values["path"]) == files["txt"]
 
 
-def test_dropping_weights_imports_them(qtbot, window, files):
-    saved = dict(np.load(files["npz"]))
-    drag_and_drop(window, [files["npz"]])
+@pytest.mark.parametrize("kind", ["npz", "safetensors"])
+def test_dropping_weights_imports_them(qtbot, window, files, kind):
+    saved = dict(np.load(files["npz"]))  # the same arrays in both files
+    drag_and_drop(window, [files[kind]])
     qtbot.waitUntil(lambda: np.allclose(window.controller.session.model.core.state_dict()["weight_hh_l0"],
                                         saved["weight_hh_l0"], rtol=1e-6, atol=0), timeout=5000)
 
