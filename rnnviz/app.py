@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import faulthandler
+import os
 import sys
 from collections.abc import Sequence
 
@@ -37,16 +38,26 @@ def window_config(args: argparse.Namespace):
 def window_targets(args: argparse.Namespace) -> list:
     """What ``rnnviz PATH...`` names, checked before any window appears (a wrong path is a one-line
     error); the window opens them in order."""
-    from rnnviz.ui.open_paths import SESSION, OpenPathError, classify_all
+    from rnnviz.ui.open_paths import SESSION, OpenPathError, classify
 
-    try:
-        targets = classify_all(args.paths)
-    except OpenPathError as exc:
-        raise cli.UserError(str(exc)) from None
+    targets = []
+    for path in args.paths:
+        try:
+            targets.append(classify(path))
+        except OpenPathError as exc:
+            if _looks_like_a_command(path):
+                raise cli.UserError(f"{path!r} is neither a command ({', '.join(cli.COMMANDS)}) nor a file or "
+                                    "folder that exists; see `rnnviz --help`") from None
+            raise cli.UserError(str(exc)) from None
     if args.screenshot and targets and (len(targets) > 1 or targets[0].kind != SESSION or args.session):
         raise cli.UserError("--screenshot opens one saved session (as PATH or --session); open data files "
                             "and weights in the window")
     return targets
+
+
+def _looks_like_a_command(path: str) -> bool:
+    """A bare word that names nothing on disk (``rnnviz trian``) was more likely meant as a command."""
+    return path.isidentifier() and not os.path.lexists(path)
 
 
 def _route_qt_messages() -> None:

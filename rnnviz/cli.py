@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"rnnviz {rnnviz.__version__}")
     _add_window_options(parser)
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", prog=parser.prog)  # "rnnviz train"
     _add_tasks_command(commands)
     _add_train_command(commands)
     _add_export_command(commands)

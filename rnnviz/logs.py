@@ -20,7 +20,6 @@ import sys
 import time
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
-from typing import IO
 
 import platformdirs
 
@@ -36,7 +35,7 @@ logger = logging.getLogger(LOGGER_NAME)
 
 class _State:
     handler: RotatingFileHandler | None = None
-    crash_file: IO[str] | None = None
+    crash_descriptor: int | None = None
 
 
 def log_folder() -> Path:
@@ -74,24 +73,25 @@ def start_logging(folder: Path | None = None) -> Path | None:
 def enable_crash_log(folder: Path | None = None) -> Path | None:
     """Have faulthandler write the stacks of all threads to ``folder/crash.log`` if the interpreter
     dies (segmentation fault, abort, fatal error). Returns the file's path, or None if it cannot be
-    opened. The file stays open for the life of the process: faulthandler writes to it at a crash."""
+    opened. The file stays open for the life of the process, as a bare descriptor (a file object would
+    warn about being left open at exit): faulthandler writes to it at a crash, even during shutdown."""
     folder = log_folder() if folder is None else Path(folder)
     path = folder / CRASH_FILE_NAME
     try:
         folder.mkdir(parents=True, exist_ok=True)
         if path.is_file() and path.stat().st_size > MAX_LOG_BYTES:  # one line per run adds up: keep one old file
             path.replace(path.with_name(CRASH_FILE_NAME + ".1"))
-        crash_file = open(path, "a", encoding="utf-8")  # noqa: SIM115 (kept open for faulthandler)
+        descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        header = f"--- rnnviz {_version()}, pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}\n"
+        os.write(descriptor, header.encode("utf-8"))
     except OSError as exc:
         _say(f"rnnviz: cannot write {path} ({exc.strerror or exc}); crashes will not be recorded")
         return None
-    crash_file.write(f"--- rnnviz {_version()}, pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
-    crash_file.flush()
-    faulthandler.enable(file=crash_file, all_threads=True)
-    previous, _State.crash_file = _State.crash_file, crash_file
+    faulthandler.enable(file=descriptor, all_threads=True)
+    previous, _State.crash_descriptor = _State.crash_descriptor, descriptor
     if previous is not None:
-        previous.close()
-    return Path(crash_file.name)
+        os.close(previous)
+    return path
 
 
 def stop_logging() -> None:

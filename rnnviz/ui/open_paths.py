@@ -77,10 +77,6 @@ def _check_readable(path: Path) -> None:
         raise OpenPathError(f"cannot read {path}: {exc.strerror or exc}; check its permissions") from None
 
 
-def classify_all(paths: Iterable[str | os.PathLike[str]]) -> list[OpenTarget]:
-    return [classify(path) for path in paths]
-
-
 def open_target(window: "MainWindow", target: OpenTarget) -> None:
     """Open ``target`` with the window's own action (each reports bad contents in a dialog)."""
     if target.kind == SESSION:
