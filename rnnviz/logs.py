@@ -49,9 +49,10 @@ def log_file() -> Path | None:
     return Path(handler.baseFilename) if handler is not None else None
 
 
-def start_logging(folder: Path | None = None) -> Path | None:
+def start_logging(folder: Path | None = None, role: str = "rnnviz") -> Path | None:
     """Send rnnviz's log records (INFO and up) to ``folder/rnnviz.log``; returns its path, or None
-    (with one line on stderr) when the folder cannot be written. Replaces an earlier start."""
+    (with one line on stderr) when the folder cannot be written. Replaces an earlier start. ``role``
+    names the process in the first record ("rnnviz", "worker process rnnviz-training")."""
     stop_logging()
     folder = log_folder() if folder is None else Path(folder)
     try:
@@ -65,7 +66,7 @@ def start_logging(folder: Path | None = None) -> Path | None:
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     _State.handler = handler
-    logger.info("rnnviz %s started: Python %s on %s; command line %s", _version(),
+    logger.info("%s started (rnnviz %s): Python %s on %s; command line %s", role, _version(),
                 platform.python_version(), platform.platform(), sys.argv)
     return log_file()
 

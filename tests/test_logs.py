@@ -38,7 +38,7 @@ def test_a_command_logs_that_it_ran_and_how_it_ended(log_folder, capsys):
         main(["tasks", "adding"])
     assert info.value.code == 0
     text = (log_folder / logs.LOG_FILE_NAME).read_text(encoding="utf-8")
-    assert "started: Python" in text and "exit code 0" in text
+    assert "rnnviz started (rnnviz " in text and "exit code 0" in text
 
 
 def test_a_mistake_is_one_error_line_and_a_warning_in_the_log(log_folder, capsys):

@@ -112,7 +112,7 @@ assert rnnviz.__file__.startswith(SITE), rnnviz.__file__
 assert str(bundled.bundled_path("style", "light.qss")).startswith(SITE)
 for name in TASKS:
     make_task(name)
-assert all(theme.stylesheet(t).strip() for t in theme.THEMES.values())
+assert all(bundled.bundled_text("style", f"{t}.qss") and isinstance(theme.stylesheet(v), str) for t, v in theme.THEMES.items())
 app = QApplication([])
 assert {s.width() for s in app_icon().availableSizes()} == set(ICON_SIZES)
 assert "Exec=rnnviz-gui" in bundled.bundled_text("rnnviz.desktop")

@@ -15,6 +15,7 @@ sent, so later changes to an object never leak into what was sent.
 """
 from __future__ import annotations
 
+import faulthandler
 import logging
 import os
 import pickle
@@ -26,6 +27,9 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
+from rnnviz import logs
+
+USER_ERRORS = (ValueError, OSError, MemoryError)  # what a file or a setting can cause (ConfigError... are ValueErrors)
 PARENT_CHECK_S = 0.5  # a worker process looks this often whether the app that started it still lives
 RECEIVE_SLICE_S = 0.02  # while waiting for a command, flush held progress at least this often
 WORKER_NICENESS = 5  # a worker process's lower scheduling priority (POSIX): the UI stays smooth on 2 cores
@@ -154,10 +158,13 @@ def run_work(function: Callable[..., Any], args: tuple, context: WorkContext) ->
         context._send(Envelope("done", result))
 
 
-def describe(exc: BaseException) -> str:
-    """``Type: message`` for a person; the traceback goes to the log for a developer."""
-    logging.getLogger(__name__).error("background work failed", exc_info=exc)
-    return f"{type(exc).__name__}: {exc}"
+def describe(exc: BaseException, where: str = "background work") -> str:
+    """What a person is told. A refused input (``USER_ERRORS``) is ``Type: message``; anything else is
+    a bug: its traceback goes to the log file (rnnviz.logs) and the message says where that file is."""
+    if isinstance(exc, USER_ERRORS):
+        logging.getLogger(__name__).warning("%s refused: %s: %s", where, type(exc).__name__, exc)
+        return f"{type(exc).__name__}: {exc}"
+    return logs.report_unexpected(exc, where)
 
 
 # ---------------------------------------------------------------------- in a worker process
@@ -209,6 +216,9 @@ def process_main(work: bytes, outbox: Any, inbox: Any, cancel: Any, slot_free: A
     """
     import multiprocessing
 
+    logs.start_logging(role=f"worker process {multiprocessing.current_process().name}")  # the same log file
+    if not faulthandler.is_enabled():
+        logs.enable_crash_log()  # a crash in the numeric code leaves its stack in crash.log
     register_cells(cells)
     function, args = pickle.loads(work)
     signal.signal(signal.SIGINT, signal.SIG_IGN)

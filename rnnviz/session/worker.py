@@ -95,7 +95,7 @@ class TrainingLoop:
             action(*args)
         except Exception as exc:
             self.stop_running()
-            self.work.emit(m.Failed(describe(exc)))
+            self.work.emit(m.Failed(describe(exc, "the training process")))
 
     # ------------------------------------------------------------------ commands
 

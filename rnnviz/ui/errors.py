@@ -1,9 +1,8 @@
 """Unexpected errors in the window: logged with their traceback, shown in a dialog that names the log.
 
-A mistake a person can fix (a bad file, a bad setting) keeps its own message. Anything else is a bug:
-``failure_message`` logs it and says where the log file is; ``install_excepthook`` does the same for
-exceptions nothing caught (in a slot, an event handler or a Python thread) and shows them in a dialog
-instead of leaving a blank panel behind.
+``install_excepthook`` catches what nothing else did (in a slot, an event handler or a Python thread)
+and shows it in a dialog instead of leaving a blank panel behind. Background work reports its own
+errors the same way (rnnviz.session.background.describe: the message names the log file).
 """
 from __future__ import annotations
 
@@ -15,26 +14,9 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QApplication, QMessageBox, QSizePolicy, QSpacerItem
 
 from rnnviz import logs
-from rnnviz.session.config import ConfigError
-from rnnviz.session.pytorch import WeightsFileError
-from rnnviz.session.storage import SessionFileError
-from rnnviz.tasks import TaskError
 from rnnviz.ui.desktop import open_log_folder
 
 DIALOG_WIDTH = 560  # px
-
-# Errors a person can cause and fix: their message says what to do, no log path needed.
-EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
-    ConfigError, TaskError, SessionFileError, WeightsFileError, OSError, MemoryError)
-
-
-def failure_message(exc: BaseException, where: str) -> str:
-    """What a failed background task shows: an expected error's own message (logged as a warning);
-    for anything else the error is logged with its traceback and the message names the log file."""
-    if isinstance(exc, EXPECTED_ERRORS):
-        logs.logger.warning("%s failed: %s: %s", where, type(exc).__name__, exc)
-        return f"{type(exc).__name__}: {exc}" if isinstance(exc, (OSError, MemoryError)) else str(exc)
-    return logs.report_unexpected(exc, where)
 
 
 class ErrorDialogs(QObject):

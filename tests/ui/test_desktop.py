@@ -12,11 +12,11 @@ from PySide6.QtWidgets import QMessageBox
 
 from rnnviz import logs
 from rnnviz.session.config import SessionConfig
-from rnnviz.tasks import TaskError
 from rnnviz.ui.desktop import ICON_SIZES, app_icon, install_identity
 from rnnviz.ui.errors import install_excepthook
-from rnnviz.ui.jobs import BackgroundJob
+from rnnviz.ui.jobs import JobRunner
 from rnnviz.ui.main_window import MainWindow
+from tests.ui import work_functions
 
 SMALL = dict(task="adding", task_params={"seq_len": 8}, cell="gru", hidden_size=6, batch_size=4)
 
@@ -33,8 +33,11 @@ def window(qtbot, qapp, tmp_path):
 
 
 @pytest.fixture
-def log_file(tmp_path):
-    path = logs.start_logging(tmp_path / "logs")
+def log_file(tmp_path, monkeypatch):
+    """The log file in this test's own per-user log folder (worker processes inherit the setting)."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    path = logs.start_logging()
+    assert path.is_relative_to(tmp_path / "state")
     yield path
     logs.stop_logging()
 
@@ -55,7 +58,7 @@ def test_the_icon_has_every_size_and_each_is_drawn():
 
 def test_every_window_shows_the_rnnviz_icon(qtbot, window):
     assert sizes(window.windowIcon()) == set(ICON_SIZES)
-    box = window.show_message("Hello", "a message")
+    box = window.messages.show("Hello", "a message")
     assert sizes(box.windowIcon()) == set(ICON_SIZES)
     compare = window.open_compare()
     qtbot.addWidget(compare)
@@ -125,26 +128,27 @@ def test_an_uncaught_exception_shows_a_dialog_naming_the_log_file(qtbot, qapp, l
     assert "in broken_slot" in text and "in the thread 'a worker'" in text
 
 
-def fail_with(error: Exception):
-    def run():
-        raise error
-    return run
+@pytest.mark.parametrize("process", [False, True], ids=["thread", "process"])
+def test_background_work_that_hits_a_bug_names_the_log_file_which_has_the_traceback(qtbot, log_file, process):
+    runner = JobRunner()
+    job = runner.start("rewind", work_functions.hit_a_bug, "weight_hh_l9", process=process)
+    with qtbot.waitSignal(job.failed, timeout=30000) as failed:
+        pass
+    message = failed.args[0]
+    assert "Unexpected error in background work" in message and "KeyError: 'weight_hh_l9'" in message
+    assert str(log_file) in message
+    text = log_file.read_text(encoding="utf-8")
+    assert "Traceback (most recent call last)" in text and "in hit_a_bug" in text
+    if process:  # the worker process wrote into the same log file
+        assert "worker process rnnviz-rewind started" in text
+    runner.shutdown()
 
 
-def test_a_background_job_that_hits_a_bug_names_the_log_file(qtbot, log_file):
-    job = BackgroundJob()
-    with qtbot.waitSignal(job.failed, timeout=5000) as failed:
-        job.submit("rewind", fail_with(KeyError("weight_hh_l9")))
-    tag, message = failed.args
-    assert "Unexpected error in the rewind" in message and str(log_file) in message
-    assert "KeyError" in log_file.read_text(encoding="utf-8")
-    job.shutdown()
-
-
-def test_a_background_job_refused_for_a_users_reason_keeps_its_message(qtbot, log_file):
-    job = BackgroundJob()
-    with qtbot.waitSignal(job.failed, timeout=5000) as failed:
-        job.submit("build", fail_with(TaskError("seq_len 5 is too short; choose at least 8")))
-    assert failed.args[1] == "seq_len 5 is too short; choose at least 8"
+def test_background_work_refused_for_a_persons_reason_keeps_its_message(qtbot, log_file):
+    runner = JobRunner()
+    job = runner.start("build", work_functions.fail, "seq_len 5 is too short; choose at least 8")
+    with qtbot.waitSignal(job.failed, timeout=10000) as failed:
+        pass
+    assert failed.args[0] == "ValueError: seq_len 5 is too short; choose at least 8"
     assert "Traceback" not in log_file.read_text(encoding="utf-8")
-    job.shutdown()
+    runner.shutdown()

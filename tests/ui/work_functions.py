@@ -45,3 +45,7 @@ def echo_messages(work) -> None:
     while not work.cancelled:
         for message in work.receive(timeout=0.05):
             work.emit(message)
+
+
+def hit_a_bug(work, key: str) -> None:
+    {}[key]  # a programming error, not a refused input
