@@ -46,7 +46,7 @@ def window_targets(args: argparse.Namespace) -> list:
             targets.append(classify(path))
         except OpenPathError as exc:
             if _looks_like_a_command(path):
-                raise cli.UserError(f"{path!r} is neither a command ({', '.join(cli.COMMANDS)}) nor a file or "
+                raise cli.UserError(f"{path!r} is neither a command ({', '.join(cli.command_names())}) nor a file or "
                                     "folder that exists; see `rnnviz --help`") from None
             raise cli.UserError(str(exc)) from None
     if args.screenshot and targets and (len(targets) > 1 or targets[0].kind != SESSION or args.session):

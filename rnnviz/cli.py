@@ -40,7 +40,6 @@ from rnnviz.session.views.common import plural
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
 MAX_BATCH_SIZE = int(LIMITS["batch_size"][1])
-COMMANDS = ("tasks", "train", "export")
 MAX_STEPS = 10_000_000
 HISTORY_FILE, PLOTS_DIR, METRICS_FILE = "history.csv", "plots", "metrics.json"
 OUTPUT_NAMES = frozenset({"session.json", "model.npz", HISTORY_FILE, PLOTS_DIR, METRICS_FILE})  # what rnnviz writes
@@ -197,6 +196,13 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def command_names(parser: argparse.ArgumentParser | None = None) -> tuple[str, ...]:
+    """The sub-commands (tasks, train, ...), as the parser knows them."""
+    parser = parser or build_parser()
+    return tuple(name for action in parser._actions if isinstance(action, argparse._SubParsersAction)
+                 for name in action.choices)
+
+
 def _split_window_paths(parser: argparse.ArgumentParser, argv: list[str]) -> tuple[list[str], list[str]]:
     """Split ``rnnviz [options] PATH...`` into options and paths. Left alone when the first positional
     argument is a command: subcommands parse their own arguments."""
@@ -219,7 +225,7 @@ def _split_window_paths(parser: argparse.ArgumentParser, argv: list[str]) -> tup
             options.extend(argv[index:index + width])
             index += width
             continue
-        if not paths and token in COMMANDS:
+        if not paths and token in command_names(parser):
             return argv, []
         paths.append(token)
         index += 1

@@ -123,6 +123,17 @@ def test_rnnviz_gui_shows_a_wrong_path_in_a_dialog(qapp, files, capsys):
     assert capsys.readouterr().err.startswith("error: ")
 
 
+def test_every_subcommand_is_still_a_command(capsys):
+    from rnnviz.cli import command_names
+
+    assert {"tasks", "train", "export"} <= set(command_names())
+    for name in command_names():
+        with pytest.raises(SystemExit) as info:
+            main([name, "--help"])
+        assert info.value.code == 0
+        assert capsys.readouterr().out.startswith(f"usage: rnnviz {name}")
+
+
 def test_subcommands_still_parse_with_paths_supported(files, capsys):
     code, _ = run_cli(["tasks", "adding"], capsys)
     assert code == 0
