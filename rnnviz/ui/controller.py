@@ -30,6 +30,12 @@ MAX_RESTARTS = 2  # a worker process that dies again and again is not restarted 
 RESTART_WINDOW_S = 30.0
 
 
+def _commands_done(received: int) -> int:
+    """The worker's count of commands applied, in the window's numbering, where the session the worker
+    builds at start counts as command 1 (``_sent`` starts at 1)."""
+    return received + 1
+
+
 class SessionController(QObject):
     # the worker process's function (rnnviz.session.worker.run_training); a test may swap in a variant
     work_function: Callable[..., Any] = staticmethod(run_training)
@@ -218,7 +224,7 @@ class SessionController(QObject):
         self._last_state = state
         self.session = state.session()
         self.model.step = state.step
-        if state.received >= self._config_sent:  # no newer settings are on their way
+        if _commands_done(state.received) >= self._config_sent:  # no newer settings are on their way
             self.model.set_config(state.config)
         return self.session
 
@@ -279,7 +285,7 @@ class SessionController(QObject):
             self.rewound.emit(event.snapshot)
 
     def _on_Idle(self, event: w.Idle) -> None:
-        self._done = max(self._done, event.received + 1)  # + 1: the session built at start
+        self._done = max(self._done, _commands_done(event.received))
         if not self.busy:
             self.idle.emit()
 

@@ -246,6 +246,9 @@ def test_dropping_a_session_folder_opens_it(qtbot, window, files):
     qtbot.waitUntil(lambda: window.files.session_path == files["session"], timeout=10000)
     qtbot.waitUntil(lambda: not window.controller.busy, timeout=10000)
     assert window.controller.session.step == 3 and window.controller.session.config.cell == "lstm"
+    # the window shows the opened session's settings, not the ones it had before (gru)
+    assert window.controller.model.config.cell == "lstm"
+    assert window.docks.network.cell.currentData() == "lstm"
 
 
 def test_dropping_a_data_file_on_a_plot_trains_on_it(qtbot, window, files):
