@@ -43,11 +43,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, {root!r})
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
-from rnnviz.app import _quiet_offscreen_warnings
+from rnnviz.app import _route_qt_messages
 from rnnviz.engine.threads import pin_blas_threads
 from rnnviz.ui.main_window import MainWindow
 pin_blas_threads()
-_quiet_offscreen_warnings()
+_route_qt_messages()
 app = QApplication(["rnnviz-bench"])
 settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "rnnviz", "benchmark-startup")
 settings.clear()
