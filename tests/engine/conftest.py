@@ -6,6 +6,7 @@ import pytest
 
 from rnnviz.engine import Recurrent
 from rnnviz.engine.gradcheck import central_differences
+from tests.tolerances import assert_matches_finite_differences
 
 MODE_LIST = ("rnn_tanh", "rnn_relu", "lstm", "gru")
 
@@ -36,6 +37,28 @@ def scalar_loss(core: Recurrent, x, h0, mask, d_output, d_h_n, d_c_n) -> float:
 def finite_difference(loss, array: np.ndarray, indices, eps: float = 1e-6) -> np.ndarray:
     """Central differences of ``loss()`` with respect to ``array`` at the flat ``indices``."""
     return central_differences(loss, array, indices, eps)
+
+
+def assert_core_gradients_match_finite_differences(core: Recurrent, x, h0, c0, mask, d_output, d_h_n, d_c_n,
+                                                   rng: np.random.Generator, entries: int = 6) -> None:
+    """BPTT's d_input, d_h0, d_c0 and every parameter gradient of ``core`` against central differences
+    of ``scalar_loss`` at ``entries`` random entries of each array (h0, c0 already inside the core's
+    state convention: lstm-style cells take the tuple)."""
+    state = (h0, c0) if c0 is not None else h0
+
+    def loss():
+        return scalar_loss(core, x, state, mask, d_output, d_h_n, d_c_n)
+
+    grads = core.backward(core.forward(x, h0=state, mask=mask), d_output, d_h_n, d_c_n)
+    checks = [(x, grads.d_input, "d_input"), (h0, grads.d_h0, "d_h0")]
+    if c0 is not None:
+        checks.append((c0, grads.d_c0, "d_c0"))
+    checks += [(array, grads.params[name], name) for name, array in core.parameters().items()]
+    for array, analytic, name in checks:
+        indices = rng.choice(array.size, size=min(array.size, entries), replace=False)
+        numeric = finite_difference(loss, array, indices)
+        # per entry |a - n| <= atol + rtol |n|: the gradient check's float analysis (engine/gradcheck.py)
+        assert_matches_finite_differences(analytic.reshape(-1)[indices], numeric, loss(), err_msg=name)
 
 
 @pytest.fixture

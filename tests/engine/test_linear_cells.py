@@ -17,7 +17,7 @@ from rnnviz.engine import EngineError, Recurrent, cell_spec
 from rnnviz.engine.dynamics import cell_eigenvalues, lag_gradient_norms
 from rnnviz.engine.model import ModelConfig, ModelConfigError
 from rnnviz.engine.stepping import layer_weights, step_backward, step_forward
-from tests.engine.conftest import finite_difference, lengths_mask, scalar_loss
+from tests.engine.conftest import assert_core_gradients_match_finite_differences, finite_difference, lengths_mask
 from tests.tolerances import assert_matches_finite_differences, assert_same_maths
 
 torch = pytest.importorskip("torch")
@@ -152,21 +152,7 @@ def test_backward_matches_finite_differences(mode, num_layers, bidirectional, ma
     d_output = rng.standard_normal((4, 2, D * 3))
     d_h_n = rng.standard_normal(states)
     d_c_n = rng.standard_normal(cells) if spec.has_cell_state else None
-    state = (h0, c0) if spec.has_cell_state else h0
-
-    def loss():
-        return scalar_loss(core, x, state, mask, d_output, d_h_n, d_c_n)
-
-    grads = core.backward(core.forward(x, h0=state, mask=mask), d_output, d_h_n, d_c_n)
-    checks = [(x, grads.d_input, "d_input"), (h0, grads.d_h0, "d_h0")]
-    if c0 is not None:
-        checks.append((c0, grads.d_c0, "d_c0"))
-    checks += [(array, grads.params[name], name) for name, array in core.parameters().items()]
-    for array, analytic, name in checks:
-        indices = rng.choice(array.size, size=min(array.size, 6), replace=False)
-        numeric = finite_difference(loss, array, indices)
-        # per entry |a - n| <= atol + rtol |n|: the gradient check's float analysis (engine/gradcheck.py)
-        assert_matches_finite_differences(analytic.reshape(-1)[indices], numeric, loss(), err_msg=name)
+    assert_core_gradients_match_finite_differences(core, x, h0, c0, mask, d_output, d_h_n, d_c_n, rng)
 
 
 @pytest.mark.parametrize("mode", CELLS)

@@ -6,8 +6,7 @@ import itertools
 import numpy as np
 import pytest
 
-from tests.engine.conftest import MODE_LIST, finite_difference, lengths_mask, make_core, scalar_loss
-from tests.tolerances import assert_matches_finite_differences
+from tests.engine.conftest import MODE_LIST, assert_core_gradients_match_finite_differences, lengths_mask, make_core
 
 T, B, I, H = 4, 2, 2, 3
 
@@ -26,18 +25,4 @@ def test_backward_matches_finite_differences(mode, num_layers, bidirectional, ma
     d_output = rng.standard_normal((T, B, D * H))
     d_h_n = rng.standard_normal(states)
     d_c_n = rng.standard_normal(states) if mode == "lstm" else None
-    state = (h0, c0) if mode == "lstm" else h0
-
-    def loss():
-        return scalar_loss(core, x, state, mask, d_output, d_h_n, d_c_n)
-
-    grads = core.backward(core.forward(x, h0=state, mask=mask), d_output, d_h_n, d_c_n)
-    checks = [(x, grads.d_input, "d_input"), (h0, grads.d_h0, "d_h0")]
-    if c0 is not None:
-        checks.append((c0, grads.d_c0, "d_c0"))
-    checks += [(array, grads.params[name], name) for name, array in core.parameters().items()]
-    for array, analytic, name in checks:
-        indices = rng.choice(array.size, size=min(array.size, 6), replace=False)
-        numeric = finite_difference(loss, array, indices)
-        # per entry |a - n| <= atol + rtol |n|: the gradient check's float analysis (engine/gradcheck.py)
-        assert_matches_finite_differences(analytic.reshape(-1)[indices], numeric, loss(), err_msg=name)
+    assert_core_gradients_match_finite_differences(core, x, h0, c0, mask, d_output, d_h_n, d_c_n, rng)
