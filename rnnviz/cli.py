@@ -45,6 +45,15 @@ HISTORY_FILE, PLOTS_DIR, METRICS_FILE = "history.csv", "plots", "metrics.json"
 OUTPUT_NAMES = frozenset({"session.json", "model.npz", HISTORY_FILE, PLOTS_DIR, METRICS_FILE})  # what rnnviz writes
 PLOT_SUFFIXES = (".png", ".svg", ".csv")
 
+# `train --arch NAME`: what is trained, and the function that trains it into the output folder, as
+# "module:function" (imported only when chosen). Each function takes (args, out) and returns the exit
+# code; like the recurrent network's, it writes DIR/metrics.json with at least "final_loss".
+ARCHITECTURES = {
+    "rnn": ("the recurrent network the network options describe", "rnnviz.cli:_train_into"),
+}
+ARCHITECTURE_NAMES = ("rnn", "seq2seq", "bow-mlp", "window-mlp", "ngram")
+ATTENTIONS = ("none", "additive", "dot")
+
 
 class UserError(Exception):
     """A mistake a person can make (bad argument, bad file): printed as one line, exit code 2."""
@@ -119,6 +128,14 @@ def _add_session_options(train: argparse.ArgumentParser) -> None:
                       help="a task parameter (repeatable), e.g. --param delay=20")
     task.add_argument("--seq-len", type=_whole(1, 100_000), metavar="T", help="timesteps per sequence")
     net = train.add_argument_group("network")
+    net.add_argument("--arch", choices=ARCHITECTURE_NAMES, default="rnn",
+                     help="what to train: " + "; ".join(f"{name} = {ARCHITECTURES[name][0]}"
+                                                        for name in ARCHITECTURE_NAMES if name in ARCHITECTURES)
+                     + " (default rnn)")
+    net.add_argument("--attention", choices=ATTENTIONS, default="none",
+                     help="seq2seq: how the decoder looks at the encoder's states (default none)")
+    net.add_argument("--window", type=_whole(1, 1000), default=None, metavar="K",
+                     help="window-mlp and ngram: how many past inputs the model sees")
     net.add_argument("--cell", choices=cell_names(), default=defaults.cell, help=f"cell kind (default {defaults.cell})")
     net.add_argument("--hidden", type=int, default=defaults.hidden_size, metavar="N",
                      help=f"hidden units per layer (default {defaults.hidden_size})")
@@ -359,7 +376,16 @@ def command_train(args: argparse.Namespace) -> int:
     out = absolute_path(args.out)
     check_output_folder(out)
     with output_lock(out):  # before anything is built: a folder that cannot be written is refused now
-        return _train_into(args, out)
+        return _architecture_trainer(args.arch)(args, out)
+
+
+def _architecture_trainer(name: str) -> Callable[[argparse.Namespace, Path], int]:
+    import importlib
+
+    if name not in ARCHITECTURES:
+        raise UserError(f"--arch {name} is not available in this version; use one of {', '.join(ARCHITECTURES)}")
+    module, function = ARCHITECTURES[name][1].split(":")
+    return getattr(importlib.import_module(module), function)
 
 
 def prepare_kernels(stream: TextIO | None = None) -> str:

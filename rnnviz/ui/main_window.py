@@ -22,6 +22,7 @@ from rnnviz.ui.controller import SessionController
 from rnnviz.ui.gradcheck import GradientCheckDialog
 from rnnviz.ui import open_paths
 from rnnviz.ui.jobs import JobRunner
+from rnnviz.ui.pages import PAGES, PageSpec
 from rnnviz.ui.rewind import RewindBar
 from rnnviz.ui.scan_page import ScanPage
 from rnnviz.ui.step_controls import available_presets
@@ -107,8 +108,41 @@ class MainWindow(QMainWindow):
         self.tabs.setTabToolTip(TRAINING_TAB, "Live panels while the network trains (Ctrl+1)")
         self.tabs.setTabToolTip(STEP_TAB, "The forward pass and BPTT one timestep at a time (Ctrl+2)")
         self.tabs.setTabToolTip(SCAN_TAB, "The parallel scan beside the loop: its tree, equality and times (Ctrl+3)")
+        self.extra_pages: dict[str, QWidget] = {}  # built the first time each is shown (rnnviz.ui.pages)
+        self._page_holders: dict[str, QWidget] = {}
+        for spec in PAGES:
+            self._add_page_holder(spec)
         self.tabs.currentChanged.connect(self._page_changed)
         self.setCentralWidget(self.tabs)
+
+    def _add_page_holder(self, spec: PageSpec) -> None:
+        holder = QWidget()
+        holder.setObjectName(f"{spec.name}_page_holder")
+        QVBoxLayout(holder).setContentsMargins(0, 0, 0, 0)
+        index = self.tabs.addTab(holder, spec.title)
+        self.tabs.setTabToolTip(index, f"{spec.tooltip} (Ctrl+{index + 1})" if index < 9 else spec.tooltip)
+        self._page_holders[spec.name] = holder
+
+    def page(self, name: str) -> QWidget:
+        """The extra page called ``name`` (rnnviz.ui.pages), built now if it was not yet."""
+        if name not in self.extra_pages:
+            spec = next((s for s in PAGES if s.name == name), None)
+            if spec is None:
+                raise KeyError(f"no page called {name!r}; pages: {', '.join(s.name for s in PAGES)}")
+            page = spec.factory(self)
+            self._page_holders[name].layout().addWidget(page)
+            self.extra_pages[name] = page
+        return self.extra_pages[name]
+
+    def show_page_named(self, name: str) -> QWidget | None:
+        """Show a page by name: "training", "step", "scan" or an extra page's name."""
+        built_in = {"training": TRAINING_TAB, "step": STEP_TAB, "scan": SCAN_TAB}
+        if name in built_in:
+            self.show_page(built_in[name])
+            return None
+        page = self.page(name)
+        self.tabs.setCurrentWidget(self._page_holders[name])
+        return page
 
     @property
     def step_page(self) -> StepThroughPage:
@@ -171,6 +205,9 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentIndex(index)
 
     def _page_changed(self, index: int) -> None:
+        for name, holder in self._page_holders.items():
+            if self.tabs.widget(index) is holder:
+                self.page(name)
         if index == STEP_TAB:
             self.step_page  # noqa: B018 (the property builds it)
         if index == TRAINING_TAB and self.last_snapshot is not None:
@@ -308,6 +345,9 @@ class MainWindow(QMainWindow):
         if self._step_page is not None:
             self._step_page.shutdown()
         self.scan_page.shutdown()
+        for page in self.extra_pages.values():
+            if hasattr(page, "shutdown"):
+                page.shutdown()
         self.jobs.shutdown(CLOSE_TIMEOUT_S)  # the worker, checks, comparisons: stopped, none left over
         self.layout_keeper.save()
         super().closeEvent(event)

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QMainWindow, QMenu
 
 from rnnviz.ui import theme as theming
 from rnnviz.ui.desktop import open_log_folder
+from rnnviz.ui.pages import PAGES
 from rnnviz.ui.step_controls import available_presets
 
 
@@ -73,6 +74,11 @@ class WindowMenus:
         self.training_tab_action = action(w, "&Training page", lambda: w.show_page(0), "Ctrl+1", "The live panels")
         self.scan_tab_action = action(w, "&Parallel scan page", lambda: w.show_page(2), "Ctrl+3",
                                      "The parallel scan beside the sequential loop")
+        self.page_actions = {  # the extra pages (rnnviz.ui.pages): Ctrl+4, Ctrl+5, …
+            spec.name: action(w, f"{spec.title} page", lambda n=spec.name: w.show_page_named(n),
+                              f"Ctrl+{4 + k}" if 4 + k <= 9 else None, spec.tooltip)
+            for k, spec in enumerate(PAGES)
+        }
         self.step_tab_action = action(w, "&Step through time page", lambda: w.show_page(1), "Ctrl+2",
                                       "The forward pass and BPTT one timestep at a time")
 
@@ -91,7 +97,8 @@ class WindowMenus:
         self._add(self.preset_menu, *self.preset_actions.values())
         self.preset_menu.setEnabled(bool(self.preset_actions))
         view_menu = bar.addMenu("&View")
-        self._add(view_menu, self.training_tab_action, self.step_tab_action, self.scan_tab_action, None, *self.theme_actions.values(), None,
+        self._add(view_menu, self.training_tab_action, self.step_tab_action, self.scan_tab_action,
+                  *self.page_actions.values(), None, *self.theme_actions.values(), None,
                   *(dock.toggleViewAction() for dock in w.docks.docks), self.reset_layout_action)
         self.help_menu = bar.addMenu("&Help")
         self._add(self.help_menu, self.shortcuts_action, self.log_folder_action)

@@ -1,0 +1,29 @@
+"""The window's extra pages, after Training, Step through time and Parallel scan: one file per page plus
+one line in ``PAGES``.
+
+A page is a QWidget built by ``factory(window)`` the first time it is shown (so start-up does not pay
+for it). The window gives each page a tab, a View-menu entry and the next free shortcut (Ctrl+4, …);
+lessons and the command line open a page by its ``name`` (``MainWindow.show_page_named``).
+
+A page that trains or computes in the background uses ``window.jobs`` (rnnviz.ui.jobs.JobRunner) and
+stops its work in ``shutdown()`` when it has one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from PySide6.QtWidgets import QWidget
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    name: str  # how lessons and tests refer to it, e.g. "bag_of_words"
+    title: str  # the tab's text
+    tooltip: str  # one sentence: what the page shows
+    factory: Callable[[Any], QWidget]  # factory(main_window) -> the page
+
+
+PAGES: list[PageSpec] = [
+    # one line per page, e.g. PageSpec("bag_of_words", "Bag of words", "…", lambda w: BagOfWordsPage(w)),
+]
