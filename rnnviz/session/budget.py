@@ -17,6 +17,7 @@ from rnnviz.engine.cells import CELLS
 from rnnviz.engine.memory import (BUDGET_ENV, BUDGET_FRACTION, NetworkShape, format_bytes, memory_budget,
                                   training_estimate)
 from rnnviz.engine.optim import OPTIMIZERS
+from rnnviz.engine.window_models import ngram_table_bytes, ngram_table_entries
 from rnnviz.session.config import ENGINE_OPTIMIZERS, LIMITS, ConfigError, SessionConfig
 
 HISTORY_BYTES_PER_STEP = 160  # two float64 rows of 4 and 2 columns (grown by doubling) + a history.csv line
@@ -121,3 +122,15 @@ def _largest_fitting(need: Callable[[int], int], low: int, high: int, budget: in
             high = middle - 1
     return low
 
+
+def check_ngram_memory(window: int, vocab: int, classes: int, budget: int | None = None) -> int:
+    """Refuse (MemoryBudgetError, naming the largest window that fits) an n-gram whose count table,
+    (V+1)^k x classes counts (rnnviz.engine.window_models), needs more than the budget; returns its bytes."""
+    budget = memory_budget() if budget is None else budget
+    needed = ngram_table_bytes(window, vocab, classes)
+    if needed <= budget:
+        return needed
+    fits = [k for k in range(1, window) if ngram_table_bytes(k, vocab, classes) <= budget]
+    what = (f"an n-gram table of {vocab + 1}^{window} contexts x {classes} classes "
+            f"({ngram_table_entries(window, vocab, classes):,} counts)")
+    raise MemoryBudgetError(needed, budget, what, {"window": fits[-1]} if fits else {})

@@ -8,6 +8,7 @@ from rnnviz.tasks.associative_recall import AssociativeRecallTask
 from rnnviz.tasks.base import Task, TaskError
 from rnnviz.tasks.copy import CopyTask
 from rnnviz.tasks.dyck import DyckTask
+from rnnviz.tasks.lag_recall import LagRecallTask
 from rnnviz.tasks.parity import ParityTask
 from rnnviz.tasks.selective_copy import SelectiveCopyTask
 from rnnviz.tasks.sentiment import SentimentTask
@@ -19,7 +20,7 @@ from rnnviz.tasks.text import TextTask
 TASKS: dict[str, type[Task]] = {
     task.name: task
     for task in (SineTask, AddingTask, CopyTask, ParityTask, TextTask, SentimentTask, DyckTask, SeriesTask,
-                 SelectiveCopyTask, AssociativeRecallTask)
+                 SelectiveCopyTask, AssociativeRecallTask, LagRecallTask)
 }
 
 

@@ -20,6 +20,7 @@ CONFIGS = [(name, {}) for name in TASKS] + [
     ("series", {"inputs": "temperature_c", "target": "0", "seq_len": 10}),
     ("selective_copy", {"n_tokens": 1, "vocab": 2, "region": 1}),
     ("associative_recall", {"n_pairs": 7, "keys": 7, "values": 12, "n_queries": 3}),
+    ("lag_recall", {"lag": 0, "vocab": 2, "seq_len": 2}),
 ]
 IDS = [f"{name}-{'-'.join(f'{k}={v}' for k, v in params.items()) or 'default'}" for name, params in CONFIGS]
 
@@ -32,7 +33,7 @@ def task(request) -> Task:
 
 def test_registry_order_and_names():
     assert list(TASKS) == ["sine", "adding", "copy", "parity", "text", "sentiment", "dyck", "series",
-                           "selective_copy", "associative_recall"]
+                           "selective_copy", "associative_recall", "lag_recall"]
     for name, cls in TASKS.items():
         assert cls.name == name
         assert cls.title and len(cls.description.split()) > 30
