@@ -50,7 +50,10 @@ PLOT_SUFFIXES = (".png", ".svg", ".csv")
 # code; like the recurrent network's, it writes DIR/metrics.json with at least "final_loss".
 ARCHITECTURES = {
     "rnn": ("the recurrent network the network options describe", "rnnviz.cli:_train_into"),
+    "window-mlp": ("a time-delay network: an MLP over the last --window inputs", "rnnviz.cli_window:train_window_mlp"),
+    "ngram": ("an n-gram (Markov) predictor of the last --window inputs", "rnnviz.cli_window:train_ngram"),
 }
+WINDOW_ARCHITECTURES = ("window-mlp", "ngram")  # the ones --window is for
 ARCHITECTURE_NAMES = ("rnn", "seq2seq", "bow-mlp", "window-mlp", "ngram")
 ATTENTIONS = ("none", "additive", "dot")
 
@@ -373,10 +376,20 @@ def _allowed(param: Any) -> str:
 def command_train(args: argparse.Namespace) -> int:
     from rnnviz.session.storage import absolute_path
 
+    check_window_option(args)
     out = absolute_path(args.out)
     check_output_folder(out)
     with output_lock(out):  # before anything is built: a folder that cannot be written is refused now
         return _architecture_trainer(args.arch)(args, out)
+
+
+def check_window_option(args: argparse.Namespace) -> None:
+    """--window is needed by the window architectures and refused by the others."""
+    if args.arch in WINDOW_ARCHITECTURES and args.window is None:
+        raise UserError(f"--arch {args.arch} needs --window K, how many past inputs it sees (e.g. --window 3)")
+    if args.arch not in WINDOW_ARCHITECTURES and args.window is not None:
+        raise UserError(f"--window is for --arch {' or '.join(WINDOW_ARCHITECTURES)}; --arch {args.arch} has no "
+                        "window: leave --window out")
 
 
 def _architecture_trainer(name: str) -> Callable[[argparse.Namespace, Path], int]:
@@ -600,6 +613,9 @@ class Progress:
         now = time.perf_counter()
         line = (f"step {self.done}/{self.total}  loss {loss:.4g}  grad norm {grad_norm:.3g}  "
                 f"{self.done / max(now - self.started, 1e-9):.0f} steps/s")
+        self._show(line, now)
+
+    def _show(self, line: str, now: float) -> None:
         if self.interactive:
             if now - self.last_drawn >= self.REDRAW_SECONDS or self.done == self.total:
                 self.stream.write("\r" + line.ljust(78))

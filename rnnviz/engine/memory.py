@@ -148,6 +148,8 @@ def format_bytes(size: float) -> str:
     """1536 -> '1.5 KiB'; the largest binary unit that keeps the number at least 1."""
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if abs(size) < 1024 or unit == "TiB":
+            if abs(size) >= 1e6:  # an absurd request (an n-gram of a large window): say it in powers of ten
+                return f"{size:.1e} {unit}"
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     raise AssertionError("unreachable")

@@ -8,20 +8,22 @@ import numpy as np
 from rnnviz.tasks._common import one_hot
 from rnnviz.tasks.base import Batch, Param, Task, TaskError, TaskInfo
 
-BLANK_NAME = "_"
-
 
 class LagRecallTask(Task):
-    """A stream of T random symbols s_0 .. s_(T-1), uniform over k (``vocab``); the target at t is
-    s_(t - lag) for t >= lag and the blank class before (nothing to recall yet):
+    """A stream of random symbols, uniform over k (``vocab``), of which the network sees the last T:
+    s_(-lag) .. s_(-1) went by before the sequence starts, s_0 .. s_(T-1) are its inputs, and the
+    target at every t is s_(t - lag):
 
         inputs   s_0 s_1 ... s_(T-1)                         one-hot, size k
-        targets  _ x lag | s_0 .. s_(T-1-lag)               k + 1 classes: the k symbols and blank
+        targets  s_(-lag) .. s_(-1) | s_0 .. s_(T-1-lag)     k classes
 
-    Accuracy is measured where t >= lag (``scored``); its chance level is 1/k. The mask stays all ones
-    (the blanks are free, as in the copy task). A model that sees only the last w inputs (an n-gram or a
-    time-delay network with window w) can do it when lag < w and is at chance beyond; a recurrent
-    network must carry the last lag + 1 symbols in its hidden state.
+    The first ``lag`` targets were never shown: no model can know them, they are not scored and their
+    loss stays at ln k. Accuracy is measured where t >= lag (``scored``); its chance level is 1/k. A
+    model that sees only the last w inputs (an n-gram or a time-delay network with window w) can do it
+    when lag < w and is at chance beyond (every symbol is as likely as any other, wherever it is); a
+    recurrent network must carry the last lag + 1 symbols in its hidden state. (The unseen targets are
+    random symbols rather than a "blank" class: a window model cannot tell t < lag from t >= lag, and a
+    blank class would pull its guesses below chance.)
     """
 
     name = "lag_recall"
@@ -32,7 +34,9 @@ class LagRecallTask(Task):
         "answer sits only in the past. A model with a fixed window of the last k inputs (a Markov "
         "chain, a time-delay network) solves it while the lag is inside its window and guesses (1 in "
         "k symbols) beyond it, however much it trains; a recurrent network keeps what it needs in its "
-        "hidden state and is limited only by how much it can hold and how far back its gradients reach."
+        "hidden state and is limited only by how much it can hold and how far back its gradients reach. "
+        "The first lag targets went by before the sequence began: nobody can know them, and they are "
+        "not scored."
     )
     params = (
         Param("lag", 3, "how many steps back the target symbol is (0 = the current input)", minimum=0,
@@ -58,26 +62,24 @@ class LagRecallTask(Task):
         symbols = tuple(string.ascii_uppercase[:k])
         return TaskInfo(
             input_names=symbols,
-            output_names=symbols + (BLANK_NAME,),
+            output_names=symbols,
             token_inputs=True,
             extra={
                 "recall_start": lag,
-                "blank_class": k,
-                # blanks predicted perfectly and the recalled symbols guessed uniformly, over all steps
-                "baseline_cross_entropy": (seq_len - lag) * np.log(k) / seq_len,
+                # every symbol guessed uniformly (what a model without memory can do)
+                "baseline_cross_entropy": float(np.log(k)),
                 "chance_accuracy": 1.0 / k,
             },
         )
 
     def _generate(self, batch_size: int, rng: np.random.Generator) -> Batch:
         k, lag, seq_len = self.values["vocab"], self.lag, self.values["seq_len"]
-        symbols = rng.integers(0, k, size=(seq_len, batch_size))  # (T, B)
-        targets = np.full((seq_len, batch_size), k, dtype=np.int64)  # (T, B), blank before the lag
-        targets[lag:] = symbols[: seq_len - lag]
-        return Batch(inputs=one_hot(symbols, k), targets=targets, mask=np.ones((seq_len, batch_size)))
+        stream = rng.integers(0, k, size=(lag + seq_len, batch_size))  # (lag + T, B): s_(-lag) .. s_(T-1)
+        return Batch(inputs=one_hot(stream[lag:], k), targets=stream[:seq_len].astype(np.int64),
+                     mask=np.ones((seq_len, batch_size)))
 
     def scored(self, batch: Batch) -> np.ndarray:
-        """(T, B): 1 where t >= lag, the steps with a symbol to recall."""
+        """(T, B): 1 where t >= lag, the steps whose target was shown."""
         scored = np.zeros(batch.mask.shape)
         scored[self.lag:] = 1
         return scored * batch.mask

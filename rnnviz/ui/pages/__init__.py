@@ -24,6 +24,14 @@ class PageSpec:
     factory: Callable[[Any], QWidget]  # factory(main_window) -> the page
 
 
+def _window_memory(window: Any) -> QWidget:
+    from rnnviz.ui.pages.window_memory import WindowMemoryPage
+
+    return WindowMemoryPage(window)
+
+
 PAGES: list[PageSpec] = [
     # one line per page, e.g. PageSpec("bag_of_words", "Bag of words", "…", lambda w: BagOfWordsPage(w)),
+    PageSpec("window_memory", "Window vs memory", "Fixed-window models against an RNN as the lag grows",
+             _window_memory),
 ]
