@@ -808,6 +808,10 @@ def command_check(args: argparse.Namespace) -> int:
     from rnnviz.session.pytorch import load_pytorch_weights
     from rnnviz.session.session import Session
 
+    if args.arch in WINDOW_ARCHITECTURES:
+        raise UserError(f"check compares a recurrent network's BPTT with finite differences; --arch {args.arch} "
+                        "has no recurrence (its gradients are checked by rnnviz's tests)")
+    check_window_option(args)
     config = session_config(args)
     session = Session(config)
     if args.init_weights:

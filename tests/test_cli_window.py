@@ -79,3 +79,12 @@ def test_window_mistakes_exit_2_with_one_line(argv, fragments, tmp_path, capsys)
     code, _, err = run(["train", *task, *argv, "--steps", "1", "--out", str(out)], capsys)
     assert_one_error_line(code, err, *fragments)
     assert not out.exists()  # refused before anything was written
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["--arch", "ngram", "--window", "3"], "--arch ngram has no recurrence"),
+    (["--window", "3"], "--window is for --arch window-mlp or ngram"),
+])
+def test_check_refuses_the_window_options(argv, fragment, capsys):
+    code, _, err = run(["check", *LAG_TASK, *argv], capsys)
+    assert_one_error_line(code, err, fragment)

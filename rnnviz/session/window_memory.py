@@ -350,8 +350,8 @@ class StateSizes:
 
 
 def state_sizes(vocab: int, windows: range | tuple[int, ...], cell: str, hidden_size: int, window: int = 3) -> StateSizes:
-    """The counts of ``StateSizes`` for lag_recall with ``vocab`` symbols (vocab + 1 classes)."""
-    classes = vocab + 1
+    """The counts of ``StateSizes`` for lag_recall with ``vocab`` symbols (and as many classes)."""
+    classes = vocab
     windows = tuple(int(k) for k in windows)
     rnn = SequenceModel(ModelConfig(mode=cell, input_size=vocab, hidden_size=hidden_size, output_size=classes,
                                     io="many_to_many", loss="cross_entropy"))

@@ -70,7 +70,7 @@ def test_the_sweep_refuses_lags_that_do_not_fit():
 
 def test_state_sizes_follow_the_formulas():
     sizes = state_sizes(vocab=4, windows=range(1, 6), cell="gru", hidden_size=16, window=3)
-    classes = 5
+    classes = 4
     assert sizes.ngram_counts == tuple(5**k * classes for k in range(1, 6))  # (V+1)^k C
     assert sizes.time_delay_weights == tuple(16 * (4 * k + 1) + classes * 17 for k in range(1, 6))
     assert sizes.rnn_weights == 3 * 16 * (4 + 16 + 2) + classes * 17  # PyTorch's GRU + the head: no k in it

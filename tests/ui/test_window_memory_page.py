@@ -15,6 +15,7 @@ from rnnviz.session.window_memory import MODELS
 from rnnviz.ui.pages.window_memory import SIZE_WINDOWS, WindowMemoryPage
 from tests.ui.conftest import module_window
 from tests.ui.test_export import distinct_colours
+from tests.ui.test_window import message_box
 
 SMALL = dict(task="lag_recall", cell="gru", hidden_size=4, batch_size=4)
 
@@ -99,3 +100,15 @@ def _exports(panel, folder, rows: int) -> None:
     svg = minidom.parse(str(panel.export_svg(folder / f"{panel.name}.svg")))
     assert svg.getElementsByTagName("path")
     assert len(panel.to_csv(folder / f"{panel.name}.csv").read_text(encoding="utf-8").splitlines()) == rows
+
+
+def test_a_window_whose_n_gram_does_not_fit_is_refused_in_a_dialog(qtbot, shared, monkeypatch):
+    window = shared["window"]
+    page = page_of(window)
+    monkeypatch.setenv("RNNVIZ_MEMORY_BUDGET", "1M")  # 5^7 x 4 counts of 4 bytes = 1.25 MB > 1 MiB >= 5^6 x 16
+    page.window_box.setValue(7)
+    qtbot.mouseClick(page.run_button, Qt.MouseButton.LeftButton)
+    box = message_box(window, "message")
+    assert box is not None and "lower the window k to 6 or less" in box.text()
+    assert not page.running and page.run_button.isEnabled()
+    box.close()

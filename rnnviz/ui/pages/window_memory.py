@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QProgressBar, QPu
                                QSplitter, QVBoxLayout, QWidget)
 
 from rnnviz.engine.cells import cell_names, cell_spec
+from rnnviz.session.budget import MemoryBudgetError, check_ngram_memory
 from rnnviz.session.window_memory import (MAX_SWEEP_LAG, MODELS, AccuracyCurve, LagSweep, StateSizes,
                                           SweepConfig, empty_sweep, measure_lag_sweep, state_sizes)
 from rnnviz.ui.jobs import Job
@@ -30,7 +31,7 @@ SWEEP = "window sweep"  # the page's job tag
 SYMBOLS = {"ngram": "o", "window_mlp": "s", "rnn": "t"}
 SYMBOL_SIZES = {"ngram": 11, "window_mlp": 7, "rnn": 9}  # the two window models coincide: the n-gram's ring shows around
 SIZE_WINDOWS = range(1, 13)  # k on the size plot
-MAX_WINDOW = 12
+MAX_WINDOW = 10  # k on the spin box: (V+1)^10 (V) counts of V = 4 symbols take 156 MiB; 12 would take 3.6 GiB
 DEFAULTS = SweepConfig()
 
 
@@ -227,14 +228,15 @@ class WindowMemoryPage(QWidget):
         super().__init__(parent)
         self.setObjectName("window_memory_page")
         self.jobs = window.jobs
-        cell = getattr(getattr(window, "controller", None), "config", None)
+        self.messages = window.messages
+        config = window.controller.config
         self.sweep: LagSweep | None = None
         self.job: Job | None = None
         self.lag_panel = LagAccuracyPanel()
         self.size_panel = StateSizePanel()
         for panel in (self.lag_panel, self.size_panel):
             panel.setMinimumSize(300, 260)
-        self._build_controls(cell.cell if cell is not None and cell.cell in cell_names() else DEFAULTS.cell)
+        self._build_controls(config.cell if config.cell in cell_names() else DEFAULTS.cell)
         self.update_sizes()
 
     def _build_controls(self, cell: str) -> None:
@@ -327,6 +329,11 @@ class WindowMemoryPage(QWidget):
         if self.running:
             return
         config = self.config()
+        try:
+            check_ngram_memory(config.window, config.vocab, config.vocab)
+        except MemoryBudgetError as exc:
+            self.messages.warn("The n-gram does not fit", exc.message({"window": "the window k"}))
+            return
         self.sweep = empty_sweep(config)
         self.lag_panel.show_view(self.sweep)
         job = self.jobs.start(SWEEP, measure_lag_sweep, config, process=True)
