@@ -237,6 +237,8 @@ class WindowMemoryPage(QWidget):
         for panel in (self.lag_panel, self.size_panel):
             panel.setMinimumSize(300, 260)
         self._build_controls(config.cell if config.cell in cell_names() else DEFAULTS.cell)
+        for box in (self.lag_from, self.lag_to, self.steps_box):
+            box.valueChanged.connect(self._preview)
         self.update_sizes()
 
     def _build_controls(self, cell: str) -> None:
@@ -315,9 +317,19 @@ class WindowMemoryPage(QWidget):
         """The size plot follows the settings at once (counting is cheap)."""
         self.size_panel.show_view(state_sizes(DEFAULTS.vocab, SIZE_WINDOWS, self.cell_box.currentText(),
                                               self.hidden_box.value(), self.window_box.value()))
-        if self.sweep is not None and self.sweep.config.window != self.window_box.value() and not self.running:
+        if self.sweep is None:
+            self._preview()
+        elif self.sweep.config.window != self.window_box.value() and not self.running:
             self.status.setText(f"The accuracies are for window k = {self.sweep.config.window}; run the sweep again "
                                 f"for k = {self.window_box.value()}.")
+
+    def _preview(self) -> None:
+        """Before the first sweep: the axes, window edge and chance line of the settings, no curves yet."""
+        if self.sweep is None:
+            preview = empty_sweep(self.config())
+            self.lag_panel.show_view(preview)
+            self.progress.setRange(0, preview.planned)
+            self.progress.setValue(0)
 
     # ------------------------------------------------------------------ the sweep
 
