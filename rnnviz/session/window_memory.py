@@ -146,6 +146,15 @@ def heldout_batch(task: Task, seed: int, samples: int = EVAL_SAMPLES) -> Batch:
     return task.batch(samples, np.random.default_rng(seed + EVAL_SEED_OFFSET))
 
 
+def chance_accuracy(task: Task) -> float:
+    """A guess's accuracy on the scored steps: the task's own figure, else one over the classes (not
+    counting a blank class, which is never the answer at a scored step)."""
+    extra = task.info().extra
+    if "chance_accuracy" in extra:
+        return float(extra["chance_accuracy"])
+    return 1.0 / (task.output_size - (1 if "blank_class" in extra else 0))
+
+
 @dataclass
 class TrainedModel:
     model: Any  # NgramModel, TimeDelayNetwork or the Session of an RNN
@@ -282,7 +291,7 @@ def train_window_arch(arch: str, task: Task, window: int, hidden_size: int, step
     if not points or points[-1][0] != trained.steps:
         measure(trained.steps)
     steps_measured, accuracies, losses = (tuple(column) for column in zip(*points))
-    chance = float(task.info().extra.get("chance_accuracy", 1.0 / task.output_size))
+    chance = chance_accuracy(task)
     settings = ", ".join(f"{name} {value}" for name, value in task.values.items() if name in ("lag", "delay", "vocab"))
     title = f"{arch}, window {window}, on {task.name}" + (f" ({settings})" if settings else "")
     curve = AccuracyCurve(title, steps_measured, accuracies, losses, chance)

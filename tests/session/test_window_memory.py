@@ -10,8 +10,8 @@ from rnnviz.engine.training import TrainConfig
 from rnnviz.session.background import Cancelled
 from rnnviz.session.budget import MemoryBudgetError, check_ngram_memory
 from rnnviz.session.config import ConfigError
-from rnnviz.session.window_memory import (MODELS, SweepConfig, WindowTaskError, heldout_batch, measure_lag_sweep,
-                                          state_sizes, train_ngram, train_window_arch)
+from rnnviz.session.window_memory import (MODELS, SweepConfig, WindowTaskError, chance_accuracy, heldout_batch,
+                                          measure_lag_sweep, state_sizes, train_ngram, train_window_arch)
 from rnnviz.tasks import make_task
 
 # Held-out accuracy of a model that cannot know the answer: 512 samples x (24 - lag) scored tokens of
@@ -108,3 +108,9 @@ def test_one_model_run_records_its_held_out_accuracy_curve():
     ngram = train_window_arch("ngram", task, 2, 16, 10, TrainConfig(batch_size=16), every=5)
     assert ngram.curve.steps == (5, 10) and ngram.size == 25 * 4 and ngram.trained.model.tokens_seen == 10 * 16 * 24
     assert np.isfinite(ngram.trained.final_loss) and ngram.trained.final_loss == ngram.heldout_loss
+
+
+def test_chance_is_one_over_the_symbols_that_can_be_the_answer():
+    assert chance_accuracy(make_task("lag_recall", vocab=5)) == 1 / 5
+    assert chance_accuracy(make_task("copy", alphabet=8)) == 1 / 8  # the blank class is never the answer
+    assert chance_accuracy(make_task("text")) == 1 / make_task("text").output_size
