@@ -89,7 +89,7 @@ class LagAccuracyPanel(Panel):
         config = view.config
         window = config.window
         low, high = config.lags[0] - 0.5, max(config.lags[-1], window) + 0.5
-        for index, (model, curve) in enumerate(self.curves.items()):
+        for model, curve in self.curves.items():
             points = [(lag, value) for lag, value in zip(view.lags, view.accuracy[model]) if value is not None]
             curve.setData([p[0] for p in points], [p[1] for p in points])
         self.outside.setRegion((window, high + 1))
