@@ -381,7 +381,8 @@ class WindowMemoryPage(QWidget):
         if beyond:
             mean = {m: sum(sweep.accuracy[m][k] for k in beyond) / len(beyond) for m in MODELS}
             summary = (f" Beyond the window (lag ≥ {sweep.config.window}) the mean accuracy is n-gram "
-                       f"{mean['ngram']:.2f}, time-delay net {mean['window_mlp']:.2f}, RNN {mean['rnn']:.2f} "
+                       f"{mean['ngram']:.2f}, time-delay net {mean['window_mlp']:.2f}, "
+                       f"{cell_spec(sweep.config.cell).title} {mean['rnn']:.2f} "
                        f"(chance {sweep.chance:.2f}).")
         self._idle(f"Measured {sweep.measured} models.{summary}")
 
