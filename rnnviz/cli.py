@@ -6,6 +6,7 @@
     rnnviz train --task NAME --out DIR   train without a window; writes the session, history.csv,
                                          metrics.json and every panel's plot (PNG, SVG, CSV) into DIR
     rnnviz export SESSION --out DIR      re-draw a saved session's plots (and history.csv) into DIR
+    rnnviz sample SESSION --seed-text T  write text with a saved text session (rnnviz.cli_sample)
     rnnviz check --task NAME             the gradient check (BPTT against finite differences) of the
                                          network the train options build (after --steps N of training)
 
@@ -34,6 +35,7 @@ from typing import Any, NoReturn, TextIO
 
 import rnnviz
 from rnnviz import logs
+from rnnviz.cli_sample import add_sample_command, command_sample
 from rnnviz.engine.cells import carry_gates, cell_names, cell_spec, pytorch_modules
 from rnnviz.session.config import DTYPES, INITS, LIMITS, OPTIMIZERS, ConfigError, SessionConfig
 from rnnviz.session.views.common import plural
@@ -88,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train_command(commands)
     _add_export_command(commands)
     _add_check_command(commands)
+    add_sample_command(commands, _whole)
     return parser
 
 
@@ -258,7 +261,8 @@ def _split_window_paths(parser: argparse.ArgumentParser, argv: list[str]) -> tup
 def run_command(args: argparse.Namespace) -> int:
     """Run a headless command; returns the process exit code. Mistakes a person can fix print one
     ``error:`` line and return 2; programming errors propagate with their traceback."""
-    commands = {"tasks": command_tasks, "train": command_train, "export": command_export, "check": command_check}
+    commands = {"tasks": command_tasks, "train": command_train, "export": command_export, "check": command_check,
+                "sample": command_sample}
     if args.command not in commands:
         raise UserError(f"unknown command {args.command!r}")
     for option in ("screenshot", "train_steps"):

@@ -143,20 +143,66 @@ def sample_text(
     """
     if not seed_text:
         raise TaskError("the seed text is empty; give at least one character to start from")
+    sampled = sample_steps(step_fn, vocabulary.size, vocabulary.encode(seed_text), length, temperature, rng)
+    return vocabulary.decode(sampled.generated)
+
+
+@dataclass(frozen=True)
+class SampledSteps:
+    """One run of generation, unrolled: at timestep t the network reads ``input_ids[t]`` and predicts
+    ``probabilities[t]`` (softmax(logits / temperature)) for the next character, ``output_ids[t]``.
+    Over the seed the next character is the seed's own (teacher forcing); from the seed's last
+    character on it is sampled and fed back: ``input_ids[t + 1] == output_ids[t]``.
+
+        T = len(seed) + length - 1 timesteps
+    """
+
+    input_ids: np.ndarray  # (T,) int64
+    output_ids: np.ndarray  # (T,) int64
+    probabilities: np.ndarray | None  # (T, V) float64, or None when not kept
+    chosen_probability: np.ndarray  # (T,) probabilities[t, output_ids[t]]
+    seed_length: int
+
+    @property
+    def generated(self) -> np.ndarray:
+        """(length,) the sampled character ids."""
+        return self.output_ids[self.seed_length - 1:]
+
+    @property
+    def sampled_steps(self) -> np.ndarray:
+        """(T,) bool: True where the output was sampled (not the seed's next character)."""
+        return np.arange(len(self.output_ids)) >= self.seed_length - 1
+
+
+def sample_steps(step_fn: StepFn, size: int, seed_ids: np.ndarray, length: int, temperature: float,
+                 rng: np.random.Generator, keep_probabilities: bool = False) -> SampledSteps:
+    """Feed ``seed_ids`` (S,) through ``step_fn`` one at a time, then sample ``length`` characters from
+    p = softmax(logits / temperature), each fed back as the next input (the last one is not fed).
+    ``size`` is the vocabulary size V; see ``SampledSteps`` for what is recorded."""
+    seed_ids = np.asarray(seed_ids, dtype=np.int64).reshape(-1)
+    if seed_ids.size == 0:
+        raise TaskError("the seed text is empty; give at least one character to start from")
     if not (np.isfinite(temperature) and temperature > 0):
         raise TaskError(f"temperature must be a number above 0 (try 0.5 to 1.5), got {temperature!r}")
     if not 0 <= int(length) <= MAX_SAMPLE_LENGTH:
         raise TaskError(f"length must be between 0 and {MAX_SAMPLE_LENGTH} characters, got {length!r}")
+    steps = max(seed_ids.size + int(length) - 1, 0)
+    inputs = np.zeros(steps, dtype=np.int64)
+    outputs = np.zeros(steps, dtype=np.int64)
+    chosen = np.zeros(steps)
+    kept = np.zeros((steps, size)) if keep_probabilities else None  # (T, V)
     state: Any = None
-    logits = np.zeros(vocabulary.size)
-    for char_id in vocabulary.encode(seed_text):
-        logits, state = _step(step_fn, char_id, vocabulary.size, state)
-    generated = []
-    for _ in range(int(length)):
-        char_id = int(rng.choice(vocabulary.size, p=_softmax(logits / temperature)))
-        generated.append(char_id)
-        logits, state = _step(step_fn, char_id, vocabulary.size, state)
-    return vocabulary.decode(np.array(generated, dtype=np.int64))
+    char_id = int(seed_ids[0])
+    for t in range(steps):
+        inputs[t] = char_id
+        logits, state = _step(step_fn, char_id, size, state)
+        probabilities = _softmax(logits / temperature)  # (V,)
+        seeded = t + 1 < seed_ids.size
+        char_id = int(seed_ids[t + 1]) if seeded else int(rng.choice(size, p=probabilities))
+        outputs[t], chosen[t] = char_id, probabilities[char_id]
+        if kept is not None:
+            kept[t] = probabilities
+    return SampledSteps(inputs, outputs, kept, chosen, int(seed_ids.size))
 
 
 def _step(step_fn: StepFn, char_id: int, size: int, state: Any) -> tuple[np.ndarray, Any]:
