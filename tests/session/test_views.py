@@ -177,6 +177,31 @@ def test_diagram_view_shows_the_selected_row_and_names_padding(built, layer, dir
     assert np.isfinite(diagram.outputs).any() == top  # predictions only beside the top layer
 
 
+@pytest.mark.parametrize("task", ["sentiment", "parity"])
+def test_many_to_one_has_one_output_and_loss_at_the_last_real_step(task):
+    params = {"lengths": "variable"} if task == "parity" else {}
+    session = Session(SessionConfig(task=task, task_params=params, hidden_size=4, dtype="float64", seed=1))
+    masks = session.view_batch.mask  # (T, B)
+    s = int(np.argmin(masks.sum(axis=0)))  # the shortest sample: padding after its last word
+    last_real = int(np.flatnonzero(masks[:, s])[-1])
+    assert last_real < masks.shape[0] - 1, "the view batch should have a padded sample"
+    diagram = full_pass_views(StepThrough(session, Selection(sample=s))).diagram
+    assert diagram.io == "many_to_one"
+    assert list(np.flatnonzero(diagram.has_output)) == [last_real]
+    assert list(np.flatnonzero(np.isfinite(diagram.outputs).all(axis=1))) == [last_real]
+    prediction = session.inspect().predictions[s]  # (O,) what the head says for this sample
+    assert_same_maths(diagram.outputs[last_real], prediction)
+    assert diagram.output_names == session.task.info().output_names and diagram.loss_kind == "cross_entropy"
+
+
+def test_many_to_many_has_outputs_at_every_real_step_only(built):
+    session, s = built  # dyck "depth": many-to-many, padded
+    diagram = full_pass_views(StepThrough(session, Selection(sample=s, layer=1))).diagram
+    real = session.view_batch.mask[:, s] == 1
+    np.testing.assert_array_equal(diagram.has_output, real)
+    np.testing.assert_array_equal(np.isfinite(diagram.outputs).all(axis=1), real)
+
+
 # ---------------------------------------------------------------------- gradient flow
 
 

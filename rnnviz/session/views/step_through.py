@@ -96,6 +96,17 @@ class DiagramView:
     current: int | None  # timestep being computed (forward) or back-propagated (backward)
     cursor: int  # the selected timestep
     tbptt: int | None = None
+    io: str = "many_to_many"  # "many_to_one": one output, at the last real step
+    output_steps: np.ndarray | None = None  # (T,) bool: where the network has an output and a loss
+    output_names: tuple[str, ...] = ()  # (O,) the classes (or outputs) ŷ_t is over
+    loss_kind: str = "mse"  # "cross_entropy": ŷ_t names its most probable class
+
+    @property
+    def has_output(self) -> np.ndarray:
+        """(T,) bool: where an output arrow, ŷ_t and a loss term exist (every step when not given)."""
+        if self.output_steps is None:
+            return np.ones(self.seq_len, dtype=bool)
+        return np.asarray(self.output_steps, dtype=bool)
 
     @property
     def seq_len(self) -> int:
@@ -207,17 +218,29 @@ def bptt_view(stepper: StepThrough, t: int, grad_norm: np.ndarray, steps_taken: 
 # ---------------------------------------------------------------------- the unrolled diagram
 
 
-def _outputs(stepper: StepThrough, computed: np.ndarray) -> np.ndarray:
-    """(T, O) the network's predictions where the stepped layer has computed h_t (top layer only;
-    bidirectional: once both directions are done)."""
+def output_steps(io: str, mask: np.ndarray) -> np.ndarray:
+    """(T,) bool: the timesteps with an output and a loss term: every real one (many-to-many), or the
+    last real one (many-to-one: the head reads h at the sequence's last real step; padding has none)."""
+    real = np.asarray(mask) != 0
+    if io == "many_to_many":
+        return real
+    steps = np.zeros(len(real), dtype=bool)
+    steps[int(np.flatnonzero(real)[-1]) if real.any() else len(real) - 1] = True
+    return steps
+
+
+def _outputs(stepper: StepThrough, computed: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """(T, O) the network's predictions at the steps ``where`` it has outputs, once the stepped layer
+    has computed h_t there (top layer only; bidirectional: once both directions are done)."""
     session = stepper.session
     predictions = np.asarray(stepper.reference.predictions, dtype=np.float64)
     steps = stepper.seq_len
     if session.task.io == "many_to_many":
         outputs = predictions[:, stepper.sample].reshape(steps, -1).copy()
+        outputs[~where] = np.nan
     else:
         outputs = np.full((steps, predictions.shape[-1]), np.nan)
-        outputs[-1] = predictions[stepper.sample].reshape(-1)
+        outputs[where] = predictions[stepper.sample].reshape(-1)
     outputs[~computed] = np.nan
     top = stepper.selection.layer == session.config.num_layers - 1
     if not top or (session.config.bidirectional and not computed.all()):
@@ -231,12 +254,14 @@ def diagram_view(stepper: StepThrough, cursor: int, hidden: np.ndarray, grad_nor
     config = session.config
     inputs = session.view_batch.inputs[:, stepper.sample]
     mask = session.view_batch.mask[:, stepper.sample]
+    where = output_steps(session.task.io, mask)
     return DiagramView(
         cell=config.cell, layers=config.num_layers, directions=2 if config.bidirectional else 1,
         layer=stepper.selection.layer, direction=stepper.selection.direction, hidden=hidden,
         grad_norm=grad_norm, inputs=np.asarray(inputs), labels=tuple(session.task.timestep_labels(inputs, mask)),
-        outputs=_outputs(stepper, np.isfinite(hidden).all(axis=1)), mask=np.asarray(mask), phase=phase,
-        current=current, cursor=cursor, tbptt=stepper.tbptt,
+        outputs=_outputs(stepper, np.isfinite(hidden).all(axis=1), where), mask=np.asarray(mask), phase=phase,
+        current=current, cursor=cursor, tbptt=stepper.tbptt, io=session.task.io, output_steps=where,
+        output_names=tuple(session.task.info().output_names), loss_kind=session.task.loss,
     )
 
 

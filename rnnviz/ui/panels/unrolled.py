@@ -20,7 +20,7 @@ import html
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFontMetricsF
 from PySide6.QtWidgets import QGraphicsRectItem
 
@@ -35,6 +35,7 @@ from rnnviz.ui.panels.unrolled_layout import (
     GRAD_OFFSET,
     INPUT_TAIL,
     OUTPUT_GAP,
+    ROW_LABEL_X,
     WINDOW,
     DiagramLayout,
     input_text,
@@ -73,7 +74,10 @@ class UnrolledPanel(Panel):
         self.row_labels: list[pg.TextItem] = []
         self.legend_text = pg.TextItem(anchor=(0.5, 0.5))
         self.viewbox.addItem(self.legend_text)
+        self.side_labels: list[pg.TextItem] = []  # "ŷ_t" and "x_t" left of the outputs and inputs
         self._staggered = False
+        self._compact = False  # staggered inputs without their "t = k" line: the panel is too short for both
+        self._outputs_staggered = False
         self._fitted: tuple | None = None
         self.viewbox.sigResized.connect(self._viewbox_resized)
 
@@ -116,8 +120,11 @@ class UnrolledPanel(Panel):
         placements = {"input": (INPUT_TAIL, (0.5, 0.0)), "output": (layout.top + OUTPUT_GAP, (0.5, 1.0)),
                       "grad": (0.0, (1.0, 1.0))}
         self.texts = {kind: add_texts(self.viewbox, slots, y, anchor) for kind, (y, anchor) in placements.items()}
+        self.side_labels = [add_side_label(self.viewbox, (ROW_LABEL_X, y), anchor, text) for y, anchor, text in
+                            ((layout.top + OUTPUT_GAP, (1, 1), "ŷ<sub>t</sub>"), (INPUT_TAIL, (1, 0), "x<sub>t</sub>"))]
         self._fitted = None
-        self.legend_text.setPos(-1.0, BOX_HEIGHT / 2)
+        self.legend_text.setAnchor((1, 0.5))
+        self.legend_text.setPos(ROW_LABEL_X, BOX_HEIGHT / 2)
         self.apply_theme(self.theme)
         self._fit_range()
 
@@ -125,7 +132,7 @@ class UnrolledPanel(Panel):
         for row in self.boxes:
             for box in row:
                 self.viewbox.removeItem(box)
-        for item in self.strips + self.row_labels + [t for texts in self.texts.values() for t in texts]:
+        for item in self.strips + self.row_labels + self.side_labels + [t for texts in self.texts.values() for t in texts]:
             self.viewbox.removeItem(item)
 
     def _line_height(self) -> float:
@@ -135,37 +142,70 @@ class UnrolledPanel(Panel):
     def _label_lines(self) -> int:
         """Lines the input labels take below the diagram: two (the input, then t = ...), four when
         neighbours are too wide to sit side by side and alternate between two heights."""
-        return 4 if self._staggered else 2
+        return 2 if self._compact or not self._staggered else 4
+
+    def _label_heights(self) -> tuple[float, float]:
+        """Pixels the input labels need below the diagram and the outputs above it, measured on the
+        laid-out labels (rich text adds margins to a line), twice over when they alternate heights."""
+        line = self._line_height()
+        inputs = max((item.textItem.boundingRect().height() for item in self.texts.get("input", [])),
+                     default=self._label_lines() * line)
+        outputs = max((item.textItem.boundingRect().height() for item in self.texts.get("output", [])),
+                      default=line)
+        below = inputs * (2 if self._staggered else 1) + 6
+        above = max(outputs, line) * (2 if self._outputs_staggered else 1) + 6
+        return below, above
+
+    def _left_labels_width(self) -> float:
+        """Pixels the labels left of the boxes need (row names, the legend, "ŷ_t", "x_t"), plus a gap."""
+        items = [*self.row_labels, *self.side_labels] + ([self.legend_text] if self.legend_text.isVisible() else [])
+        return max((item.textItem.boundingRect().width() for item in items), default=0.0) + 8
 
     def _fit_range(self) -> None:
-        """Fit the boxes between pixel margins for the labels (DiagramLayout.y_range)."""
+        """Fit the boxes between pixel margins for the labels (DiagramLayout.y_range), and leave room
+        on the left for the row labels (DiagramLayout.x_range_for): none is ever clipped."""
         if self.state is None or not self._slots:
             return
-        line = self._line_height()
-        below, above = self._label_lines() * line + 6, line + 6
-        fitted = (self._slots, *self._layout.y_range(self.viewbox.height(), below, above))
+        below, above = self._label_heights()
+        x_range = self._layout.x_range_for(self.viewbox.width(), self._left_labels_width()) \
+            if self.viewbox.width() > 0 else self._layout.x_range
+        fitted = (self._slots, x_range, *self._layout.y_range(self.viewbox.height(), below, above))
         if fitted != self._fitted:
             self._fitted = fitted
-            self.viewbox.setRange(xRange=self._layout.x_range, yRange=fitted[1:], padding=0)
+            self.viewbox.setRange(xRange=x_range, yRange=fitted[2:], padding=0)
+
+    def _label_mode(self) -> tuple[bool, bool]:
+        """(staggered, compact): inputs alternate between two heights when too wide for a slot, and
+        then lose their "t = k" line (kept in the tooltip) when four lines would take over 40 % of
+        the panel's height."""
+        staggered = self._needs_stagger()
+        line = self._line_height()
+        compact = staggered and 4 * line + 2 * line + 12 > 0.4 * max(self.viewbox.height(), 1.0)
+        return staggered, compact
 
     def _viewbox_resized(self) -> None:
-        staggered = self._needs_stagger()
-        if staggered != self._staggered:
-            self._staggered = staggered
+        mode = self._label_mode()
+        if mode != (self._staggered, self._compact):
+            self._staggered, self._compact = mode
             if self.state is not None:
                 self._draw_texts(self.state, range(self._start, self._start + self._slots))
         self._fit_range()
 
-    def _needs_stagger(self) -> bool:
-        """True when the widest input label is wider than a box's slot (labels would touch)."""
+    def _slot_pixels(self) -> float:
+        """Pixels between two neighbouring boxes."""
+        low, high = self._fitted[1] if self._fitted else self._layout.x_range
+        return self.viewbox.width() / max(high - low, 1e-9)
+
+    def _needs_stagger(self, texts: list[str] | None = None) -> bool:
+        """True when the widest label (default: the inputs shown) is wider than a box's slot (labels would touch)."""
         state = self.state
         if state is None or not self._slots or self.viewbox.width() <= 0:
             return False
         metrics = QFontMetricsF(self.legend_text.textItem.font())
-        shown = range(self._start, self._start + self._slots)
-        widest = max(metrics.horizontalAdvance(input_text(state.inputs[t], state.labels[t])) for t in shown)
-        slot = self.viewbox.width() / (self._slots + 1.2)
-        return widest + 0.5 * metrics.height() > slot
+        if texts is None:
+            texts = [input_text(state.inputs[t], state.labels[t]) for t in range(self._start, self._start + self._slots)]
+        widest = max((metrics.horizontalAdvance(text) for text in texts), default=0.0)
+        return widest + 0.5 * metrics.height() > self._slot_pixels()
 
     # ------------------------------------------------------------------ drawing
 
@@ -185,6 +225,8 @@ class UnrolledPanel(Panel):
         self.overview.restyle(theme, accent)
         for text in self.row_labels:
             text.setColor(theme.foreground)
+        for label in self.side_labels:
+            label.setHtml(f"<span style='color:{theme.foreground}'>{label.html_text}</span>")
         if self.state is not None:
             self.show_view(self.state)
 
@@ -200,7 +242,7 @@ class UnrolledPanel(Panel):
         shown = range(self._start, self._start + self._slots)
         self._draw_boxes(state, shown)
         self._draw_strips(state, shown)
-        self._draw_arrows(state)
+        self._draw_arrows(state, shown)
         self._draw_texts(state, shown)
         self._draw_cuts(state, shown)
         if self.overview.show(state.hidden, state.hidden_range, self._start, self._slots):
@@ -250,8 +292,8 @@ class UnrolledPanel(Panel):
             strip.setImage(image, levels=levels, autoLevels=False)
             strip.setRect(QRectF(*self._layout.strip_rect(r)))
 
-    def _draw_arrows(self, state: DiagramView) -> None:
-        points, head_points, symbols = self._layout.arrows(state.has_cell_state)
+    def _draw_arrows(self, state: DiagramView, shown: range) -> None:
+        points, head_points, symbols = self._layout.arrows(state.has_cell_state, state.has_output[shown.start:shown.stop])
         self.arrows.setData(points[:, 0], points[:, 1])
         self.arrow_heads.setData(x=head_points[:, 0], y=head_points[:, 1], symbol=symbols)
 
@@ -273,8 +315,8 @@ class UnrolledPanel(Panel):
         theme = self.theme
         stepped = self._row_index(state)
         grad_y = self._layout.base(stepped) + BOX_HEIGHT + 0.04
-        computed = np.isfinite(state.hidden).all(axis=1)
-        self._staggered = self._needs_stagger()
+        self._staggered, self._compact = self._label_mode()
+        self._draw_outputs(state, shown)
         for k, t in enumerate(shown):
             current = t == state.current
             step = f"t={t}" if len(shown) <= 16 or t % 2 == 0 or current else ""
@@ -285,16 +327,37 @@ class UnrolledPanel(Panel):
             anchor = (0.5, -1.0 if lower else 0.0)  # -1: one label height further down
             if tuple(item.anchor) != anchor:
                 item.setAnchor(anchor)
-            self._set_html(item, f"<div style='text-align:center; color:{theme.foreground}'>{label}<br>"
-                                 f"<span style='color:{step_colour}'>{step or '&nbsp;'}</span></div>")
-            out = state.outputs[t]
-            self._set_text(self.texts["output"][k], output_text(out) if computed[t] else "", theme.foreground)
+            step_line = "" if self._compact else f"<br><span style='color:{step_colour}'>{step or '&nbsp;'}</span>"
+            self._set_html(item, f"<div style='text-align:center; color:{theme.foreground}'>{label}{step_line}</div>")
+            item.setToolTip(f"x_{t} = {state.labels[t]} (t = {t})" + (" (padding: no input, the state is carried over)"
+                                                             if state.mask[t] == 0 else ""))
             norm = state.grad_norm[t]
             grad = self.texts["grad"][k]
             grad.setPos(k - GRAD_OFFSET, grad_y)  # left of the arrow that leaves the box: its head never covers it
             visible = state.phase != "forward" and np.isfinite(norm)
             self._set_text(grad, short(float(norm)) if visible else "", theme.pen(3) if not current else theme.pen(1))
         self._fit_range()
+
+    def _draw_outputs(self, state: DiagramView, shown: range) -> None:
+        """ŷ_t above the output arrows, only where the network has an output: the class's name for
+        classifiers, the value otherwise. Neighbours too wide to sit side by side alternate between
+        two heights; a label wider than two slots is cut short with "…" (hover shows it whole)."""
+        texts = [output_text(state.outputs[t], state.output_names, state.loss_kind) if state.has_output[t] else ""
+                 for t in shown]
+        self._outputs_staggered = self._needs_stagger([text for text in texts if text]) and \
+            int(np.count_nonzero(state.has_output[shown.start:shown.stop])) > 1
+        metrics = QFontMetricsF(self.legend_text.textItem.font())
+        room = (2 if self._outputs_staggered else 1) * self._slot_pixels() - 0.5 * metrics.height()
+        for k, (t, text) in enumerate(zip(shown, texts)):
+            item = self.texts["output"][k]
+            higher = self._outputs_staggered and k % 2 == 1
+            anchor = (0.5, 2.0 if higher else 1.0)  # 2: one label height further up
+            if tuple(item.anchor) != anchor:
+                item.setAnchor(anchor)
+            shown_text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, max(room, metrics.height())) \
+                if text and room > 0 else text
+            self._set_text(item, shown_text, self.theme.foreground)
+            item.setToolTip(output_tooltip(state, t) if text else "")
 
     def _draw_cuts(self, state: DiagramView, shown: range) -> None:
         points = self._layout.cut_points(shown, state.tbptt)
@@ -346,17 +409,40 @@ def row_label(layer: int, direction: int) -> str:
     return f"layer {layer} {'←' if direction else '→'}"
 
 
+def io_line(state: DiagramView) -> str:
+    """Where the outputs and losses are, in words: the diagram's I/O pattern."""
+    if state.io == "many_to_one":
+        where = np.flatnonzero(state.has_output)
+        at = f"t = {int(where[-1])}" if where.size else "the end"
+        return f"one output ŷ and its loss, at {at} only (many-to-one)"
+    padded = "" if state.has_output.all() else ", none at padding"
+    return f"ŷ<sub>t</sub> and a loss term at every step{padded} (many-to-many)"
+
+
+def output_tooltip(state: DiagramView, t: int) -> str:
+    """The whole ŷ_t: the most probable classes with their probabilities, or the values."""
+    out = state.outputs[t]
+    if not np.isfinite(out).all():
+        return f"ŷ_{t}: not computed yet (step forward to reach it)"
+    names = state.output_names if len(state.output_names) == out.size else tuple(str(i) for i in range(out.size))
+    if state.loss_kind == "cross_entropy":
+        order = np.argsort(-out, kind="stable")[:3]
+        return f"ŷ_{t}: " + ", ".join(f"{names[i]} {out[i]:.2f}" for i in order)
+    return f"ŷ_{t}: " + ", ".join(f"{name} = {value:.3g}" for name, value in zip(names, out))
+
+
 def diagram_title(state: DiagramView, shown: range, slots: int, label_size: str) -> str:
     """The page title: the cell, the phase, the window shown, and which row the boxes' strips show."""
     phase = {"forward": "forward pass", "backward": "backpropagation through time", "done": "full pass"}
     steps = state.seq_len
     window = f"  (timesteps {shown[0]}–{shown[-1]} of {steps})" if steps > slots else ""
-    rows = ""
-    if state.layers * state.directions > 1:  # a second, smaller line: the title must fit a narrow export
-        rows = (f"<br><span style='font-size:{label_size}; font-weight:normal'>boxes: h_t of "
-                f"layer {state.layer} {'←' if state.direction else '→'} "
-                f"({plural(state.hidden.shape[1], 'unit')})</span>")
-    return f"Unrolled {state.title} — {phase.get(state.phase, state.phase)}{window}{rows}"
+    parts = [io_line(state)]
+    if state.layers * state.directions > 1:
+        parts.insert(0, f"boxes: h_t of layer {state.layer} {'←' if state.direction else '→'} "
+                        f"({plural(state.hidden.shape[1], 'unit')})")
+    # a second, smaller line: the title must fit a narrow export
+    second = f"<br><span style='font-size:{label_size}; font-weight:normal'>{' · '.join(parts)}</span>"
+    return f"Unrolled {state.title} — {phase.get(state.phase, state.phase)}{window}{second}"
 
 
 def legend_html(units: int, foreground: str) -> str:
@@ -365,11 +451,17 @@ def legend_html(units: int, foreground: str) -> str:
             + ("s" if units != 1 else "") + "</div>")
 
 
-def output_text(out: np.ndarray) -> str:
-    """ŷ_t as a short label: the value of a single output, else the predicted class; "" until computed."""
+def output_text(out: np.ndarray, names: tuple[str, ...] = (), loss_kind: str = "mse") -> str:
+    """ŷ_t as a short label: the most probable class's name for a classifier ("positive", a character),
+    the value of a single output, else the first values; "" until computed."""
     if not np.isfinite(out).all():
         return ""
-    return "ŷ " + short(float(out[0])) if out.size == 1 else "ŷ " + str(int(np.argmax(out)))
+    if loss_kind == "cross_entropy" and out.size > 1:
+        best = int(np.argmax(out))
+        return names[best] if len(names) == out.size else str(best)
+    if out.size == 1:
+        return short(float(out[0]))
+    return " ".join(short(float(v)) for v in out[:2]) + (" …" if out.size > 2 else "")
 
 
 def add_boxes(viewbox: pg.ViewBox, layout: DiagramLayout, r: int) -> list[QGraphicsRectItem]:
@@ -389,6 +481,17 @@ def add_strip(viewbox: pg.ViewBox) -> pg.ImageItem:
     strip.setZValue(5)
     viewbox.addItem(strip)
     return strip
+
+
+def add_side_label(viewbox: pg.ViewBox, position: tuple[float, float], anchor: tuple[float, float],
+                   html_text: str) -> pg.TextItem:
+    """A label left of the inputs or outputs ("x_t", "ŷ_t")."""
+    label = pg.TextItem(anchor=anchor)
+    label.html_text = html_text  # restyle colours it
+    label.setHtml(html_text)
+    label.setPos(*position)
+    viewbox.addItem(label)
+    return label
 
 
 def add_row_label(viewbox: pg.ViewBox, position: tuple[float, float], text: str) -> pg.TextItem:

@@ -20,6 +20,7 @@ STRIP_FILLED = slice(2, 8)
 INPUT_TAIL = -0.75  # where the input arrows start; the input labels hang below it
 OUTPUT_GAP = 0.55  # the output arrows' length above the top row; the outputs ŷ sit on top
 GRAD_OFFSET = 0.05  # ||dL/dh_t|| is written just left of the arrow above its box
+ROW_LABEL_X = -0.55  # the right edge of the labels left of the boxes (rows, "ŷ_t", "x_t")
 
 Point = tuple[float, float]
 Rect = tuple[float, float, float, float]  # x, y, width, height
@@ -80,6 +81,16 @@ class DiagramLayout:
     def x_range(self) -> tuple[float, float]:
         return (-1.6, self.slots - 0.4)
 
+    def x_range_for(self, width: float, left_labels: float) -> tuple[float, float]:
+        """The horizontal view range that leaves ``left_labels`` pixels left of the row labels' right
+        edge (x = ROW_LABEL_X) in a view ``width`` pixels wide, so the row labels are never clipped:
+        the boxes span slots - 0.4 - ROW_LABEL_X data units over width - left_labels pixels."""
+        right = self.slots - 0.4
+        span = right - ROW_LABEL_X  # data units right of the labels
+        usable = max(width - left_labels, 0.35 * width, 1.0)  # the boxes keep 35 % of the width at least
+        per_pixel = span / usable
+        return (ROW_LABEL_X - left_labels * per_pixel, right)
+
     def base(self, r: int) -> float:
         """The bottom edge of row ``r``'s boxes."""
         return r * ROW_HEIGHT
@@ -91,16 +102,17 @@ class DiagramLayout:
         return (-0.5, self.base(r) + 0.12, self.slots, BOX_HEIGHT - 0.24)
 
     def row_label_pos(self, r: int) -> Point:
-        return (-0.55, self.base(r) + BOX_HEIGHT / 2)
+        return (ROW_LABEL_X, self.base(r) + BOX_HEIGHT / 2)
 
     def row_at(self, y: float) -> int:
         """The row whose box (or the gap above it, split halfway) contains height ``y``."""
         return int(np.clip(np.floor((y + (ROW_HEIGHT - BOX_HEIGHT) / 2) / ROW_HEIGHT), 0, len(self.rows) - 1))
 
-    def arrows(self, has_cell_state: bool) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    def arrows(self, has_cell_state: bool, outputs: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """Arrow shafts as (start, end) pairs (2n, 2), their heads (m, 2) and the heads' symbols: the
         recurrent arrows of each row (h_t, and c_t below it when the cell has one; pointing left for the
-        reverse direction), the arrows into each row, and the output arrows above the top row."""
+        reverse direction), the arrows into each row, and the output arrows above the top row at the
+        slots where ``outputs`` (slots,) bool is True (default: every slot)."""
         segments: list[Point] = []
         heads: list[Point] = []
         symbols: list[str] = []
@@ -120,6 +132,8 @@ class DiagramLayout:
                 symbols.append("t1")
         top = self.top
         for k in range(self.slots):
+            if outputs is not None and not outputs[k]:
+                continue
             segments += [(k, top), (k, top + OUTPUT_GAP)]
             heads.append((k, top + OUTPUT_GAP - 0.05))
             symbols.append("t1")
