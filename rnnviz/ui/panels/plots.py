@@ -85,7 +85,7 @@ class PlotBuilder:
     def set_time_axis(self, plot: pg.PlotItem, time: TimeAxis, axis: IndexAxis | None = None) -> None:
         """Name ``plot``'s bottom axis (or ``axis``) by the view's timestep labels when they are tokens
         or padding, else by number, and title it "input token" or "timestep"."""
-        (axis or plot.getAxis("bottom")).set_labels(time.labels if time.named else None)
+        (axis or plot.getAxis("bottom")).set_labels(time.labels if time.named else None, upright=True)
         self.set_axis_label(plot, "bottom", time.title)
 
     def set_axis_label(self, plot: pg.PlotItem, side: str, text: str) -> None:
