@@ -253,8 +253,11 @@ class IndexAxis(pg.AxisItem):
             return ""
         point = view.mapSceneToView(scene_pos)
         value = point.x() if self.orientation in ("top", "bottom") else point.y()
-        index = int(round(value))
-        if not 0 <= index < len(self.labels):
+        return self.label_at_index(int(round(value)))
+
+    def label_at_index(self, index: int) -> str:
+        """"3: not": position ``index`` and its whole label; "" off the labels."""
+        if self.labels is None or not 0 <= index < len(self.labels):
             return ""
         return f"{index}: {self.labels[index]}"
 
