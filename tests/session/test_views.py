@@ -392,3 +392,36 @@ def test_bptt_view_gradients_match_pytorch_autograd(mode):
         # float64 both sides, the same equations by two routes (tests/tolerances.py)
         assert_same_maths(view.d_hidden_from_output + view.d_hidden_from_next, states[t].grad[1].numpy(),
                           err_msg=f"t={t}")
+
+
+# ---------------------------------------------------------------------- one-hot inputs
+
+
+@pytest.mark.parametrize(("task", "params"), [("sentiment", {}), ("parity", {"lengths": "variable"})])
+def test_token_inputs_are_one_hot_rows_named_by_the_vocabulary(task, params):
+    from rnnviz.session.views.training import ONE_HOT_ROWS, hidden_view
+
+    session = Session(SessionConfig(task=task, task_params=params, hidden_size=4, seed=1))
+    mask = session.view_batch.mask
+    s = int(np.argmin(mask.sum(axis=0)))
+    view = hidden_view(session.snapshot(Selection(sample=s)))
+    vocabulary = session.task.info().input_names
+    real = mask[:, s] == 1
+    assert view.vocabulary_size == len(vocabulary)
+    if len(vocabulary) <= ONE_HOT_ROWS:
+        assert view.one_hot_names == vocabulary
+    else:  # only the words this sentence uses, in vocabulary order
+        used = {label for label, r in zip(view.time.labels, real) if r}
+        assert set(view.one_hot_names) == used
+        assert list(view.one_hot_names) == sorted(view.one_hot_names, key=vocabulary.index)
+    np.testing.assert_array_equal(view.one_hot[~real], 0.0)  # padding reads nothing
+    np.testing.assert_array_equal(view.one_hot[real].sum(axis=1), 1.0)
+    for t in np.flatnonzero(real):  # the hot row is the word on the time axis
+        assert view.one_hot_names[int(np.argmax(view.one_hot[t]))] == view.time.labels[t]
+
+
+def test_value_inputs_have_no_one_hot():
+    from rnnviz.session.views.training import hidden_view
+
+    session = Session(SessionConfig(task="adding", hidden_size=4))
+    assert hidden_view(session.snapshot()).one_hot is None

@@ -20,6 +20,7 @@ from rnnviz.engine.stepping import gate_names
 from rnnviz.session.snapshot import Snapshot
 from rnnviz.session.views.common import TimeAxis, time_axis
 
+ONE_HOT_ROWS = 12  # a vocabulary up to this size is drawn whole; a larger one only with the tokens a sample uses
 MAX_INPUT_LINES = 4  # more input features than this (one-hot tokens) are drawn as the token id
 RECURRENT_ORDER = ("W_ih", "W_hh", "b_ih", "b_hh")
 
@@ -43,6 +44,9 @@ class HiddenView:
     value_label: str  # "input" | "token"
     value_names: tuple[str, ...] | None  # names of the values on the input axis (the vocabulary), or None
     time: TimeAxis
+    one_hot: np.ndarray | None = None  # (T, R) token tasks: x_t as one-hot rows (zero at padding), or None
+    one_hot_names: tuple[str, ...] = ()  # (R,) the vocabulary rows of ``one_hot`` (ONE_HOT_ROWS: all of it)
+    vocabulary_size: int = 0  # V: how many tokens there are (R < V: only the ones this sample uses)
 
 
 @dataclass(frozen=True)
@@ -119,7 +123,17 @@ def hidden_view(snapshot: Snapshot) -> HiddenView:
         cell=snapshot.cell, hidden=np.asarray(snapshot.hidden), hidden_range=cell_spec(snapshot.cell).hidden_range,
         line_names=names, line_values=values, value_label=label,
         value_names=tuple(snapshot.input_names) if token_axis else None, time=_time(snapshot),
+        **(one_hot_rows(inputs, tuple(snapshot.input_names), snapshot.mask) if snapshot.token_inputs else {}),
     )
+
+
+def one_hot_rows(inputs: np.ndarray, names: tuple[str, ...], mask: np.ndarray) -> dict:
+    """x_t (inputs (T, V)) as one-hot rows named by the vocabulary: all V rows for a small vocabulary
+    (<= ONE_HOT_ROWS), else only the tokens this sample uses (in vocabulary order). Padding is zero."""
+    one_hot = np.asarray(inputs, dtype=float) * (np.asarray(mask)[:, None] != 0)  # (T, V)
+    rows = np.arange(len(names)) if len(names) <= ONE_HOT_ROWS else np.flatnonzero(one_hot.any(axis=0))
+    return {"one_hot": one_hot[:, rows], "one_hot_names": tuple(names[i] for i in rows),
+            "vocabulary_size": len(names)}
 
 
 def gates_view(snapshot: Snapshot) -> GatesView:

@@ -7,6 +7,7 @@ import pyqtgraph as pg
 from rnnviz.session.views.training import HiddenView, hidden_view
 from rnnviz.ui import colormaps
 from rnnviz.ui.panels.base import LEFT_AXIS_WIDTH, IndexAxis, Panel, Rows
+from rnnviz.ui.panels.onehot import OneHotInputs, one_hot_title
 from rnnviz.ui.theme import Theme
 
 KEY_WIDTH = 96  # px: the input names beside the input plot, under the colour bar
@@ -72,6 +73,7 @@ class HiddenPanel(Panel):
         page.ci.layout.setColumnStretchFactor(0, 1)  # the plots take the width, not the bar and key
         page.ci.layout.setColumnStretchFactor(1, 0)
         self.input_lines: list[pg.PlotDataItem] = []
+        self.one_hot = OneHotInputs(self.input_plot)  # token tasks: x_t as one-hot rows, the vocabulary on the axis
         self.shades = [PaddingShade(self.heat_plot), PaddingShade(self.input_plot)]
         self._line_names: tuple[str, ...] = ()
         self._shape: tuple[int, int] | None = None
@@ -84,6 +86,7 @@ class HiddenPanel(Panel):
             line.setSymbolPen(self.pen(index))
         for shade in self.shades:
             shade.restyle(theme)
+        self.one_hot.restyle(theme)
 
     def draw(self, view: HiddenView) -> None:
         hidden = view.hidden  # (T, H)
@@ -99,6 +102,15 @@ class HiddenPanel(Panel):
         self.set_ranges(self.heat_plot, (-0.5, steps - 0.5), (-0.5, units - 0.5))
 
     def _draw_inputs(self, view: HiddenView) -> None:
+        if self.one_hot.show(view):
+            for line in self.input_lines:
+                line.setData([], [])
+            self.set_time_axis(self.input_plot, view.time)
+            self.input_plot.getAxis("left").set_labels(view.one_hot_names)
+            self.set_axis_label(self.input_plot, "left", one_hot_title(view))
+            rows = len(view.one_hot_names)
+            self.set_ranges(self.input_plot, (-0.5, view.one_hot.shape[0] - 0.5), (-0.5, rows - 0.5))
+            return
         names, values = view.line_names, view.line_values  # (T, lines)
         if names != self._line_names:
             self._rebuild_lines(names, view.value_label)
