@@ -148,3 +148,55 @@ def generation_rows(generation: Generation, k: int = 5) -> list[list]:
                 row += [names[top_ids[t, rank]], float(top_p[t, rank])]
         rows.append(row)
     return rows
+
+
+@dataclass(frozen=True)
+class GenerationView:
+    """What the Generation page draws: the unrolled strip and the top-k heatmap, numbers only."""
+
+    inputs: tuple[str, ...]  # (T,) the character read at t (the seed's, then each sample fed back)
+    outputs: tuple[str, ...]  # (T,) the character after t: the seed's next one, then the sampled one
+    chosen_probability: np.ndarray  # (T,) p(outputs[t]) at temperature
+    sampled: np.ndarray  # (T,) bool: outputs[t] was sampled (and is fed back as inputs[t + 1])
+    row_names: tuple[str, ...]  # (m,) the heatmap's rows: every top-k or chosen character, vocabulary order
+    probabilities: np.ndarray  # (T, m) p(row character next) at t
+    output_rows: np.ndarray  # (T,) int: the row of outputs[t]
+    k: int
+    seed_text: str
+    text: str
+    temperature: float
+    seed: int
+
+    @property
+    def seq_len(self) -> int:
+        return len(self.inputs)
+
+
+def generation_view(generation: Generation, k: int = 5) -> GenerationView:
+    """The page's view of ``generation`` (kept probabilities needed): rows are the characters among
+    the ``k`` most probable at some step, plus every character actually chosen."""
+    steps = generation.steps
+    rows = np.union1d(generation.top_characters(k), steps.output_ids)  # (m,) ids, vocabulary order
+    position = {int(char_id): row for row, char_id in enumerate(rows)}
+    names = generation.names
+    return GenerationView(
+        inputs=tuple(names[i] for i in steps.input_ids), outputs=tuple(names[i] for i in steps.output_ids),
+        chosen_probability=steps.chosen_probability.copy(), sampled=steps.sampled_steps.copy(),
+        row_names=tuple(names[i] for i in rows), probabilities=generation._probabilities()[:, rows].copy(),
+        output_rows=np.array([position[int(i)] for i in steps.output_ids], dtype=np.int64),
+        k=int(k), seed_text=generation.seed_text, text=generation.text, temperature=generation.temperature,
+        seed=generation.seed,
+    )
+
+
+def generate_view(session: Session, seed_text: str, length: int, temperature: float, seed: int = 0,
+                  k: int = 5) -> tuple[GenerationView, list[list]]:
+    """The page's work (off the GUI thread): generate, then its view and CSV rows."""
+    generation = generate(session, seed_text, length, temperature, seed=seed, keep_probabilities=True)
+    return generation_view(generation, k), generation_rows(generation, k)
+
+
+def generation_work(context: Any, session: Session, seed_text: str, length: int, temperature: float,
+                    seed: int, k: int) -> tuple[GenerationView, list[list]]:
+    """``generate_view`` as background work (rnnviz.ui.jobs: the context comes first)."""
+    return generate_view(session, seed_text, length, temperature, seed=seed, k=k)

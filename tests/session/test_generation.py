@@ -113,3 +113,21 @@ def test_csv_rows_name_the_characters_and_their_top_k():
     assert rows[1][1] == "a" and rows[1][2] == "b" and rows[1][3] == 0  # the seed's next character
     top_probabilities = [row[6::2] for row in rows[1:]]
     assert all(p[0] >= p[1] >= p[2] for p in top_probabilities)
+
+
+def test_the_page_view_has_every_top_k_and_every_chosen_character():
+    from rnnviz.session.generation import generation_view
+
+    session = text_session()
+    generation = generate(session, "Twinkle ", 25, temperature=1.3, seed=2, keep_probabilities=True)
+    view = generation_view(generation, k=3)
+    steps = generation.steps
+    assert view.seq_len == generation.seq_len and len(view.row_names) == view.probabilities.shape[1]
+    for t in range(view.seq_len):
+        assert view.row_names[view.output_rows[t]] == view.outputs[t]
+        top = np.argsort(-steps.probabilities[t])[:3]
+        assert {generation.names[i] for i in top} <= set(view.row_names)
+        # the heatmap's numbers are the kept probabilities of its rows
+        np.testing.assert_array_equal(
+            view.probabilities[t], steps.probabilities[t, [generation.names.index(n) for n in view.row_names]])
+    np.testing.assert_array_equal(view.inputs[1:], view.outputs[:-1])

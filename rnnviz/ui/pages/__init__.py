@@ -30,8 +30,16 @@ def _window_memory(window: Any) -> QWidget:
     return WindowMemoryPage(window)
 
 
+def _generation(window: Any) -> QWidget:
+    from rnnviz.ui.pages.generation import GenerationPage
+
+    return GenerationPage(window)
+
+
 PAGES: list[PageSpec] = [
     # one line per page, e.g. PageSpec("bag_of_words", "Bag of words", "…", lambda w: BagOfWordsPage(w)),
     PageSpec("window_memory", "Window vs memory", "Fixed-window models against an RNN as the lag grows",
              _window_memory),
+    PageSpec("generation", "Generation", "A text network writes: each sampled character is fed back in as the "
+             "next input (one-to-many)", _generation),
 ]
