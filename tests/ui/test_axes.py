@@ -90,3 +90,11 @@ def test_hovering_a_label_names_it_whole(qtbot):
         scene = view.mapViewToScene(QPointF(index, 0))
         assert axis.label_at(QPointF(scene.x(), axis.sceneBoundingRect().center().y())) == f"{index}: {SENTENCE[index]}"
     assert axis.label_at(view.mapViewToScene(QPointF(len(SENTENCE) + 3, 0))) == ""
+
+
+def test_one_word_among_characters_does_not_thin_the_characters(qtbot):
+    labels = tuple("ABCDEF") + ("_",) * 5 + ("go",) + ("_",) * 6
+    _, axis = axis_plot(qtbot, labels, 330)  # about 15 px a position: a letter each, not a "go" each
+    texts = [text for _, text in drawn_tick_labels(axis)]
+    assert texts == list(labels)
+    assert_apart(drawn_tick_labels(axis))

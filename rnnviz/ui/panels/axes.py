@@ -63,6 +63,7 @@ class IndexAxis(pg.AxisItem):
 
     GAP_EM = 0.9  # blank space between two labels, in multiples of the font height
     CHARACTER_GAP_EM = 0.15  # between single characters: they read as a line of text
+    WORD_GAP_EM = 0.5  # between words
     UPRIGHT_GAP_EM = 0.05  # between two upright labels: a line box already holds ascent and descent
     UPRIGHT_MAX_EM = 5.5  # an upright label is cut short ("…") past this length, in font heights
 
@@ -123,13 +124,40 @@ class IndexAxis(pg.AxisItem):
         if self.labels is None:
             return nice_stride(self.label_extent(low, high) / pixels_per_position), False
         # named positions (tokens) need no round stride: every k-th word
-        flat = max(1, math.ceil(self.label_extent(low, high) / pixels_per_position - 1e-9))
+        flat = self.flat_stride(pixels_per_position)
         metrics = QFontMetricsF(self._font())
         short = self.widest_label() <= 1.5 * metrics.height()  # turning them upright gains (almost) nothing
         if not self.allow_upright or self.orientation in ("left", "right") or flat == 1 or short:
             return flat, False
         upright = max(1, math.ceil((1.0 + self.UPRIGHT_GAP_EM) * metrics.height() / pixels_per_position - 1e-9))
         return (upright, True) if upright < flat else (flat, False)
+
+    def flat_stride(self, pixels_per_position: float) -> int:
+        """The smallest k such that every two labels k positions apart fit side by side (their own
+        widths, not the widest's: a "go" among single letters does not thin the letters), with a small
+        gap between characters (they read as text) and a larger one between words."""
+        if self.orientation in ("left", "right"):
+            return max(1, math.ceil(self.label_extent(0, 1) / pixels_per_position - 1e-9))
+        metrics = QFontMetricsF(self._font())
+        widths = self.label_widths()  # (T,)
+        character = widths <= metrics.height()  # (T,) single letters, digits, symbols
+        for k in range(1, len(widths)):
+            # beside a character a small gap, as between the letters of a word; between two words a larger one
+            gap = np.where(character[:-k] | character[k:], self.CHARACTER_GAP_EM, self.WORD_GAP_EM) * metrics.height()
+            if np.all((widths[:-k] + widths[k:]) / 2 + gap <= k * pixels_per_position):
+                return k
+        return max(len(widths), 1)
+
+    def label_widths(self) -> np.ndarray:
+        """(T,) pixels of each label side by side; 0 for padding after its first step (never labelled)."""
+        key = ("widths", self.labels, self._font().toString())
+        if key not in self._widest:
+            metrics = QFontMetricsF(self._font())
+            labels = self.labels or ()
+            padding = labels.index(PAD_LABEL) if PAD_LABEL in labels else len(labels)
+            self._widest[key] = np.array([metrics.horizontalAdvance(t) if i <= padding else 0.0
+                                          for i, t in enumerate(labels)])
+        return self._widest[key]
 
     def upright_text(self, text: str) -> str:
         """An upright label, cut short with "…" past UPRIGHT_MAX_EM font heights."""

@@ -24,7 +24,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFontMetricsF
 from PySide6.QtWidgets import QGraphicsRectItem
 
-from rnnviz.session.views.common import plural
+from rnnviz.session.views.common import labels_are_numbers, plural
 from rnnviz.session.views.step_through import DiagramView
 from rnnviz.ui import colormaps
 from rnnviz.ui.panels.base import Panel, Rows
@@ -83,7 +83,7 @@ class UnrolledPanel(Panel):
 
     def _build_overview(self, page: pg.GraphicsLayoutWidget) -> None:
         """The whole-sequence strip under the diagram, with the shown window marked (click to jump)."""
-        self.overview = SequenceOverview(self.add_plot(page, 2, 0, {}))
+        self.overview = SequenceOverview(self.add_plot(page, 2, 0, {}, index_axes=("bottom",)))
         page.ci.layout.setRowStretchFactor(1, 5)
         page.ci.layout.setRowStretchFactor(2, 1)
         self.overview.plot.scene().sigMouseClicked.connect(self._overview_clicked)
@@ -142,7 +142,7 @@ class UnrolledPanel(Panel):
     def _label_lines(self) -> int:
         """Lines the input labels take below the diagram: two (the input, then t = ...), four when
         neighbours are too wide to sit side by side and alternate between two heights."""
-        return 2 if self._compact or not self._staggered else 4
+        return (1 if self._compact else 2) * (2 if self._staggered else 1)
 
     def _label_heights(self) -> tuple[float, float]:
         """Pixels the input labels need below the diagram and the outputs above it, measured on the
@@ -176,11 +176,12 @@ class UnrolledPanel(Panel):
 
     def _label_mode(self) -> tuple[bool, bool]:
         """(staggered, compact): inputs alternate between two heights when too wide for a slot, and
-        then lose their "t = k" line (kept in the tooltip) when four lines would take over 40 % of
-        the panel's height."""
+        lose their "t = k" line (kept in the tooltip) when the labels would take over 40 % of the
+        panel's height."""
         staggered = self._needs_stagger()
         line = self._line_height()
-        compact = staggered and 4 * line + 2 * line + 12 > 0.4 * max(self.viewbox.height(), 1.0)
+        lines = (4 if staggered else 2) + 1  # the inputs' (twice when staggered) and the outputs' lines
+        compact = lines * line + 12 > 0.4 * max(self.viewbox.height(), 1.0)
         return staggered, compact
 
     def _viewbox_resized(self) -> None:
@@ -247,6 +248,7 @@ class UnrolledPanel(Panel):
         self._draw_cuts(state, shown)
         if self.overview.show(state.hidden, state.hidden_range, self._start, self._slots):
             self.set_ranges(self.overview.plot, (-0.5, steps - 0.5), (0.0, 1.0))
+            self.overview.plot.getAxis("bottom").set_labels(None if labels_are_numbers(state.labels) else state.labels)
         self.cursor_band.setRegion((state.cursor - self._start - 0.5, state.cursor - self._start + 0.5))
         self.set_page_title(self.graphics, diagram_title(state, shown, self._slots, self.theme.label_size))
         self.legend_text.setVisible(state.layers * state.directions == 1)  # rows carry labels otherwise
