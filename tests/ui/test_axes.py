@@ -98,3 +98,15 @@ def test_one_word_among_characters_does_not_thin_the_characters(qtbot):
     texts = [text for _, text in drawn_tick_labels(axis)]
     assert texts == list(labels)
     assert_apart(drawn_tick_labels(axis))
+
+
+def test_when_words_must_be_thinned_the_rare_ones_stay(qtbot):
+    labels = ("_",) * 9 + ("go",) + ("_",) * 10
+    _, axis = axis_plot(qtbot, labels, 170)  # a few pixels a position: not every blank fits
+    texts = [text for _, text in drawn_tick_labels(axis)]
+    assert "go" in texts and len(texts) < len(labels)
+    assert_apart(drawn_tick_labels(axis))
+    sentence = ("the", "food", "the", "the", "the", "not", "the", "the", "the", "good", "the", "the")
+    _, axis = axis_plot(qtbot, sentence, 200, upright=False)
+    texts = [text for _, text in drawn_tick_labels(axis)]
+    assert {"not", "good", "food"} <= set(texts) and len(texts) < len(sentence)

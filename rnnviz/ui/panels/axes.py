@@ -4,6 +4,7 @@ not fit side by side, thinned only past that, each one whole on hover), and labe
 their text so small multiples fit a small panel."""
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -177,17 +178,47 @@ class IndexAxis(pg.AxisItem):
             return []
         stride, upright = self.layout_labels(low, high, size)
         self._set_upright(upright)
+        if self.labels is not None and self.orientation in ("top", "bottom"):
+            first, last = max(math.ceil(low), 0), min(math.floor(high), len(self.labels) - 1)
+            values = self.word_ticks(first, last, size / max(high - low, 1e-9), stride, upright)
+            return [(float(stride), [float(v) for v in values])]
         first, last = math.ceil(low / stride) * stride, math.floor(high)
         if self.labels is not None:
             first, last = max(first, 0), min(last, len(self.labels) - 1)
-        values = range(int(first), int(last) + 1, stride)
-        if self.labels is not None and PAD_LABEL in self.labels:  # padding is named once, where it starts
-            padding = self.labels.index(PAD_LABEL)
-            values = [v for v in values if v < padding] + [padding] * (first <= padding <= last)
-            values = sorted(set(values))
-            if stride > 1 and len(values) > 1 and values[-1] == padding and padding - values[-2] < stride:
-                values.pop()  # too close to the last word's label: the shading marks the padding
-        return [(float(stride), [float(v) for v in values])]
+        return [(float(stride), [float(v) for v in range(int(first), int(last) + 1, stride)])]
+
+    def word_ticks(self, first: int, last: int, pixels_per_position: float, stride: int, upright: bool) -> list[int]:
+        """The positions first..last to label: all of them at stride 1 (padding named once, where it
+        starts); when they do not all fit, the rarest words of the sequence first ("not" before "the",
+        a "go" before the blanks around it), each kept where it does not touch a label already kept."""
+        labels = self.labels or ()
+        padding = labels.index(PAD_LABEL) if PAD_LABEL in labels else len(labels)
+        positions = [i for i in range(first, last + 1) if i <= padding]
+        if stride == 1:
+            return positions
+        metrics = QFontMetricsF(self._font())
+        widths = np.full(len(labels), metrics.height()) if upright else self.label_widths()
+        character = self.label_widths() <= metrics.height()
+        counts: dict[str, int] = {}
+        for label in labels[:padding]:
+            counts[label] = counts.get(label, 0) + 1
+        order = sorted(positions, key=lambda i: (i == padding, counts.get(labels[i], 0), i))
+        kept: list[int] = []
+        for i in order:
+            at = bisect.bisect(kept, i)
+            if all(self._apart(i, j, widths, character, pixels_per_position, upright, metrics.height())
+                   for j in kept[max(at - 1, 0):at + 1]):
+                kept.insert(at, i)
+        return kept
+
+    def _apart(self, i: int, j: int, widths: np.ndarray, character: np.ndarray, pixels_per_position: float,
+               upright: bool, height: float) -> bool:
+        """Labels i and j do not touch: half of each one's width plus a gap fit between their positions."""
+        if upright:
+            gap = self.UPRIGHT_GAP_EM
+        else:
+            gap = self.CHARACTER_GAP_EM if character[i] or character[j] else self.WORD_GAP_EM
+        return abs(i - j) * pixels_per_position >= (widths[i] + widths[j]) / 2 + gap * height
 
     def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph API)
         if self.continuous and self.labels is None:
