@@ -11,7 +11,8 @@ class ParityTask(Task):
     """Inputs (T, B, 2): bits one-hot ("0", "1"); padding steps are all zero with mask 0.
     Target (B,) int64: the XOR of the real bits, as a class id (0 = even number of ones, 1 = odd),
     for a 2-class cross-entropy head (chosen over a 1-output BCE so every classification task in
-    rnnviz has one output per class).
+    rnnviz has one output per class). With ``io`` = many_to_many the target is (T, B): the XOR of the
+    bits up to and including t (the running parity), 0 at padding (masked out).
     """
 
     name = "parity"
@@ -27,9 +28,16 @@ class ParityTask(Task):
     params = (
         Param("seq_len", 12, "bits per sequence (the longest when lengths are variable)", minimum=1, maximum=500),
         lengths_param("fixed"),
+        Param("io", "many_to_one", "many_to_one: the parity once, after the last bit; many_to_many: the running "
+              "parity after every bit (the answer so far is asked, and taught, at every step)", kind="choice",
+              choices=("many_to_one", "many_to_many")),
     )
-    io = "many_to_one"
+    io = "many_to_one"  # the default; an instance follows its io parameter
     loss = "cross_entropy"
+
+    def __init__(self, **values) -> None:
+        super().__init__(**values)
+        self.io = self.values["io"]
 
     def info(self) -> TaskInfo:
         return TaskInfo(
@@ -45,5 +53,8 @@ class ParityTask(Task):
         lengths = sample_lengths(batch_size, seq_len, 1, variable, rng)  # (B,)
         mask = length_mask(lengths, seq_len)  # (T, B)
         bits = rng.integers(0, 2, size=(seq_len, batch_size)) * mask.astype(np.int64)  # (T, B)
+        if self.io == "many_to_many":
+            running = (np.cumsum(bits, axis=0) % 2).astype(np.int64) * mask.astype(np.int64)  # (T, B)
+            return Batch(inputs=one_hot(bits, 2, mask), targets=running, mask=mask)
         parity = (bits.sum(axis=0) % 2).astype(np.int64)  # (B,)
         return Batch(inputs=one_hot(bits, 2, mask), targets=parity, mask=mask)

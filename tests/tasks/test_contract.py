@@ -14,6 +14,7 @@ from rnnviz.tasks.base import Batch, Task, TaskError
 # each task in its default form plus variants that change shapes or padding
 CONFIGS = [(name, {}) for name in TASKS] + [
     ("parity", {"lengths": "variable", "seq_len": 30}),
+    ("parity", {"lengths": "variable", "io": "many_to_many"}),
     ("dyck", {"target": "depth"}),
     ("dyck", {"target": "balanced", "bracket_types": 3, "lengths": "fixed"}),
     ("sentiment", {"contrast": 0.0, "max_intensifiers": 0}),
