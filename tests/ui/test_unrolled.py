@@ -106,3 +106,12 @@ def test_a_cut_short_label_shows_its_whole_text_on_hover(qtbot):
     shortened = [item for item in panel.texts["output"] if item.textItem.toPlainText().endswith("…")]
     assert shortened
     assert all(any(name in item.toolTip() for name in names) for item in shortened)
+
+
+def test_a_lone_many_to_one_output_is_named_in_full(qtbot):
+    names = ("positive", "negative")
+    view = synthetic_view(names, steps=14, padding=4)
+    view = DiagramView(**{**view.__dict__, "io": "many_to_one", "output_steps": np.arange(14) == 9})
+    panel = show(qtbot, view, width=560)  # about 40 px a slot: narrower than "positive"
+    texts = [item.textItem.toPlainText() for item in panel.texts["output"]]
+    assert [t for t in texts if t] in (["positive"], ["negative"])

@@ -349,15 +349,20 @@ class UnrolledPanel(Panel):
         self._outputs_staggered = self._needs_stagger([text for text in texts if text]) and \
             int(np.count_nonzero(state.has_output[shown.start:shown.stop])) > 1
         metrics = QFontMetricsF(self.legend_text.textItem.font())
-        room = (2 if self._outputs_staggered else 1) * self._slot_pixels() - 0.5 * metrics.height()
+        slot = self._slot_pixels()
+        labelled = [k for k, text in enumerate(texts) if text]
         for k, (t, text) in enumerate(zip(shown, texts)):
             item = self.texts["output"][k]
             higher = self._outputs_staggered and k % 2 == 1
             anchor = (0.5, 2.0 if higher else 1.0)  # 2: one label height further up
             if tuple(item.anchor) != anchor:
                 item.setAnchor(anchor)
+            # as wide as the slots to the nearest labelled neighbour at the same height (a lone many-to-one
+            # output has room), never past the diagram's right edge
+            apart = 2 if self._outputs_staggered else min([abs(k - j) for j in labelled if j != k] + [4])
+            room = min(apart * slot, 2 * (self._slots - 1 - k + 0.55) * slot) - 0.5 * metrics.height()
             shown_text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, max(room, metrics.height())) \
-                if text and room > 0 else text
+                if text else text
             self._set_text(item, shown_text, self.theme.foreground)
             item.setToolTip(output_tooltip(state, t) if text else "")
 
