@@ -161,7 +161,9 @@ def test_hidden_panel_thins_many_token_labels(qtbot, make_snapshot):
     panel.set_snapshot(snapshot)
     axis = panel.input_plot.getAxis("bottom")
     values = axis.tickValues(-0.5, 199.5, 600)[0][1]
-    assert 5 <= len(values) <= 40
+    # single characters sit side by side like text (their width plus a small gap, >= 6 px each): thinned,
+    # at most 100 of the 200 over 600 px, and never all of them
+    assert 5 <= len(values) <= 100
     strings = axis.tickStrings(values, 1, 1)
     assert all(snapshot.timestep_labels[int(t)] == label for t, label in zip(values, strings))
 
