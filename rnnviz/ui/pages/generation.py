@@ -84,14 +84,17 @@ class GenerationPage(QWidget):
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.output = QPlainTextEdit(readOnly=True)
-        self.output.setMaximumHeight(70)
-        self.output.setPlaceholderText("The written text appears here: the seed, then what the network wrote.")
+        self.output.setMaximumHeight(70)  # the diagram below takes the height
+        self.output.setPlaceholderText("Press Generate: the seed text, then what the network writes, appears here "
+                                       "and below it the network unrolled over it, one character at a time.")
         layout = QVBoxLayout(self)
         layout.addLayout(first)
         layout.addLayout(second)
         layout.addWidget(self.message)
         layout.addWidget(self.output)
         layout.addWidget(self.panel, 1)
+        layout.addStretch(0)
+        self.panel.setVisible(False)  # until there is something to draw (an empty plot says nothing)
 
     # ------------------------------------------------------------------ state
 
@@ -103,6 +106,8 @@ class GenerationPage(QWidget):
         task = None if session is None else session.task
         usable = isinstance(task, TextTask) and not session.config.bidirectional
         self.generate_button.setEnabled(usable)
+        if not usable:
+            self.panel.setVisible(False)
         if not isinstance(task, TextTask):
             self.message.setText(NOT_TEXT + (f" (This session is the <b>{task.name}</b> task.)" if task else ""))
         elif session.config.bidirectional:
@@ -138,6 +143,7 @@ class GenerationPage(QWidget):
 
     def _generated(self, result) -> None:
         view, _rows = result
+        self.panel.setVisible(True)
         self.panel.show_view(view)
         self.output.setPlainText(view.seed_text + view.text)
         self.message.setText(f"Wrote {len(view.text)} characters after “{view.seed_text}” at temperature "
