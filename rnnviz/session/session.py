@@ -16,6 +16,7 @@ from rnnviz.session.budget import check_memory
 from rnnviz.session.config import ENGINE_OPTIMIZERS, SessionConfig
 from rnnviz.session.history import HistoryLog
 from rnnviz.session.snapshot import Snapshot
+from rnnviz.session.whatif import InputEdits, WeightEntry, checked_input, write_weight
 from rnnviz.tasks import Task, make_task
 from rnnviz.tasks.base import Batch
 
@@ -51,7 +52,10 @@ class Session:
         self.task: Task = task if task is not None else make_task(config.task, **config.task_params)
         self._seq_len = self._sequence_length()
         self.check_memory()  # before the view batch, the network and its traces exist
-        self.view_batch: Batch = self.task.batch(VIEW_BATCH, np.random.default_rng(config.seed + VIEW_SEED_OFFSET))
+        # the view batch as generated, and as the panels inspect it: with the what-if input edits written in
+        self.original_view_batch: Batch = self.task.batch(VIEW_BATCH, np.random.default_rng(config.seed + VIEW_SEED_OFFSET))
+        self.input_edits = InputEdits()
+        self.view_batch: Batch = self.original_view_batch
         self.model = SequenceModel(self._model_config())
         if config.carry_bias and has_carry_gate(config.cell):
             set_carry_gate_bias(self.model.core, config.carry_bias)
@@ -117,7 +121,27 @@ class Session:
         copy = Session(self.config, task=self.task)
         copy.model.load_state_dict(self.model.state_dict())
         copy.trainer.steps = self.step
+        copy.input_edits, copy.view_batch = self.input_edits, self.view_batch
         return copy
+
+    # ------------------------------------------------------------------ what-if edits (rnnviz.session.whatif)
+
+    def edit_input(self, sample: int, timestep: int, values: np.ndarray | None) -> np.ndarray | None:
+        """Override x_t of view-batch ``sample`` with ``values`` (None: back to the original input); the
+        panels inspect the edited batch, training never sees it. Returns the override it replaced (None:
+        there was none). A WhatIfError (nothing changed) for padding, a wrong size, absurd values."""
+        previous = self.input_edits.get(sample, timestep)
+        if values is not None:
+            values = checked_input(self.original_view_batch, sample, timestep, values, self.task.info().token_inputs)
+        elif not 0 <= sample < VIEW_BATCH:
+            checked_input(self.original_view_batch, sample, timestep, [], False)  # says what is wrong
+        self.input_edits = self.input_edits.with_edit(sample, timestep, values)
+        self.view_batch = self.input_edits.apply(self.original_view_batch)
+        return previous
+
+    def edit_weight(self, entry: WeightEntry, value: float) -> float:
+        """Write one entry of a live parameter (training continues from it); returns the old value."""
+        return write_weight(self.model.parameters(), entry, value)
 
     # ------------------------------------------------------------------ training
 
@@ -151,8 +175,9 @@ class Session:
         return outcome
 
     def record_heldout(self) -> float:
+        batch = self.original_view_batch  # the held-out curve never measures what-if inputs
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # a diverging net's loss is inf/NaN
-            loss = self.model.loss(self.view_batch.inputs, self.view_batch.targets, self.view_batch.mask)
+            loss = self.model.loss(batch.inputs, batch.targets, batch.mask)
         self._note_heldout(loss)
         return loss
 
@@ -183,7 +208,8 @@ class Session:
         sel = self.clamp(selection)
         if result is None:
             result = self.inspect()
-            self._note_heldout(result.loss)
+            if not self.input_edits:  # an edited view batch is not the held-out set
+                self._note_heldout(result.loss)
         s, layer, direction = sel.sample, sel.layer, sel.direction
         forward = result.trace.layer(layer, direction)
         backward = result.core_grads.layer(layer, direction)
@@ -207,6 +233,10 @@ class Session:
             loss_kind=self.task.loss, token_inputs=self.task.info().token_inputs,
             loss=float(self.history.train[-1, 1]) if len(self.history) else float("nan"),
             steps_per_second=self._rate.rate(), clip_count=self.history.clip_count,
+            layer_inputs=forward.inputs[:, s].astype(np.float64), prev_hidden=forward.prev_hidden[:, s].astype(np.float64),
+            prev_cell_state=None if forward.prev_cell_state is None else forward.prev_cell_state[:, s].astype(np.float64),
+            memory_grad=np.asarray(d_memory, dtype=np.float64).copy(),
+            edited_timesteps=self.input_edits.timesteps(s),
         )
 
     def refresh_snapshot(self, snapshot: Snapshot) -> Snapshot:

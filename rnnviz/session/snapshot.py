@@ -52,3 +52,10 @@ class Snapshot:
     loss: float = float("nan")  # latest training loss
     steps_per_second: float = 0.0
     clip_count: int = 0  # how many steps clipping fired
+    # what one step of the selected layer and direction read, for explanations with the numbers plugged
+    # in (rnnviz.session.views.explain); None: not recorded
+    layer_inputs: np.ndarray | None = None  # (T, I_l) x_t as this layer saw it (the layer below's h above layer 0)
+    prev_hidden: np.ndarray | None = None  # (T, H) the state step t read (h_(t-1); reverse: h_(t+1))
+    prev_cell_state: np.ndarray | None = None  # (T, S) cells with a cell state: c_(t-1)
+    memory_grad: np.ndarray | None = None  # (T, R) dL/dh_t (memory in c: dL/dc_t), whose norms are grad_norm_per_step
+    edited_timesteps: tuple[int, ...] = ()  # timesteps of this sample whose input a what-if edit changed

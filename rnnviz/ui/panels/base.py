@@ -34,6 +34,7 @@ from rnnviz.ui.panels.axes import (  # noqa: F401 (re-exported: the panels impor
 )
 from rnnviz.ui.panels.colorbars import ColourBars
 from rnnviz.ui.panels.exporting import AskPath, PanelExport, Rows, ask_save_path
+from rnnviz.ui.panels.hover import Hovering
 from rnnviz.ui.panels.keys import KEY_SEPARATOR, KeyEntry, Keys  # noqa: F401 (re-exported)
 from rnnviz.ui.panels.plots import LEFT_AXIS_WIDTH, MARKER_LIMIT, Layout, PlotBuilder  # noqa: F401 (re-exported)
 from rnnviz.ui.theme import Theme
@@ -42,7 +43,7 @@ __all__ = ["LEFT_AXIS_WIDTH", "MARKER_LIMIT", "KEY_SEPARATOR", "IndexAxis", "Key
            "ask_save_path", "index_ticks", "let_shrink", "nice_ceiling", "nice_stride", "thinned_ticks"]
 
 
-class Panel(PlotBuilder, ColourBars, Keys, PanelExport, QWidget):
+class Panel(Hovering, PlotBuilder, ColourBars, Keys, PanelExport, QWidget):
     """Base class: subclasses set ``name``/``title``, build items in ``build`` and draw in ``draw``."""
 
     name: ClassVar[str] = "panel"
@@ -75,6 +76,7 @@ class Panel(PlotBuilder, ColourBars, Keys, PanelExport, QWidget):
         self.graphics = self.add_page()
         self.menu = self._build_menu()
         self.build()
+        self.add_help_button()
         self.apply_theme(self.theme)
         theming.register(self)
 
@@ -143,6 +145,7 @@ class Panel(PlotBuilder, ColourBars, Keys, PanelExport, QWidget):
         let_shrink(label)  # a long title must not make the page wider than the panel
         self._titles.append(label)
         self.stack.addWidget(page)
+        self.install_hover(page)  # hover-to-explain (hover.py)
         return page
 
     def remove_page(self, page: pg.GraphicsLayoutWidget) -> None:
