@@ -15,6 +15,8 @@ from __future__ import annotations
 import math
 import time
 
+import numpy as np
+
 from rnnviz.session import worker_messages as m
 from rnnviz.session.background import WorkContext, describe
 from rnnviz.session.config import SessionConfig
@@ -22,6 +24,7 @@ from rnnviz.session.files import load_session, save_session
 from rnnviz.session.rewind import attach_rewind, rewind_snapshot
 from rnnviz.session.session import Selection, Session, StepOutcome
 from rnnviz.session.snapshot import Snapshot
+from rnnviz.session.whatif import WeightEntry
 from rnnviz.session.views.gradient_flow import GradientFlowView, gradient_flow_view
 
 FRAME_INTERVAL_S = 1 / 30  # <= 30 inspections of the view batch per second
@@ -177,6 +180,30 @@ class TrainingLoop:
         self.session.diverged = False
         self.work.emit(m.Imported(command.path))
         self.want_state = self.want_frame = True
+
+    def _on_EditInput(self, command: m.EditInput) -> None:
+        """A what-if input (rnnviz.session.whatif): the panels inspect it from the next frame on."""
+        values = None if command.values is None else np.asarray(command.values, dtype=np.float64)
+        try:
+            self.session.edit_input(command.sample, command.timestep, values)
+        except USER_ERRORS as exc:
+            self.refuse("That input cannot be used", str(exc))
+            return
+        self.after_edit()
+
+    def _on_EditWeight(self, command: m.EditWeight) -> None:
+        """A what-if weight: written into the live model between two steps; training continues from it."""
+        try:
+            self.session.edit_weight(WeightEntry(command.name, tuple(command.index)), command.value)
+        except USER_ERRORS as exc:
+            self.refuse("That weight cannot be set", str(exc))
+            return
+        self.after_edit()
+
+    def after_edit(self) -> None:
+        self.want_state = self.want_frame = True
+        if self.rewound_to is not None:
+            self._on_Rewind(m.Rewind(self.rewound_to))
 
     def _on_Select(self, command: m.Select) -> None:
         self.selection = command.selection

@@ -79,6 +79,24 @@ class Watch:
     vanishing: bool  # also compute the why-gradients-vanish view (the step-through page is shown)
 
 
+@dataclass(frozen=True)
+class EditInput:
+    """A what-if input: x_t of view-batch ``sample`` becomes ``values`` (None: the original input)."""
+
+    sample: int
+    timestep: int
+    values: tuple[float, ...] | None
+
+
+@dataclass(frozen=True)
+class EditWeight:
+    """A what-if weight: one entry of a parameter (``name`` as the model names it) becomes ``value``."""
+
+    name: str
+    index: tuple[int, ...]
+    value: float
+
+
 # ---------------------------------------------------------------------- what the worker sends back
 
 

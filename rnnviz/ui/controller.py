@@ -179,6 +179,20 @@ class SessionController(QObject):
     def import_weights(self, path: str | Path) -> None:
         self._send(w.ImportWeights(str(path)))
 
+    def edit_input(self, sample: int, timestep: int, values: tuple[float, ...] | None) -> None:
+        """A what-if input of the view batch (None: the original); the next frame shows it."""
+        if self.session is not None:  # the window's copy follows at once (step-through builds read it)
+            self.session.edit_input(sample, timestep, None if values is None else list(values))
+        self._send(w.EditInput(int(sample), int(timestep), None if values is None else tuple(map(float, values))))
+
+    def edit_weight(self, name: str, index: tuple[int, ...], value: float) -> None:
+        """A what-if weight entry, written between two steps; training continues from it."""
+        if self.session is not None:
+            from rnnviz.session.whatif import WeightEntry
+
+            self.session.edit_weight(WeightEntry(name, tuple(index)), value)
+        self._send(w.EditWeight(name, tuple(int(i) for i in index), float(value)))
+
     def rewind(self, step: int | None) -> None:
         """Show recorded training step ``step`` (the answer comes as ``rewound``); None: back to live."""
         self.model.rewound_to = step

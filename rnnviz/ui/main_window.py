@@ -36,6 +36,7 @@ from rnnviz.ui.window.messages import Messages
 from rnnviz.ui.window.status import StatusLine
 from rnnviz.ui.window.training_page import TrainingPage
 from rnnviz.ui.window.view_bar import ViewBar
+from rnnviz.ui.whatif import WhatIf
 
 __all__ = ["MainWindow", "SCAN_TAB", "STEP_TAB", "TRAINING_TAB", "available_presets", "work_folder"]
 TRAINING_TAB, STEP_TAB, SCAN_TAB = 0, 1, 2
@@ -67,6 +68,7 @@ class MainWindow(QMainWindow):
         self.files.before_export = self._draw_everything
         self.files.after_export = lambda: self.step_page.refresh_views()  # back to where the stepping is
         self.files.panels = lambda: self.panels
+        self.whatif = WhatIf(self)  # what-if edits of inputs and weights, and their undo history
         self.menus = WindowMenus(self)
         self.files.recent_menu = self.menus.recent_menu
         self.files.refresh_recent_menu()

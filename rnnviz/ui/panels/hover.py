@@ -25,15 +25,14 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
-from PySide6.QtGui import QCursor
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt, QTimer
 from PySide6.QtWidgets import QLabel, QToolButton, QWidget
 
 from rnnviz.session.views.explain import Explanation, number
 from rnnviz.ui.panels.help_texts import help_text
 
 CURVE_REACH_PX = 12.0  # a curve point answers the mouse within this distance
-TIP_WIDTH_PX = 460  # the tooltip wraps at this width
+TIP_WIDTH_PX = 560  # the tooltip wraps beyond this width
 HIDE_DELAY_MS = 150  # the tooltip stays this long after the mouse leaves a target (no flicker between cells)
 
 Describe = Callable[..., "Explanation | str | None"]
@@ -171,7 +170,12 @@ class HoverTip(QLabel):
                            f" border: 1px solid {theme.muted}; border-radius: 4px; font-size: 11pt; }}")
         if text != self.text():
             self.setText(text)
-        self.setFixedWidth(min(TIP_WIDTH_PX, max(240, self.fontMetrics().horizontalAdvance("m") * 40)))
+        self.setWordWrap(False)  # as wide as its longest line, up to TIP_WIDTH_PX; wrapped beyond
+        self.setMinimumWidth(0)
+        self.setMaximumWidth(16777215)
+        natural = self.sizeHint().width()
+        self.setWordWrap(natural > TIP_WIDTH_PX)
+        self.setFixedWidth(min(natural, TIP_WIDTH_PX))
         self.adjustSize()
         self.move(self._placed(global_pos))
         self.show()
@@ -218,8 +222,10 @@ class Hovering:
         """Follow the mouse over ``page`` (called for every page the panel adds)."""
         scene = page.scene()
         scene.sigMouseMoved.connect(lambda pos, p=page: self.hover_at(p, pos))
-        scene.sigMouseClicked.connect(lambda event, p=page: self._clicked(p, event))
         page.setMouseTracking(True)
+        # double-clicks straight from the view: pyqtgraph's scene hands a Qt 6 double-click on at the next release
+        watcher = DoubleClicks(page, lambda pos, p=page: self.double_clicked(p, p.mapToScene(pos)))
+        page.viewport().installEventFilter(watcher)
 
     def hover_targets(self) -> list[Target]:
         """What can be hovered now (rnnviz.ui.panels.hover_targets)."""
@@ -260,18 +266,18 @@ class Hovering:
         global_pos = page.mapToGlobal(page.mapFromScene(scene_pos))
         tip.show_text(explanation_html(explanation, self.theme.muted, self.theme.pen(0)), global_pos, self.theme)
 
-    def _clicked(self, page: pg.GraphicsLayoutWidget, event: Any) -> None:
-        if not event.double():
-            return
-        hit = self.target_at(page, event.scenePos())
+    def double_clicked(self, page: pg.GraphicsLayoutWidget, scene_pos: QPointF) -> bool:
+        """Ask the window for the what-if edit of the target under ``scene_pos``; True when there was one."""
+        hit = self.target_at(page, scene_pos)
         if hit is None or hit[0].edit is None:
-            return
+            return False
         edit = hit[0].edit(*hit[1])
         whatif = getattr(self.window(), "whatif", None)  # type: ignore[attr-defined]
-        if edit is not None and whatif is not None:
-            hover_tip().hide()
-            event.accept()
-            whatif.ask(edit, self)
+        if edit is None or whatif is None:
+            return False
+        hover_tip().hide()
+        whatif.ask(edit, self)
+        return True
 
     def leaveEvent(self, event) -> None:  # noqa: N802 (Qt override)
         hover_tip().hide_soon()
@@ -310,8 +316,17 @@ class Hovering:
         self._place_help_button()
 
 
-def cursor_pos() -> QPoint:
-    return QCursor.pos()
+class DoubleClicks(QObject):
+    """Calls ``on_double_click(viewport position)`` for each left double-click on a view's viewport."""
+
+    def __init__(self, view: QWidget, on_double_click: Callable[[QPoint], bool]) -> None:
+        super().__init__(view)
+        self.on_double_click = on_double_click
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.MouseButtonDblClick and event.button() == Qt.MouseButton.LeftButton:
+            return bool(self.on_double_click(event.position().toPoint()))
+        return False
 
 
 __all__ = ["ColumnTarget", "CurveTarget", "HoverTip", "Hovering", "ImageTarget", "explanation_html", "hover_tip"]

@@ -89,6 +89,7 @@ class WindowMenus:
         self.recent_menu = file_menu.addMenu("Open &recent")
         file_menu.addSeparator()
         self._add(file_menu, self.open_data_action, self.import_action, self.export_action, None, self.quit_action)
+        self._edit_menu(bar.addMenu("&Edit"), w)
         train_menu = bar.addMenu("&Training")
         self._add(train_menu, self.play_action, self.step_action, self.reset_action, None, self.gradcheck_action,
                   self.compare_action, w.rewind_bar.toggleViewAction())
@@ -102,6 +103,16 @@ class WindowMenus:
                   *(dock.toggleViewAction() for dock in w.docks.docks), self.reset_layout_action)
         self.help_menu = bar.addMenu("&Help")
         self._add(self.help_menu, self.shortcuts_action, self.log_folder_action)
+
+    def _edit_menu(self, menu: QMenu, w: Any) -> None:
+        """Undo/Redo of the what-if edits (rnnviz.ui.whatif), named after the edit."""
+        whatif = w.whatif
+        self.edit_input_action = action(w, "Edit &input at the cursor…", whatif.ask_input_at_cursor, "Ctrl+Shift+E",
+                                        "What-if: change x_t at the cursor (or double-click a timestep or a weight)")
+        self.restore_inputs_action = action(w, "Restore the original &inputs", whatif.restore_inputs,
+                                            tip="Undo every what-if input edit at once")
+        self._add(menu, whatif.undo_action, whatif.redo_action, None, self.edit_input_action,
+                  self.restore_inputs_action)
 
     @staticmethod
     def _add(menu: QMenu, *actions: QAction | None) -> None:
