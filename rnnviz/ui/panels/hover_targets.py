@@ -285,7 +285,7 @@ def scan_targets(panel: Any) -> list[Target]:
             return None
         first, last = tree.spans[level][t]
         where = "the input steps" if level == 0 else f"level {level} ({tree.phases[level - 1]})"
-        return Explanation(f"position {t} after {where}", float(last - first + 1),
+        return Explanation(f"steps combined at position {t} after {where}", float(last - first + 1),
                            (f"holds steps {first}…{last} combined", f"= h_{last} once the scan is done" if first == 0
                             else "still waiting for the steps before it"))
     targets.append(ColumnTarget(panel.tree_plot, describe_node, lambda: tree.steps))
