@@ -36,6 +36,7 @@ def ready(qtbot, window):
 def hover(qtbot, panel, scene_point: QPointF) -> str:
     """Move the mouse to ``scene_point`` of ``panel``'s current page; the tooltip's text (rich text)."""
     page = panel.stack.currentWidget()
+    hover_tip().hide()  # the tooltip of the previous hover must not answer for this one
     qtbot.mouseMove(page.viewport(), page.mapFromScene(scene_point))
     qtbot.waitUntil(lambda: hover_tip().isVisible(), timeout=3000)
     return hover_tip().text()

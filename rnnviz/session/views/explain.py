@@ -94,9 +94,11 @@ def time_fact(time: TimeAxis, t: int, token_inputs: bool | None = None) -> str:
     return f"t = {t} · token '{label}'" if tokens and label != str(t) else f"t = {t}"
 
 
-def selection_fact(snapshot: Snapshot) -> str:
+def selection_fact(snapshot: Snapshot, t: int | None = None) -> str:
+    """"layer 0, forward →, sample 0", and "x_t edited (what-if)" when the input at ``t`` was edited."""
     arrow = "reverse ←" if snapshot.direction == 1 else "forward →"
-    return f"layer {snapshot.layer}, {arrow}, sample {snapshot.sample}"
+    edited = " · x_t edited (what-if)" if t is not None and t in snapshot.edited_timesteps else ""
+    return f"layer {snapshot.layer}, {arrow}, sample {snapshot.sample}{edited}"
 
 
 def _time(snapshot: Snapshot) -> TimeAxis:
@@ -198,7 +200,7 @@ def explain_gate(snapshot: Snapshot, name: str, t: int, unit: int) -> Explanatio
     spec = cell_spec(snapshot.cell)
     value = float(snapshot.gates[name][t, unit])
     time = _time(snapshot)
-    facts = [f"unit {unit}", time_fact(time, t), selection_fact(snapshot)]
+    facts = [f"unit {unit}", time_fact(time, t), selection_fact(snapshot, t)]
     if name == "cell_state":
         return _explain_cell_state(snapshot, spec, value, t, unit, facts)
     gate = spec.gate(name)
@@ -246,7 +248,7 @@ def explain_hidden(snapshot: Snapshot, t: int, unit: int) -> Explanation:
     spec = cell_spec(snapshot.cell)
     value = float(snapshot.hidden[t, unit])
     time = _time(snapshot)
-    facts = (f"unit {unit}", time_fact(time, t), selection_fact(snapshot))
+    facts = (f"unit {unit}", time_fact(time, t), selection_fact(snapshot, t))
     title = "hidden state h_t"
     if time.mask[t] == 0:
         return Explanation(title, value, facts, equation="h_t = h_(t-1)",
@@ -280,7 +282,7 @@ def explain_gradient(snapshot: Snapshot, t: int) -> Explanation:
     symbol = spec.memory_state
     norms = np.asarray(snapshot.grad_norm_per_step, dtype=np.float64)
     value = float(norms[t])
-    facts = [time_fact(_time(snapshot), t), selection_fact(snapshot)]
+    facts = [time_fact(_time(snapshot), t), selection_fact(snapshot, t)]
     later = t - 1 if snapshot.direction == 1 else t + 1  # the step BPTT came from
     note = "BPTT runs from the last timestep back: shrinking to the left is a vanishing gradient"
     if 0 <= later < len(norms) and norms[later] > 0 and np.isfinite(norms[later]):

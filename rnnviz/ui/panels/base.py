@@ -113,6 +113,7 @@ class Panel(Hovering, PlotBuilder, ColourBars, Keys, PanelExport, QWidget):
             raise TypeError(f"the {self.name} panel is drawn from view states (show_view), not from snapshots")
         self.snapshot = snapshot
         self.show_view(builder(snapshot))
+        self.mark_edited(snapshot.edited_timesteps)  # what-if inputs (hover.py)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         if self.theme is not theming.current_theme():

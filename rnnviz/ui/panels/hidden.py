@@ -39,9 +39,6 @@ class PaddingShade:
         if start < end:
             self.region.setRegion((start - 0.5, end - 0.5))
 
-    def time_plots(self) -> list[pg.PlotItem]:
-        return [self.heat_plot, self.input_plot]
-
     def restyle(self, theme: Theme) -> None:
         self.region.setBrush(pg.mkBrush(theme.padding_brush))
 
@@ -77,6 +74,9 @@ class HiddenPanel(Panel):
         self.shades = [PaddingShade(self.heat_plot), PaddingShade(self.input_plot)]
         self._line_names: tuple[str, ...] = ()
         self._shape: tuple[int, int] | None = None
+
+    def time_plots(self) -> list[pg.PlotItem]:
+        return [self.heat_plot, self.input_plot]
 
     def restyle(self, theme: Theme) -> None:
         self.bar.setColorMap(colormaps.diverging(theme.diverging_map))

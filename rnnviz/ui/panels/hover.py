@@ -283,6 +283,29 @@ class Hovering:
         hover_tip().hide_soon()
         super().leaveEvent(event)  # type: ignore[misc]
 
+    # ------------------------------------------------------------------ what-if marks
+
+    def mark_edited(self, timesteps: tuple[int, ...]) -> None:
+        """A dashed line labelled "what-if" at each timestep whose input was edited, on every time plot."""
+        marks: dict[tuple[int, int], pg.InfiniteLine] = self.__dict__.setdefault("_edit_marks", {})
+        plots = {id(plot): plot for plot in self.time_plots()}  # type: ignore[attr-defined]
+        wanted = {(key, t) for key in plots for t in timesteps}
+        for key in list(marks):
+            if key not in wanted:
+                line = marks.pop(key)
+                if line.scene() is not None:
+                    line.getViewBox().removeItem(line) if line.getViewBox() is not None else None
+        pen = pg.mkPen(self.theme.pen(1), width=1, style=Qt.PenStyle.DashLine)
+        # only one plot says "what-if", the first that is a curve plot (heatmap strips are too small for a label)
+        first = next((key for key, plot in plots.items() if not plot.getViewBox().yInverted()), None)
+        for key, t in sorted(wanted - set(marks)):
+            label = {"label": "what-if", "labelOpts": {"position": 0.92, "color": self.theme.pen(1)}} \
+                if key == first else {}
+            line = pg.InfiniteLine(pos=t, angle=90, movable=False, pen=pen, **label)
+            line.setZValue(30)
+            plots[key].addItem(line, ignoreBounds=True)
+            marks[(key, t)] = line
+
     # ------------------------------------------------------------------ the "?" button
 
     def add_help_button(self) -> None:
@@ -296,6 +319,9 @@ class Hovering:
         button.setCursor(Qt.CursorShape.WhatsThisCursor)
         button.clicked.connect(self.show_help)
         self.help_button = button
+        self._help_floats = self.controls.count() == 0  # type: ignore[attr-defined]
+        if not self._help_floats:  # a row of controls above the plots: the "?" ends it (no extra height)
+            self.controls.addWidget(button)  # type: ignore[attr-defined]
         self._place_help_button()
 
     def show_help(self) -> None:
@@ -306,7 +332,7 @@ class Hovering:
 
     def _place_help_button(self) -> None:
         button = getattr(self, "help_button", None)
-        if button is not None:  # the right end of the title row, under any controls above the plots
+        if button is not None and getattr(self, "_help_floats", False):  # the right end of the title row
             top = self.stack.mapTo(self, QPoint(0, 0)).y()  # type: ignore[arg-type]
             button.move(self.width() - button.width() - 6, top + 3)  # type: ignore[attr-defined]
             button.raise_()
