@@ -9,7 +9,8 @@ panel has one or more *pages* (a ``GraphicsLayoutWidget`` each, in a stack) for 
 layout, e.g. LSTM gates vs GRU gates; the title sits inside the page so exports carry it.
 Right click opens a menu with "Export PNG…", "Export SVG…" and "Export CSV…".
 
-The building blocks live in mixins, one concern each: ``PlotBuilder`` (plots.py: plots, axes, a shared
+The building blocks live in mixins, one concern each: ``Hovering`` (hover.py: hover-to-explain, what-if
+double-clicks and the "?" button), ``PlotBuilder`` (plots.py: plots, axes, a shared
 time axis), ``ColourBars`` (colorbars.py), ``Keys`` (keys.py: keys and legends) and ``PanelExport``
 (exporting.py: the writers, the menu and the file dialog); axes.py holds the axis helpers.
 """
