@@ -191,3 +191,26 @@ def test_weights_are_not_edited_while_training_runs(qtbot, make_window):
     assert boxes and "Pause training first" in boxes[-1].text()
     win.controller.pause()
     qtbot.waitUntil(lambda: not win.controller.busy, timeout=5000)
+
+
+def test_double_click_in_the_unrolled_diagram_edits_the_input_and_the_step_through_follows(qtbot, make_window):
+    win = make_window(**TOKENS)
+    win.show_page(1)
+    page = win.step_page
+    qtbot.waitUntil(lambda: page.stepper is not None and not page.busy, timeout=10000)
+    diagram = page.panels["unrolled"]
+    t = 2
+    scene = diagram.slot_center(t, 0, 0)
+    view = diagram.stack.currentWidget()
+    qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.mapFromScene(scene))
+    qtbot.waitUntil(lambda: win.whatif.dialog is not None and win.whatif.dialog.isVisible(), timeout=3000)
+    editor = win.whatif.dialog
+    assert (editor.sample, editor.timestep) == (win.model.selection.sample, t)
+    old = diagram.state.labels[t]
+    new = "1" if old == "0" else "0"
+    editor.token_box.setCurrentText(new)
+    qtbot.mouseClick(editor.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not page.busy and page.stepper is not None
+                    and page.stepper.session.view_batch.inputs[t, win.model.selection.sample].argmax()
+                    == page.stepper.session.task.info().input_names.index(new), timeout=10000)
+    qtbot.waitUntil(lambda: diagram.state is not None and diagram.state.labels[t] == new, timeout=10000)
