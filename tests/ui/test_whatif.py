@@ -214,3 +214,28 @@ def test_double_click_in_the_unrolled_diagram_edits_the_input_and_the_step_throu
                     and page.stepper.session.view_batch.inputs[t, win.model.selection.sample].argmax()
                     == page.stepper.session.task.info().input_names.index(new), timeout=10000)
     qtbot.waitUntil(lambda: diagram.state is not None and diagram.state.labels[t] == new, timeout=10000)
+
+
+def test_double_click_a_gate_in_the_equations_heatmap_edits_its_bias(qtbot, make_window):
+    win = make_window(**VALUES)
+    win.show_page(1)
+    page = win.step_page
+    qtbot.waitUntil(lambda: page.stepper is not None and not page.busy, timeout=10000)
+    page.do("to_forward_end")
+    qtbot.waitUntil(lambda: not page.busy and page.stepper.forward_done == page.stepper.seq_len, timeout=10000)
+    equations = page.panels["equations"]
+    rows = [name for name, _ in equations._rows_shown]
+    unit, row = 1, rows.index("f")
+    view = equations.stack.currentWidget()
+    scene = equations.image.mapToScene(QPointF(unit + 0.5, row + 0.5))
+    inside = view.mapTo(equations.stack, view.mapFromScene(scene))
+    equations.scroll.ensureVisible(inside.x(), inside.y(), 20, 60)
+    qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.mapFromScene(scene))
+    qtbot.waitUntil(lambda: win.whatif.dialog is not None and win.whatif.dialog.isVisible(), timeout=3000)
+    editor = win.whatif.dialog
+    assert editor.entry.name == "bias_hh_l0" and editor.entry.index == (5 + unit,)  # the forget block, unit 1
+    editor.field.setText("4")
+    qtbot.mouseClick(editor.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: win.last_snapshot.weights["b_hh"][5 + unit] == 4.0, timeout=10000)
+    qtbot.waitUntil(lambda: not page.busy and page.stepper is not None
+                    and page.stepper.session.model.parameters()["bias_hh_l0"][5 + unit] == 4.0, timeout=10000)

@@ -391,8 +391,11 @@ def explain_step_vector(view: EquationsView, row: str, unit: int) -> Explanation
         return Explanation("cell state c_t", value, facts, _read_by(update.equation, reverse), numbers, plugged)
     gate = spec.gate(row)
     equation, numbers, plugged = _step_gate(spec, state, view.terms, row, unit, reverse)
+    hint = _gate_hint(gate)
+    if spec.stacked and row in spec.block_names:
+        hint = (hint + "; " if hint else "") + "double-click to edit this gate's bias (what-if)"
     return Explanation(f"{gate.word} {row}_t", float(view.gates[row][unit]), facts, equation, numbers, plugged,
-                       note=_gate_hint(gate))
+                       note=hint)
 
 
 __all__ = ["Explanation", "explain_gate", "explain_gradient", "explain_hidden", "explain_input", "explain_step_vector",

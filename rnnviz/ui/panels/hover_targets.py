@@ -153,7 +153,25 @@ def equations_targets(panel: Any) -> list[Target]:
     if cell is None or not panel._rows_shown:
         return []
     rows = [name for name, _ in panel._rows_shown]
-    return [ImageTarget(panel.image, lambda unit, row: explain_step_vector(panel.cell, rows[row], unit))]
+    return [ImageTarget(panel.image, lambda unit, row: explain_step_vector(panel.cell, rows[row], unit),
+                        lambda unit, row: _gate_bias_edit(panel, rows[row], unit))]
+
+
+def _gate_bias_edit(panel: Any, gate: str, unit: int) -> WeightTarget | None:
+    """A double-click on a gate's row of the equations heatmap edits that gate's bias for the unit
+    (b_hh, or b_ih for a cell without W_hh), of the layer and direction stepped."""
+    spec = cell_spec(panel.mode)
+    if not spec.stacked or gate not in spec.block_names:
+        return None
+    selection = getattr(panel.window(), "model", None)
+    if selection is None:
+        return None
+    selection = selection.selection
+    kinds = spec.param_kinds()
+    label = "b_hh" if "bias_hh" in kinds else "b_ih"
+    row = spec.block_names.index(gate) * panel.cell.units + unit
+    name = parameter_name(spec.name, label, selection.layer, selection.direction)
+    return WeightTarget(WeightEntry(name, (row,)), f"{label}[{row}] (the bias of {gate} for unit {unit})", float("nan"))
 
 
 def bptt_targets(panel: Any) -> list[Target]:
