@@ -263,7 +263,7 @@ class _Editor(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(note_label)
         layout.addWidget(self.buttons)
-        self.setMinimumWidth(380)
+        self.setMinimumWidth(420)
 
     def apply(self) -> None:
         try:
@@ -271,6 +271,7 @@ class _Editor(QDialog):
         except WhatIfError as exc:
             self.error.setText(str(exc))
             self.error.show()
+            self.adjustSize()  # room for the message: the dialog grows, nothing is squeezed
             return
         self.accept()
 
@@ -338,7 +339,9 @@ class WeightEditor(_Editor):
         super().__init__(whatif, f"Edit weight {shown_label}", WEIGHT_NOTE)
         self.setObjectName("weight_editor")
         self.entry = entry
-        self.form.addRow(QLabel(f"{shown_label} (the model's {entry.label()}), now {value:.6g}"))
+        heading = QLabel(f"{shown_label} (the model's {entry.label()}), now {value:.6g}")
+        heading.setWordWrap(True)
+        self.form.addRow(heading)
         self.field = QLineEdit(f"{value:.6g}")
         self.field.setObjectName("whatif_weight")
         self.field.selectAll()
