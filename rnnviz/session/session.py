@@ -233,9 +233,9 @@ class Session:
             loss_kind=self.task.loss, token_inputs=self.task.info().token_inputs,
             loss=float(self.history.train[-1, 1]) if len(self.history) else float("nan"),
             steps_per_second=self._rate.rate(), clip_count=self.history.clip_count,
-            layer_inputs=forward.inputs[:, s].astype(np.float64), prev_hidden=forward.prev_hidden[:, s].astype(np.float64),
-            prev_cell_state=None if forward.prev_cell_state is None else forward.prev_cell_state[:, s].astype(np.float64),
-            memory_grad=np.asarray(d_memory, dtype=np.float64).copy(),
+            layer_inputs=forward.inputs[:, s].astype(np.float64), initial_hidden=forward.h0[s].astype(np.float64),
+            initial_cell_state=None if forward.c0 is None else forward.c0[s].astype(np.float64),
+            memory_grad=self._per_unit(np.asarray(d_memory)[:, None], 0, forward.hidden.shape[-1]),
             edited_timesteps=self.input_edits.timesteps(s),
         )
 
@@ -247,6 +247,14 @@ class Session:
             loss=float(self.history.train[-1, 1]) if len(self.history) else float("nan"),
             steps_per_second=self._rate.rate(), clip_count=self.history.clip_count,
         )
+
+    @staticmethod
+    def _per_unit(array: np.ndarray | None, s: int, hidden_size: int) -> np.ndarray | None:
+        """Sample ``s`` of a (T, B, R) array in float64 when it has at most 2 numbers per unit (the
+        explanations spell those out; the selective layer's N per channel would only make frames larger)."""
+        if array is None or array.shape[-1] > 2 * hidden_size:
+            return None
+        return array[:, s].astype(np.float64)
 
     def _gates(self, forward, s: int) -> dict[str, np.ndarray]:
         gates = {name: g[:, s].astype(np.float64) for name, g in forward.gates.items()}

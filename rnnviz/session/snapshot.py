@@ -55,7 +55,10 @@ class Snapshot:
     # what one step of the selected layer and direction read, for explanations with the numbers plugged
     # in (rnnviz.session.views.explain); None: not recorded
     layer_inputs: np.ndarray | None = None  # (T, I_l) x_t as this layer saw it (the layer below's h above layer 0)
-    prev_hidden: np.ndarray | None = None  # (T, H) the state step t read (h_(t-1); reverse: h_(t+1))
-    prev_cell_state: np.ndarray | None = None  # (T, S) cells with a cell state: c_(t-1)
-    memory_grad: np.ndarray | None = None  # (T, R) dL/dh_t (memory in c: dL/dc_t), whose norms are grad_norm_per_step
+    initial_hidden: np.ndarray | None = None  # (H,) the state the first processed step read (the step at t
+    # read h_(t-1), reverse h_(t+1): ``hidden`` shifted, this at the end; padded steps carry the state)
+    initial_cell_state: np.ndarray | None = None  # (S,) the same for the cell state (``gates["cell_state"]``)
+    # (T, R) dL/dh_t (memory in c: dL/dc_t), whose norms are grad_norm_per_step; None when R > 2H (the
+    # selective layer's N per channel: the frame would double for a sum whose first terms are shown)
+    memory_grad: np.ndarray | None = None
     edited_timesteps: tuple[int, ...] = ()  # timesteps of this sample whose input a what-if edit changed

@@ -14,7 +14,14 @@ import pytest
 from rnnviz.engine.cells import cell_names, cell_spec
 from rnnviz.session.config import SessionConfig
 from rnnviz.session.session import Session
-from rnnviz.session.views.explain import explain_gate, explain_gradient, explain_hidden, explain_weight, number
+from rnnviz.session.views.explain import (
+    explain_gate,
+    explain_gradient,
+    explain_hidden,
+    explain_weight,
+    number,
+    previous_states,
+)
 from rnnviz.session.views.training import weights_view
 
 ACTIVATIONS = {
@@ -112,7 +119,7 @@ def test_the_terms_are_the_weights_times_what_the_step_read(cell):
     snapshot = session.snapshot(Selection(sample=1, layer=1, direction=1))
     spec = cell_spec(cell)
     H, t, unit = 5, 3, 4
-    x, h_prev = snapshot.layer_inputs[t], snapshot.prev_hidden[t]
+    x, (h_prev, _) = snapshot.layer_inputs[t], previous_states(snapshot, t)
     assert np.array_equal(h_prev, snapshot.hidden[t + 1])  # reverse: the step at t read h_(t+1)
     for k, gate in enumerate(spec.gates):
         explanation = explain_gate(snapshot, gate.name, t, unit) if gate.kind != "hidden" else \
@@ -162,3 +169,25 @@ def test_weight_entry_names_its_gate_block_unit_and_gradient():
     assert number(view.gradients["W_hh"][8, 2]) in facts
     biases = explain_weight(view, "biases", row=0, col=1)
     assert biases.value == view.weights["b_hh"][0] and biases.title.startswith("b_hh[0]")
+
+
+@pytest.mark.parametrize("cell", cell_names())
+def test_the_states_a_step_read_are_the_engines_own_in_both_directions_and_at_padding(cell):
+    """previous_states rebuilds h_(t-1) / h_(t+1) (and c) from the snapshot; the engine's trace records
+    what each step really read (LayerTrace.prev_hidden, prev_cell_state): they must be the same numbers."""
+    from rnnviz.session.session import Selection
+
+    session = Session(SessionConfig(task="sentiment", cell=cell, hidden_size=4, num_layers=2, bidirectional=True))
+    session.train(2)
+    result = session.inspect()
+    sample = int(np.argmin(session.view_batch.mask.sum(axis=0)))  # the shortest: padding at the end
+    assert session.view_batch.mask[:, sample].min() == 0
+    for layer in (0, 1):
+        for direction in (0, 1):
+            snapshot = session.snapshot(Selection(sample, layer, direction), result)
+            trace = result.trace.layer(layer, direction)
+            for t in range(len(snapshot.mask)):
+                h_prev, c_prev = previous_states(snapshot, t)
+                assert np.array_equal(h_prev, trace.prev_hidden[t, sample].astype(np.float64))
+                if trace.prev_cell_state is not None:
+                    assert np.array_equal(c_prev, trace.prev_cell_state[t, sample].astype(np.float64))

@@ -116,19 +116,37 @@ def layer_weights_of(snapshot: Snapshot) -> tuple[np.ndarray, ...]:
     return tuple(np.asarray(snapshot.weights[param_label(kind)], dtype=np.float64) for kind in spec.param_kinds())
 
 
+def previous_states(snapshot: Snapshot, t: int) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """(h, c) the step at ``t`` read: h_(t-1) and c_(t-1), or h_(t+1) and c_(t+1) in the reverse direction,
+    the initial state at the first processed step (the trace's states shifted: padded steps carry the
+    state, so the shift holds there too); None when the snapshot did not record the initial state."""
+    if snapshot.initial_hidden is None:
+        return None
+    steps = len(snapshot.hidden)
+    before = t + 1 if snapshot.direction == 1 else t - 1
+    first = not 0 <= before < steps
+    h_prev = snapshot.initial_hidden if first else snapshot.hidden[before]
+    cell_state = snapshot.gates.get("cell_state")
+    if cell_state is None:
+        return np.asarray(h_prev, dtype=np.float64), None
+    if first and snapshot.initial_cell_state is None:
+        return None
+    c_prev = snapshot.initial_cell_state if first else cell_state[before]
+    return np.asarray(h_prev, dtype=np.float64), np.asarray(c_prev, dtype=np.float64)
+
+
 def step_at(snapshot: Snapshot, t: int) -> StepState | None:
     """The selected layer and direction's step at ``t`` for the selected sample, recomputed in float64
     from what the snapshot recorded it read; None when that was not recorded."""
-    if snapshot.layer_inputs is None or snapshot.prev_hidden is None:
+    previous = previous_states(snapshot, t)
+    if snapshot.layer_inputs is None or previous is None:
         return None
     spec = cell_spec(snapshot.cell)
-    c_prev = None
-    if spec.has_cell_state:
-        if snapshot.prev_cell_state is None:
-            return None
-        c_prev = snapshot.prev_cell_state[t][None]
-    return spec.step_forward(layer_weights_of(snapshot), snapshot.layer_inputs[t][None],
-                             snapshot.prev_hidden[t][None], c_prev)
+    h_prev, c_prev = previous
+    if spec.has_cell_state and c_prev is None:
+        return None
+    return spec.step_forward(layer_weights_of(snapshot), snapshot.layer_inputs[t][None], h_prev[None],
+                             None if c_prev is None else c_prev[None])
 
 
 def _unit_values(state: StepState, unit: int) -> dict[str, float]:
@@ -398,5 +416,5 @@ def explain_step_vector(view: EquationsView, row: str, unit: int) -> Explanation
                        note=hint)
 
 
-__all__ = ["Explanation", "explain_gate", "explain_gradient", "explain_hidden", "explain_input", "explain_step_vector",
+__all__ = ["Explanation", "explain_gate", "previous_states", "explain_gradient", "explain_hidden", "explain_input", "explain_step_vector",
            "explain_weight", "gate_numbers", "number", "step_at", "time_fact", "update_numbers"]
