@@ -134,6 +134,9 @@ def test_every_panel_of_every_page_explains_something_under_the_mouse(qtbot, rea
         assert targets, name
         hover_tip().hide()
         assert "=" in plain(hover(qtbot, panel, scene_point_of(targets[0]))), name
+    ready.show_page(1)  # the hovered panel goes out of sight: its tooltip with it (none is left behind)
+    assert not hover_tip().isVisible()
+    ready.show_page(0)
 
 
 def scene_point_of(target) -> QPointF | None:

@@ -283,6 +283,12 @@ class Hovering:
         hover_tip().hide_soon()
         super().leaveEvent(event)  # type: ignore[misc]
 
+    def hideEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        """A panel that goes away (another page, the window closed) takes its tooltip with it."""
+        if _tip is not None:
+            _tip.hide()
+        super().hideEvent(event)  # type: ignore[misc]
+
     # ------------------------------------------------------------------ what-if marks
 
     def mark_edited(self, timesteps: tuple[int, ...]) -> None:
