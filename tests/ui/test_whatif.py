@@ -17,7 +17,11 @@ VALUES = dict(task="adding", task_params={"seq_len": 12}, cell="lstm", hidden_si
 
 
 @pytest.fixture
-def make_window(qtbot, tmp_path):
+def make_window(qtbot, tmp_path, monkeypatch):
+    # The worker process prepares its compiled kernels in the background and uses the NumPy path until
+    # they are ready; the two differ in the last float bits (rnnviz.engine.kernels), so which path drew a
+    # frame depends on timing. Comparing frames bit for bit needs one path in the worker: NumPy's.
+    monkeypatch.setenv("RNNVIZ_NO_NUMBA", "1")
     windows = []
 
     def make(**config):
