@@ -179,3 +179,30 @@ def test_every_panel_has_a_question_mark_with_its_own_two_sentences(qtbot, ready
 def button_in_top_right(panel) -> bool:
     geometry = panel.help_button.geometry()
     return geometry.right() > panel.width() - 12 and geometry.top() < 60
+
+
+def test_a_new_panel_without_hover_code_explains_its_curve_points_by_its_axes(qtbot):
+    """A panel no one wrote hover targets for (a new page's) still answers: its curves' points by the
+    plot's axis labels and the curve's name."""
+    from rnnviz.ui.panels.base import Panel
+
+    class Sweep(Panel):
+        name = "test_sweep"
+        title = "A sweep"
+
+        def build(self) -> None:
+            self.plot = self.add_plot(self.graphics, 1, 0, {"left": "accuracy", "bottom": "lag"})
+            self.curve = self.plot.plot(name="rnn", symbol="o")
+
+    panel = Sweep()
+    qtbot.addWidget(panel)
+    panel.resize(500, 400)
+    panel.show()
+    panel.move(1400, 0)  # beside the module's main window (the mouse goes to the window under it)
+    panel.curve.setData([1.0, 2.0, 3.0], [0.9, 0.7, 0.4])
+    panel.set_ranges(panel.plot, (0.0, 4.0), (0.0, 1.0))
+    qtbot.wait(20)
+    text = plain(hover(qtbot, panel, panel.plot.getViewBox().mapViewToScene(QPointF(2.0, 0.7))))
+    assert "rnn = 0.7" in text and "lag = 2" in text
+    assert panel.help_button.toolTip()  # the fallback sentences until it has its own
+    panel.close()

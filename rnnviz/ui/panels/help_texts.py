@@ -41,9 +41,19 @@ HELP_TEXTS: dict[str, str] = {
     "scan": "The parallel (associative) scan that linear recurrences can use instead of a loop: which "
             "timesteps each level combines, and the time of both against the sequence length. Look at how "
             "few levels the tree needs, and why a tanh RNN or LSTM cannot be computed this way.",
+    "window_accuracy_vs_lag": "How well each model recalls the symbol a given number of steps back, on "
+                              "held-out sequences, against that lag. Look at the window models falling to "
+                              "chance just past their window k while the RNN, which keeps a state, does not.",
+    "window_state_size": "How many numbers each model has to store against the window k it sees. The n-gram "
+                         "table grows exponentially with k and the time-delay network linearly, while the "
+                         "RNN's state stays the same size however far back it must remember.",
+    "window_accuracy": "One window model's held-out accuracy while it trains, with chance marked. Look for "
+                       "where it levels off: a window model cannot beat chance on answers further back than "
+                       "its window.",
 }
 
-FALLBACK = "Hover any value to see what it is; right-click to export the panel as PNG, SVG or CSV."
+FALLBACK = ("Hover a curve point or a heatmap cell to read its value. Right-click to export the panel as PNG, SVG "
+            "or CSV.")
 
 
 def help_text(panel_name: str) -> str:

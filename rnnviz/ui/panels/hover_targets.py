@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import pyqtgraph as pg
 
 from rnnviz.engine.cells import cell_spec
 from rnnviz.session.views.explain import (
@@ -320,7 +321,45 @@ TARGETS: dict[str, TargetsOf] = {
 }
 
 
+def generic_targets(panel: Any) -> list[Target]:
+    """A panel with no entry in TARGETS (a new page's): every curve and heatmap of its current page, each
+    point or cell explained by its plot's axis labels and the curve's name."""
+    page = panel.stack.currentWidget()
+    targets: list[Target] = []
+    for item in page.scene().items():
+        if isinstance(item, pg.PlotDataItem) and item.isVisible():
+            targets.append(CurveTarget(item, lambda i, x, y, c=item: _plain_point(c, x, y)))
+        elif isinstance(item, pg.ImageItem) and item.isVisible() and item.image is not None:
+            targets.append(ImageTarget(item, lambda col, row, m=item: _plain_cell(m, col, row)))
+    return targets
+
+
+def _axis_labels(item: Any) -> tuple[str, str]:
+    """(bottom, left) axis labels of the plot holding ``item`` ("x", "y" when it has none)."""
+    box = item.getViewBox()
+    plot = box.parentItem() if box is not None else None
+    while plot is not None and not isinstance(plot, pg.PlotItem):
+        plot = plot.parentItem()
+    if plot is None:
+        return "x", "value"
+    bottom, left = (plot.getAxis(side).labelText or default for side, default in (("bottom", "x"), ("left", "value")))
+    return bottom, left
+
+
+def _plain_point(curve: Any, x: float, y: float) -> Explanation:
+    bottom, left = _axis_labels(curve)
+    name = curve.name() or left
+    return Explanation(name, y, (f"{bottom} = {number(x)}",) + ((left,) if name != left else ()))
+
+
+def _plain_cell(image: Any, col: int, row: int) -> Explanation:
+    data = np.asarray(image.image)
+    value = float(data[col, row] if image.axisOrder == "col-major" else data[row, col])
+    bottom, left = _axis_labels(image)
+    return Explanation("value", value, (f"{bottom} {col}", f"{left} {row}"))
+
+
 def targets_of(panel: Any) -> list[Target]:
-    """The panel's hover targets now ([] for a panel without any, or before it drew anything)."""
-    find = TARGETS.get(panel.name)
-    return [] if find is None else find(panel)
+    """The panel's hover targets now (a panel not in TARGETS: its plain curves and heatmaps)."""
+    find = TARGETS.get(panel.name, generic_targets)
+    return find(panel)
