@@ -66,9 +66,9 @@ def test_hovering_the_hidden_state_the_inputs_and_a_gradient_point(qtbot, ready)
     t, unit = 6, 3
     text = plain(hover(qtbot, panels["hidden"], panels["hidden"].image.mapToScene(QPointF(t + 0.5, unit + 0.5))))
     assert f"hidden state ht = {number(snapshot.hidden[t, unit])}" in text and "ot ⊙ tanh(ct)" in text
-    line = panels["hidden"].input_lines[0]
-    token = snapshot.input_names.index(snapshot.timestep_labels[2])
-    text = plain(hover(qtbot, panels["hidden"], line.getViewBox().mapViewToScene(QPointF(2, token))))
+    one_hot = panels["hidden"].one_hot.image  # the token inputs, one row per vocabulary entry
+    row = panels["hidden"].view.one_hot_names.index(snapshot.timestep_labels[2])
+    text = plain(hover(qtbot, panels["hidden"], one_hot.mapToScene(QPointF(2 + 0.5, row + 0.5))))
     assert f"input token '{snapshot.timestep_labels[2]}'" in text and "double-click to edit" in text
     curve = panels["gradients"].curve
     x, y = curve.getData()

@@ -107,10 +107,10 @@ def test_edit_a_token_recomputes_every_panel_and_ctrl_z_restores_it_bit_for_bit(
     assert not np.array_equal(after["hidden"], before["hidden"])  # the edit changed what is drawn
     assert_same_maths(after["predictions"], np.asarray(result.predictions[0], dtype=np.float64).ravel()
                       .reshape(after["predictions"].shape), dtype=np.float32)
-    assert "edited (what-if)" in win.training_panels["hidden"].explain_at(
-        win.training_panels["hidden"].stack.currentWidget(),
-        win.training_panels["hidden"].input_lines[0].getViewBox().mapViewToScene(
-            QPointF(t, float(names.index(new_token))))).text()
+    hidden_panel = win.training_panels["hidden"]
+    row = hidden_panel.view.one_hot_names.index(new_token)  # the token inputs' one-hot rows
+    assert "edited (what-if)" in hidden_panel.explain_at(
+        hidden_panel.stack.currentWidget(), hidden_panel.one_hot.image.mapToScene(QPointF(t + 0.5, row + 0.5))).text()
 
     win.activateWindow()
     qtbot.waitUntil(win.isActiveWindow, timeout=3000)

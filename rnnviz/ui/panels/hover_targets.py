@@ -56,6 +56,10 @@ def hidden_targets(panel: Any) -> list[Target]:
         targets.append(CurveTarget(
             line, lambda i, x, y, f=feature: explain_input(panel.snapshot, int(round(x)), None if token_axis else f),
             _input_edit(panel)))
+    one_hot = getattr(panel, "one_hot", None)  # token tasks: x_t drawn as one-hot rows
+    if one_hot is not None:  # (a hidden image answers nothing: ImageTarget.find)
+        targets.append(ImageTarget(one_hot.image, lambda t, row: explain_input(panel.snapshot, t, None),
+                                   _input_edit(panel)))
     return targets
 
 
