@@ -43,6 +43,17 @@ def sample_lengths(
     return rng.choice(choices, size=batch_size)
 
 
+def window_pair_weights(rows: int, seq_len: int) -> np.ndarray:
+    """(rows - 1,) how often each pair (row p as input, row p + 1 as target) is drawn, relative to the
+    others, when windows of ``seq_len`` pairs start uniformly at s in [0, rows - seq_len): pair p is in
+    the windows with max(0, p - seq_len + 1) <= s <= min(p, rows - seq_len - 1). The rows near either
+    end of a file are drawn less often than the middle ones."""
+    pairs = np.arange(rows - 1)  # (rows - 1,)
+    first = np.maximum(0, pairs - seq_len + 1)
+    last = np.minimum(pairs, rows - seq_len - 1)
+    return np.maximum(0, last - first + 1).astype(np.float64)
+
+
 def length_mask(lengths: np.ndarray, seq_len: int) -> np.ndarray:
     """Mask (T, B) float64: 1.0 for timesteps t < length of sequence b, 0.0 after (padding)."""
     timesteps = np.arange(seq_len)[:, None]  # (T, 1)

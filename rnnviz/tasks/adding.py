@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnviz.tasks.base import Batch, Param, Task, TaskInfo
+from rnnviz.tasks.base import Batch, LossBaseline, Param, Task, TaskInfo
 
 #: Predicting the mean (1.0) of the sum of two independent U[0, 1) numbers: Var = 2 * 1/12.
 MEAN_PREDICTION_MSE = 1.0 / 6.0
@@ -35,6 +35,11 @@ class AddingTask(Task):
             output_names=("sum",),
             extra={"baseline_mse": MEAN_PREDICTION_MSE},
         )
+
+    def loss_baseline(self) -> LossBaseline:
+        """Chance: a network that ignores its inputs does best predicting the mean sum, E[u1 + u2] = 1,
+        and its MSE is the variance of the sum of two independent U[0, 1) numbers, 2 * 1/12 = 1/6."""
+        return LossBaseline(MEAN_PREDICTION_MSE, "chance", "1/6")
 
     def _generate(self, batch_size: int, rng: np.random.Generator) -> Batch:
         seq_len = self.values["seq_len"]

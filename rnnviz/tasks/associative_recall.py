@@ -6,7 +6,7 @@ import string
 import numpy as np
 
 from rnnviz.tasks._common import one_hot
-from rnnviz.tasks.base import Batch, Param, Task, TaskError, TaskInfo
+from rnnviz.tasks.base import Batch, LossBaseline, Param, Task, TaskError, TaskInfo
 
 QUERY_NAME, BLANK_NAME = "?", "_"
 
@@ -69,6 +69,14 @@ class AssociativeRecallTask(Task):
             extra={"recall_start": self.recall_start, "blank_class": len(values),
                    "chance_accuracy": 1.0 / len(values)},
         )
+
+    def loss_baseline(self) -> LossBaseline:
+        """Memoryless: knowing the timestep and the current token, a predictor without a state writes
+        the blank before the queries (loss 0); at each of the q query steps the value stored with the
+        key was drawn uniformly from the V values, so it can only guess (ln V each). Mean over
+        T = 2n + 1 + q steps: q ln V / T."""
+        q, count = self.values["n_queries"], self.values["values"]
+        return LossBaseline(q * float(np.log(count)) / self.seq_len, "memoryless", "q ln V / T")
 
     def _generate(self, batch_size: int, rng: np.random.Generator) -> Batch:
         n, q = self.values["n_pairs"], self.values["n_queries"]

@@ -96,6 +96,28 @@ class TaskInfo:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class LossBaseline:
+    """The loss of a predictor that learned nothing worth having, drawn as a reference line on the
+    loss plot: training that stays on it has learned nothing; below it the network uses what it was
+    meant to learn (its memory, the order of the words).
+
+    ``kind`` says what the predictor knows: "chance" (nothing about the input: it predicts the class
+    frequencies or the mean target) or "memoryless" (only the current input and the timestep).
+    ``value`` is in the task's loss (the engine's masked mean, rnnviz/engine/losses.py), exact
+    for the generator's distribution (checked against Monte-Carlo estimates in tests/tasks).
+    """
+
+    value: float
+    kind: str  # "chance" | "memoryless" | "noise floor" (a bound from below: the unpredictable part)
+    formula: str  # how the value is written, e.g. "ln 2", "1/6", "n ln k / T"
+
+    @property
+    def label(self) -> str:
+        """What the line says: "chance: ln 2 = 0.693"."""
+        return f"{self.kind}: {self.formula} = {self.value:.3g}"
+
+
 class Task:
     """Base class. Subclasses set the class attributes and implement ``_generate``.
 
@@ -139,6 +161,11 @@ class Task:
 
     def _generate(self, batch_size: int, rng: np.random.Generator) -> Batch:
         raise NotImplementedError
+
+    def loss_baseline(self) -> LossBaseline | None:
+        """The chance or memoryless loss of this task (LossBaseline), or None where there is no
+        closed form. Each task's override says in its docstring why the value holds."""
+        return None
 
     def scored(self, batch: Batch) -> np.ndarray | None:
         """Where a prediction counts towards ``accuracy``: (T, B) for many_to_many (default: every real

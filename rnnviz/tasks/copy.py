@@ -6,7 +6,7 @@ import string
 import numpy as np
 
 from rnnviz.tasks._common import one_hot
-from rnnviz.tasks.base import Batch, Param, Task, TaskInfo
+from rnnviz.tasks.base import Batch, LossBaseline, Param, Task, TaskInfo
 
 BLANK_NAME = "_"
 GO_NAME = "go"
@@ -60,10 +60,17 @@ class CopyTask(Task):
             extra={
                 "recall_start": self.recall_start,
                 "blank_class": k,
-                # blanks predicted perfectly and the symbols guessed uniformly, averaged over all steps
-                "baseline_cross_entropy": n * np.log(k) / self.seq_len,
+                "baseline_cross_entropy": self.loss_baseline().value,
             },
         )
+
+    def loss_baseline(self) -> LossBaseline:
+        """Memoryless (the baseline of Arjovsky et al. 2016): a predictor that knows the timestep and
+        the current input but stores nothing writes the blank at the first n + delay + 1 steps
+        (loss 0) and, at each of the n recall steps, can only guess the symbol, uniform over k
+        (loss ln k). The loss is a mean over all T = 2n + delay + 1 steps: n ln k / T."""
+        n, k = self.values["n_symbols"], self.values["alphabet"]
+        return LossBaseline(n * float(np.log(k)) / self.seq_len, "memoryless", "n ln k / T")
 
     def _generate(self, batch_size: int, rng: np.random.Generator) -> Batch:
         n, k = self.values["n_symbols"], self.values["alphabet"]

@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 
 from rnnviz.tasks._common import length_mask, lengths_param, one_hot, sample_lengths
-from rnnviz.tasks.base import Batch, Param, Task, TaskInfo
+from rnnviz.tasks.base import Batch, LossBaseline, Param, Task, TaskInfo
 
 BRACKET_PAIRS = ("()", "[]", "{}", "<>")
 
@@ -73,6 +73,14 @@ class DyckTask(Task):
         else:
             outputs = tuple(f"depth {d}" for d in range(self.values["max_depth"] + 1))
         return TaskInfo(input_names=tokens, output_names=outputs, token_inputs=True)
+
+    def loss_baseline(self) -> LossBaseline | None:
+        """target "balanced", chance: half the sequences are balanced (a fair coin decides) and the
+        near misses have the same length, so a classifier that cannot count scores ln 2. target
+        "depth": None (the depth's distribution per step has no short closed form)."""
+        if self.values["target"] != "balanced":
+            return None
+        return LossBaseline(float(np.log(2.0)), "chance", "ln 2")
 
     def _generate(self, batch_size: int, rng: np.random.Generator) -> Batch:
         seq_len, types = self.values["seq_len"], self.values["bracket_types"]

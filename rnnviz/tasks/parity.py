@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnnviz.tasks._common import length_mask, lengths_param, one_hot, sample_lengths
-from rnnviz.tasks.base import Batch, Param, Task, TaskInfo
+from rnnviz.tasks.base import Batch, LossBaseline, Param, Task, TaskInfo
 
 
 class ParityTask(Task):
@@ -44,8 +44,14 @@ class ParityTask(Task):
             input_names=("0", "1"),
             output_names=("even", "odd"),
             token_inputs=True,
-            extra={"baseline_cross_entropy": float(np.log(2.0))},
+            extra={"baseline_cross_entropy": self.loss_baseline().value},
         )
+
+    def loss_baseline(self) -> LossBaseline:
+        """Chance: the bits are fair coins, so for any length >= 1 the parity is odd with probability
+        exactly 1/2, and no part of the sequence short of all of it says anything about it. The best
+        prediction without the running parity is 1/2 for each class: cross-entropy ln 2."""
+        return LossBaseline(float(np.log(2.0)), "chance", "ln 2")
 
     def _generate(self, batch_size: int, rng: np.random.Generator) -> Batch:
         seq_len = self.values["seq_len"]

@@ -6,7 +6,7 @@ import string
 import numpy as np
 
 from rnnviz.tasks._common import one_hot
-from rnnviz.tasks.base import Batch, Param, Task, TaskInfo
+from rnnviz.tasks.base import Batch, LossBaseline, Param, Task, TaskInfo
 
 NOISE_NAME, GO_NAME, BLANK_NAME = "·", "?", "_"
 
@@ -69,11 +69,17 @@ class SelectiveCopyTask(Task):
             extra={
                 "recall_start": self.recall_start,
                 "blank_class": k,
-                # blanks predicted perfectly and the symbols guessed uniformly, averaged over all steps
-                "baseline_cross_entropy": n * np.log(k) / self.seq_len,
+                "baseline_cross_entropy": self.loss_baseline().value,
                 "chance_accuracy": 1.0 / k,
             },
         )
+
+    def loss_baseline(self) -> LossBaseline:
+        """Memoryless: knowing the timestep and the current token, a predictor without a state writes
+        the blank over the L noise steps (loss 0) and guesses each of the n symbols at the recall
+        steps, uniform over k (ln k each). Mean over T = L + n steps: n ln k / T."""
+        n, k = self.values["n_tokens"], self.values["vocab"]
+        return LossBaseline(n * float(np.log(k)) / self.seq_len, "memoryless", "n ln k / T")
 
     def _generate(self, batch_size: int, rng: np.random.Generator) -> Batch:
         n, k, region = self.values["n_tokens"], self.values["vocab"], self.values["region"]

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnnviz.tasks._common import length_mask, one_hot
-from rnnviz.tasks.base import Batch, Param, Task, TaskError, TaskInfo
+from rnnviz.tasks.base import Batch, LossBaseline, Param, Task, TaskError, TaskInfo
 
 NOUNS = ("food", "movie", "service", "book", "show", "music")
 VERBS = ("is", "was")
@@ -78,7 +78,13 @@ class SentimentTask(Task):
 
     def info(self) -> TaskInfo:
         return TaskInfo(input_names=VOCABULARY, output_names=LABELS, token_inputs=True,
-                        extra={"baseline_cross_entropy": float(np.log(2.0))})
+                        extra={"baseline_cross_entropy": self.loss_baseline().value})
+
+    def loss_baseline(self) -> LossBaseline:
+        """Chance: the label is a fair coin (positive or negative with probability 1/2 each), so a
+        classifier that reads nothing scores ln 2. (A bag of words does better on the sentences
+        without 'not' or 'but'; that comparison has its own page.)"""
+        return LossBaseline(float(np.log(2.0)), "chance", "ln 2")
 
     def _generate(self, batch_size: int, rng: np.random.Generator) -> Batch:
         labels = rng.integers(0, 2, size=batch_size)  # (B,) 1 positive

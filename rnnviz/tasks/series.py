@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from rnnviz.tasks._common import resource_path
-from rnnviz.tasks.base import Batch, Param, Task, TaskError, TaskInfo
+from rnnviz.tasks._common import resource_path, window_pair_weights
+from rnnviz.tasks.base import Batch, LossBaseline, Param, Task, TaskError, TaskInfo
 from rnnviz.tasks.loaders import DataFileError, load_csv, require_rows
 
 BUNDLED_SERIES = ("examples", "weather.csv")  # in resources/, read through resource_path
@@ -79,9 +79,19 @@ class SeriesTask(Task):
                 "target_column": self.target_column,
                 "mean": {name: s.mean for name, s in self.stats.items()},
                 "std": {name: s.std for name, s in self.stats.items()},
-                "baseline_mse": 1.0,
+                "baseline_mse": self.loss_baseline().value,
             },
         )
+
+    def loss_baseline(self) -> LossBaseline:
+        """Chance: the best constant prediction is the mean target of the windows drawn, and its MSE is
+        their variance. The target column is z-scored over the whole file, so this is close to 1; it
+        is computed exactly with the weight each row has in the windows (rows near the ends of the
+        file are drawn less often: ``window_pair_weights``)."""
+        weights = window_pair_weights(len(self.target_rows), self.values["seq_len"])  # (N - 1,) pair p
+        targets = self.target_rows[1:]  # pair p's target is row p + 1
+        mean = np.average(targets, weights=weights)
+        return LossBaseline(float(np.average((targets - mean) ** 2, weights=weights)), "chance", "Var(target)")
 
     def _generate(self, batch_size: int, rng: np.random.Generator) -> Batch:
         seq_len = self.values["seq_len"]

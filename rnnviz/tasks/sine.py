@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnviz.tasks.base import Batch, Param, Task, TaskInfo
+from rnnviz.tasks.base import Batch, LossBaseline, Param, Task, TaskInfo
 
 SHORTEST_PERIOD = 6.0  # timesteps
 LONGEST_PERIOD = 60.0  # timesteps
@@ -40,8 +40,14 @@ class SineTask(Task):
         return TaskInfo(
             input_names=("value",),
             output_names=("next value",),
-            extra={"noise_floor_mse": noise**2},
+            extra={"noise_floor_mse": self.loss_baseline().value},
         )
+
+    def loss_baseline(self) -> LossBaseline:
+        """Noise floor (a bound from below, not a baseline from above): the target x_{t+1} carries
+        fresh Gaussian noise of standard deviation sigma that nothing before it predicts, so even a
+        network that knows the clean signal exactly has MSE sigma²."""
+        return LossBaseline(self.values["noise"] ** 2, "noise floor", "σ²")
 
     def _generate(self, batch_size: int, rng: np.random.Generator) -> Batch:
         seq_len = self.values["seq_len"]

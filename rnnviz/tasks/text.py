@@ -6,8 +6,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from rnnviz.tasks._common import one_hot, resource_path
-from rnnviz.tasks.base import Batch, Param, Task, TaskError, TaskInfo
+from rnnviz.tasks._common import one_hot, resource_path, window_pair_weights
+from rnnviz.tasks.base import Batch, LossBaseline, Param, Task, TaskError, TaskInfo
 from rnnviz.tasks.loaders import load_text, require_rows
 
 BUNDLED_CORPUS = ("corpora", "rhymes.txt")  # in resources/, read through resource_path
@@ -107,6 +107,22 @@ class TextTask(Task):
 
     def info(self) -> TaskInfo:
         return self._info
+
+    def loss_baseline(self) -> LossBaseline:
+        """Memoryless: a predictor that sees only the current character does best with the bigram
+        frequencies p(next | this) of the windows it is trained on, and its cross-entropy is the
+        conditional entropy H(next | this) under those windows (each pair of the corpus weighted by
+        how often the windows draw it: ``window_pair_weights``). Below this line the network uses
+        more than the last character. (Knowing the position in the window too would change it only
+        at the edges of the corpus: windows are drawn uniformly.)"""
+        ids, size = self.corpus_ids, self.vocabulary.size
+        weights = window_pair_weights(len(ids), self.values["seq_len"])  # (N - 1,)
+        pairs = np.zeros((size, size))  # (this, next) weighted counts
+        np.add.at(pairs, (ids[:-1], ids[1:]), weights)
+        this = pairs.sum(axis=1, keepdims=True)  # (V, 1)
+        seen = pairs > 0
+        entropy = -np.sum(pairs[seen] * np.log((pairs / np.maximum(this, 1e-300))[seen])) / pairs.sum()
+        return LossBaseline(float(entropy), "memoryless", "H(next | this char)")
 
     def _generate(self, batch_size: int, rng: np.random.Generator) -> Batch:
         seq_len = self.values["seq_len"]
