@@ -61,6 +61,8 @@ class Session:
             set_carry_gate_bias(self.model.core, config.carry_bias)
         self.trainer = Trainer(self.model, self._train_config())
         self.history = HistoryLog()
+        baseline = self.task.loss_baseline()  # once: the text task's counts the whole corpus
+        self.loss_baseline = None if baseline is None else (baseline.value, baseline.label)
         self.diverged = False
         self._rate = _RateMeter()
         self.rewind = None  # optional rnnviz.session.rewind.Rewind: weights recorded after each step
@@ -237,6 +239,7 @@ class Session:
             initial_cell_state=None if forward.c0 is None else forward.c0[s].astype(np.float64),
             memory_grad=self._per_unit(np.asarray(d_memory)[:, None], 0, forward.hidden.shape[-1]),
             edited_timesteps=self.input_edits.timesteps(s),
+            loss_baseline=self.loss_baseline,
         )
 
     def refresh_snapshot(self, snapshot: Snapshot) -> Snapshot:

@@ -62,3 +62,4 @@ class Snapshot:
     # selective layer's N per channel: the frame would double for a sum whose first terms are shown)
     memory_grad: np.ndarray | None = None
     edited_timesteps: tuple[int, ...] = ()  # timesteps of this sample whose input a what-if edit changed
+    loss_baseline: tuple[float, str] | None = None  # the task's (value, label) reference line (Task.loss_baseline)

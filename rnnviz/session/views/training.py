@@ -32,6 +32,8 @@ class LossView:
     heldout_steps: np.ndarray  # (M,)
     heldout_loss: np.ndarray  # (M,)
     latest: float  # the newest training loss (NaN before the first step or after divergence)
+    baseline: float | None = None  # the task's chance, memoryless or noise-floor loss (Task.loss_baseline)
+    baseline_label: str = ""  # what the reference line says, e.g. "chance: ln 2 = 0.693"
 
 
 @dataclass(frozen=True)
@@ -105,9 +107,10 @@ def _time(snapshot: Snapshot) -> TimeAxis:
 
 def loss_view(snapshot: Snapshot) -> LossView:
     history = snapshot.history
+    value, label = snapshot.loss_baseline if snapshot.loss_baseline is not None else (None, "")
     return LossView(np.asarray(history.steps, dtype=float), np.asarray(history.train_loss, dtype=float),
                     np.asarray(history.heldout_steps, dtype=float), np.asarray(history.heldout_loss, dtype=float),
-                    float(snapshot.loss))
+                    float(snapshot.loss), value, label)
 
 
 def hidden_view(snapshot: Snapshot) -> HiddenView:

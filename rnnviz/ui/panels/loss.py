@@ -1,9 +1,13 @@
-"""Loss curve: training loss per recorded step and held-out loss, on a linear or log scale."""
+"""Loss curve: training loss per recorded step and held-out loss, on a linear or log scale, with the
+task's chance, memoryless or noise-floor loss as a labelled dashed line (Task.loss_baseline)."""
 from __future__ import annotations
 
 import math
 
 import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QCheckBox
 
 from rnnviz.session.views.training import LossView, loss_view
@@ -71,6 +75,10 @@ class LossPanel(Panel):
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.train_curve = self.plot.plot(name="train")
         self.heldout_curve = self.plot.plot(name="held-out", symbol="o", symbolSize=6)
+        self.baseline_line = pg.InfiniteLine(angle=0, movable=False, label="",
+                                             labelOpts={"position": 0.98, "anchors": [(1, 1), (1, 1)]})
+        self.baseline_line.setVisible(False)
+        self.plot.addItem(self.baseline_line, ignoreBounds=True)
         self._latest = ""
 
     def restyle(self, theme: Theme) -> None:
@@ -78,6 +86,12 @@ class LossPanel(Panel):
         self.heldout_curve.setPen(self.pen(1))
         self.heldout_curve.setSymbolPen(self.pen(1))
         self.heldout_curve.setSymbolBrush(theme.pen(1))
+        self.baseline_line.setPen(pg.mkPen(theme.foreground, width=1, style=Qt.PenStyle.DashLine))
+        self.baseline_line.label.setColor(theme.foreground)
+        backing = QColor(theme.background)
+        backing.setAlpha(215)  # the label stays readable where a curve runs through it
+        self.baseline_line.label.fill = pg.mkBrush(backing)
+        self.baseline_line.label.update()
         self._write_key()
 
     def _write_key(self) -> None:
@@ -106,12 +120,28 @@ class LossPanel(Panel):
         if latest != self._latest:
             self._latest = latest
             self._write_key()
-        self._update_ranges(view.steps, view.heldout_steps, train, heldout, log)
+        self._draw_baseline(view, log)
+        self._update_ranges(view.steps, view.heldout_steps, train, heldout, log, self._baseline_shown(view, log))
 
-    def _update_ranges(self, steps, heldout_steps, train, heldout, log: bool) -> None:
+    @staticmethod
+    def _baseline_shown(view: LossView, log: bool) -> float | None:
+        """The baseline when it can be drawn (a log axis has no place for 0)."""
+        value = view.baseline
+        return None if value is None or not np.isfinite(value) or (log and value <= 0) else float(value)
+
+    def _draw_baseline(self, view: LossView, log: bool) -> None:
+        value = self._baseline_shown(view, log)
+        self.baseline_line.setVisible(value is not None)
+        if value is None:
+            return
+        self.baseline_line.setPos(math.log10(value) if log else value)  # a log axis plots log10 (pyqtgraph)
+        if self.baseline_line.label.format != view.baseline_label:
+            self.baseline_line.label.setFormat(view.baseline_label)
+
+    def _update_ranges(self, steps, heldout_steps, train, heldout, log: bool, baseline: float | None = None) -> None:
         all_steps = np.concatenate([np.asarray(steps, float), np.asarray(heldout_steps, float)])
         x_max = nice_ceiling(float(all_steps.max())) if all_steps.size else 1.0
-        values = np.concatenate([train, heldout])
+        values = np.concatenate([train, heldout, [] if baseline is None else [baseline]])
         values = values[np.isfinite(values)]
         if log:
             low = math.floor(math.log10(values.min())) if values.size else -2
@@ -128,8 +158,16 @@ class LossPanel(Panel):
         view: LossView | None = self.view
         if view is None:
             return rows
+        if view.baseline is not None:  # the reference line: one more column, its label in the header
+            rows[0].append(f"baseline_loss ({view.baseline_label})")
+            return self._rows_with(rows, view, [float(view.baseline)])
+        return self._rows_with(rows, view, [])
+
+    @staticmethod
+    def _rows_with(rows: Rows, view: LossView, extra: list) -> Rows:
         heldout = {float(s): float(v) for s, v in zip(view.heldout_steps, view.heldout_loss)}
         train = {float(s): float(v) for s, v in zip(view.steps, view.train_loss)}
         for step in sorted(set(train) | set(heldout)):
-            rows.append([int(step) if step.is_integer() else step, train.get(step, float("nan")), heldout.get(step, float("nan"))])
+            rows.append([int(step) if step.is_integer() else step, train.get(step, float("nan")),
+                         heldout.get(step, float("nan"))] + extra)
         return rows
