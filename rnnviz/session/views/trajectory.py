@@ -26,7 +26,8 @@ from rnnviz.session.session import Selection, Session
 
 TRAJECTORY_SAMPLES = 256  # held-out samples whose states the components are fitted on
 MAX_STATES = 60_000  # fewer samples for long sequences: N * T states at most (the SVD and the scatter)
-MAX_CLASSES_SHOWN = 9  # more classes than this: the most frequent ones, the rest as "other"
+MAX_CLASSES_SHOWN = 8  # more classes than this: the most frequent ones, the rest as "other"
+MAX_POINTS_SHOWN = 6_000  # states drawn (a fixed random subset when there are more; all are fitted)
 OTHER_CLASS = "other"
 TRAJECTORY_SEED_OFFSET = 104_729  # held-out samples never coincide with training or view batches
 
@@ -80,7 +81,8 @@ class TrajectoryView:
     layer: int
     direction: int
     sample: int  # the view-batch sample whose path is drawn
-    points: np.ndarray  # (N, 2) every held-out state on (PC1, PC2)
+    points: np.ndarray  # (N, 2) held-out states on (PC1, PC2) (at most MAX_POINTS_SHOWN of them)
+    point_timesteps: np.ndarray  # (N,) the timestep of each point
     colour_kind: str  # "class" | "value"
     colour_title: str  # what the colour means: "class", "next character", "target"
     colours: np.ndarray  # (N,) class index into class_names (colour_kind "class"), else the value
@@ -143,6 +145,13 @@ def _grouped(class_ids: np.ndarray, names: tuple[str, ...]) -> tuple[np.ndarray,
     return lookup[class_ids], shown
 
 
+def _shown(count: int) -> np.ndarray:
+    """Indices of the states drawn: all, or a fixed random MAX_POINTS_SHOWN of them (the same every frame)."""
+    if count <= MAX_POINTS_SHOWN:
+        return np.arange(count)
+    return np.sort(np.random.default_rng(0).choice(count, MAX_POINTS_SHOWN, replace=False))
+
+
 def trajectory_view(session: Session, selection: Selection = Selection(),
                     reference: np.ndarray | None = None) -> TrajectoryView:
     """The trajectories of ``session``'s weights for ``selection``'s layer, direction and sample."""
@@ -158,14 +167,17 @@ def trajectory_view(session: Session, selection: Selection = Selection(),
     names: tuple[str, ...] = ()
     if kind == "class":
         colours, names = _grouped(colours, tuple(session.task.info().output_names))
+    timesteps = np.broadcast_to(np.arange(states.shape[0])[:, None], finite.shape)[finite]  # (N,)
+    shown = _shown(int(finite.sum()))
     view_states = _states(session, session.view_batch, sel.layer, sel.direction)[:, sel.sample]  # (T, H)
     view_mask = np.asarray(session.view_batch.mask[:, sel.sample]) > 0
     inputs = session.view_batch.inputs[:, sel.sample]
     labels = session.task.timestep_labels(inputs, session.view_batch.mask[:, sel.sample])
     return TrajectoryView(
         step=session.step, cell=session.config.cell, layer=sel.layer, direction=sel.direction,
-        sample=sel.sample, points=pca.project(states[finite]), colour_kind=kind, colour_title=title,
-        colours=np.asarray(colours, dtype=np.float64 if kind == "value" else np.int64),
+        sample=sel.sample, points=pca.project(states[finite][shown]), point_timesteps=timesteps[shown],
+        colour_kind=kind, colour_title=title,
+        colours=np.asarray(colours[shown], dtype=np.float64 if kind == "value" else np.int64),
         class_names=names, path=pca.project(view_states[view_mask]),
         path_labels=tuple(label for label, keep in zip(labels, view_mask) if keep),
         explained=pca.explained_variance_ratio, components=pca.components, mean=pca.mean,

@@ -36,10 +36,17 @@ def _generation(window: Any) -> QWidget:
     return GenerationPage(window)
 
 
+def _trajectories(window: Any) -> QWidget:
+    from rnnviz.ui.pages.trajectories import TrajectoriesPage
+
+    return TrajectoriesPage(window)
+
+
 PAGES: list[PageSpec] = [
     # one line per page, e.g. PageSpec("bag_of_words", "Bag of words", "…", lambda w: BagOfWordsPage(w)),
     PageSpec("window_memory", "Window vs memory", "Fixed-window models against an RNN as the lag grows",
              _window_memory),
     PageSpec("generation", "Generation", "A text network writes: each sampled character is fed back in as the "
              "next input (one-to-many)", _generation),
+    PageSpec("trajectories", "Trajectories", "The hidden state's path on its two principal components", _trajectories),
 ]
