@@ -42,6 +42,12 @@ def _trajectories(window: Any) -> QWidget:
     return TrajectoriesPage(window)
 
 
+def _connectivity(window: Any) -> QWidget:
+    from rnnviz.ui.pages.connectivity import ConnectivityPage
+
+    return ConnectivityPage(window)
+
+
 PAGES: list[PageSpec] = [
     # one line per page, e.g. PageSpec("bag_of_words", "Bag of words", "…", lambda w: BagOfWordsPage(w)),
     PageSpec("window_memory", "Window vs memory", "Fixed-window models against an RNN as the lag grows",
@@ -49,4 +55,5 @@ PAGES: list[PageSpec] = [
     PageSpec("generation", "Generation", "A text network writes: each sampled character is fed back in as the "
              "next input (one-to-many)", _generation),
     PageSpec("trajectories", "Trajectories", "The hidden state's path on its two principal components", _trajectories),
+    PageSpec("connectivity", "Connectivity", "How strongly each output depends on each earlier input", _connectivity),
 ]
