@@ -73,7 +73,7 @@ def relative_log(norms: np.ndarray) -> np.ndarray:
     steps = norms.shape[0]
     past = np.tril(np.ones((steps, steps), dtype=bool))
     with np.errstate(invalid="ignore", divide="ignore"):
-        top = np.nanmax(np.where(past, norms, -np.inf), axis=1, keepdims=True)  # (T, 1)
+        top = np.max(np.where(past & ~np.isnan(norms), norms, -np.inf), axis=1, keepdims=True)  # (T, 1)
         ratio = norms / np.where(top > 0, top, np.inf)
         logged = np.where(ratio > 0, np.log10(np.maximum(ratio, 10.0**LOG_FLOOR)), LOG_FLOOR)
     logged[np.isnan(norms)] = np.nan
