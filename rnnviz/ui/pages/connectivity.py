@@ -34,7 +34,7 @@ from rnnviz.ui.jobs import Job
 from rnnviz.ui.panels.connectivity import ConnectivityPanel
 
 LIVE_JOB, COMPARE_JOB = "connectivity", "connectivity comparison"
-REFRESH_MS = 2000  # while training: the live map at most this often
+REFRESH_MS = 4000  # while training: the live map at most this often (it costs T x r backward passes)
 
 
 class ConnectivityPage(QWidget):
