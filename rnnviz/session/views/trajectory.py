@@ -89,6 +89,7 @@ class TrajectoryView:
     class_names: tuple[str, ...]  # the classes shown, OTHER_CLASS last when some are grouped
     path: np.ndarray  # (T_real, 2) the shown sample's states, timestep by timestep
     path_labels: tuple[str, ...]  # (T_real,) its tokens or timestep numbers
+    tokens: bool  # path_labels are tokens (label a point "t:token"), not just the timestep numbers
     explained: np.ndarray  # (2,) explained variance ratio of PC1 and PC2
     components: np.ndarray  # (2, H) the principal directions (the next frame's sign reference)
     mean: np.ndarray  # (H,) the mean state the components are centred on
@@ -180,6 +181,7 @@ def trajectory_view(session: Session, selection: Selection = Selection(),
         colours=np.asarray(colours[shown], dtype=np.float64 if kind == "value" else np.int64),
         class_names=names, path=pca.project(view_states[view_mask]),
         path_labels=tuple(label for label, keep in zip(labels, view_mask) if keep),
+        tokens=bool(session.task.info().token_inputs),
         explained=pca.explained_variance_ratio, components=pca.components, mean=pca.mean,
         samples=batch.batch_size,
     )

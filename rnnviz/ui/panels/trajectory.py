@@ -163,7 +163,7 @@ class TrajectoryPanel(Panel):
             self.plot.addItem(label)
             self.token_labels.append(label)
         for label, t in zip(self.token_labels, shown):
-            label.setText(f"{t}:{view.path_labels[t]}" if view.path_labels[t] != str(t) else str(t))
+            label.setText(f"{t}:{view.path_labels[t]}" if view.tokens else str(t))
             label.setPos(*view.path[t])
             label.setVisible(True)
         for label in self.token_labels[len(shown):]:
