@@ -26,11 +26,13 @@ DEFAULT_CHUNK = 256  # columns (t, output row) per forward+backward pass
 
 
 def output_input_jacobian_norms(model, inputs: np.ndarray, mask: np.ndarray | None = None,
-                                chunk: int = DEFAULT_CHUNK, check=None) -> np.ndarray:
+                                chunk: int = DEFAULT_CHUNK, check=None, outputs=None) -> np.ndarray:
     """C (T, T): C[t, t'] = ||d y_t / d x_t'||_F for one sample's ``inputs`` (T, I) (module docstring).
 
     ``model`` is a SequenceModel; ``mask`` (T,) marks real steps (rows and columns of padded steps are
     NaN). ``check()``, when given, is called between chunks (a background job's cancellation point).
+    ``outputs``: the output timesteps whose rows are computed (default: every real one); the other rows
+    are NaN (a long sequence's picture needs only some of them).
 
     Fewer rows than outputs are needed: with the SVD W_out = U S V^T (U with orthonormal columns),
     ||W_out J||_F = ||S V^T J||_F for any J, so the rows of S V^T (at most min(O, D*H), the non-zero
@@ -40,10 +42,15 @@ def output_input_jacobian_norms(model, inputs: np.ndarray, mask: np.ndarray | No
     readout = _readout_rows(model.head.weight)  # (r, D*H)
     steps = inputs.shape[0]
     squared = np.zeros((steps, steps))  # (t, t') sum of squares over the rows and the input features
-    for part, d_input in _chunks(model, inputs, real, readout, chunk, check):  # d_input (T, C, I)
+    rows = np.flatnonzero(real) if outputs is None else np.intersect1d(np.asarray(outputs, dtype=int),
+                                                                       np.flatnonzero(real))
+    for part, d_input in _chunks(model, inputs, real, readout, chunk, check, rows):  # d_input (T, C, I)
         per_column = np.sum(np.asarray(d_input, dtype=np.float64) ** 2, axis=-1)  # (T, C)
         np.add.at(squared, np.array([t for t, _ in part]), per_column.T)
     norms = np.sqrt(squared)
+    skipped = np.ones(steps, dtype=bool)
+    skipped[rows] = False
+    norms[skipped, :] = np.nan
     norms[~real, :] = np.nan
     norms[:, ~real] = np.nan
     return norms
@@ -57,7 +64,7 @@ def output_input_jacobian(model, inputs: np.ndarray, mask: np.ndarray | None = N
     weight = model.head.weight  # (O, D*H): one row per output unit
     steps, features = inputs.shape
     jacobian = np.zeros((steps, weight.shape[0], steps, features))
-    for part, d_input in _chunks(model, inputs, real, weight, chunk, None):
+    for part, d_input in _chunks(model, inputs, real, weight, chunk, None, np.flatnonzero(real)):
         for c, (t, o) in enumerate(part):
             jacobian[t, o] = d_input[:, c]
     return jacobian
@@ -77,10 +84,11 @@ def _readout_rows(weight: np.ndarray) -> np.ndarray:
     return (singular[keep, None] * vt[keep]).astype(weight.dtype)
 
 
-def _chunks(model, inputs, real, readout: np.ndarray, chunk: int, check):
-    """(columns (t, row) of the chunk, their input gradients (T, C, I)), ``chunk`` columns at a time, in
-    order of t (so a forward network's chunk needs only the steps up to its last t)."""
-    columns = [(int(t), row) for t in np.flatnonzero(real) for row in range(readout.shape[0])]
+def _chunks(model, inputs, real, readout: np.ndarray, chunk: int, check, outputs: np.ndarray):
+    """(columns (t, row) of the chunk, their input gradients (T, C, I)) for t in ``outputs`` (ascending),
+    ``chunk`` columns at a time, in order of t (a forward network's chunk needs only the steps up to its
+    last t)."""
+    columns = [(int(t), row) for t in outputs for row in range(readout.shape[0])]
     for start in range(0, len(columns), chunk):
         if check is not None:
             check()

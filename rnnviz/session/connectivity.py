@@ -25,6 +25,16 @@ REACH_FRACTION = 0.01  # "reaches back" while the connectivity is at least 1% of
 LOG_FLOOR = -6.0  # log10 of a relative connectivity of 0 (e.g. the future, for a forward network)
 COMPARE_CELLS = ("rnn_tanh", "lstm", "gru")
 COMPARE_STEPS = 300
+MAX_OUTPUT_ROWS = 96  # a longer sequence gets this many output timesteps (evenly spaced, the last included)
+
+
+def output_rows(mask: np.ndarray) -> np.ndarray:
+    """The output timesteps whose connectivity is computed: every real one, or MAX_OUTPUT_ROWS of them
+    evenly spaced (always the last real one): the cost grows with T x rows x T."""
+    real = np.flatnonzero(np.asarray(mask) > 0)
+    if real.size <= MAX_OUTPUT_ROWS:
+        return real
+    return real[np.unique(np.round(np.linspace(0, real.size - 1, MAX_OUTPUT_ROWS)).astype(int))]
 
 
 @dataclass(frozen=True)
@@ -85,7 +95,7 @@ def connectivity_map(session: Session, sample: int, live: bool = False, check=No
     batch = session.view_batch
     with np.errstate(over="ignore", invalid="ignore"):
         norms = output_input_jacobian_norms(session.model, batch.inputs[:, sample], batch.mask[:, sample],
-                                            check=check)
+                                            check=check, outputs=output_rows(batch.mask[:, sample]))
         loss = float(session.model.loss(batch.inputs, batch.targets, batch.mask))
     return ConnectivityMap(cell=session.config.cell, step=session.step, norms=norms, relative_log=relative_log(norms),
                            reach=reach(norms, REACH_FRACTION), loss=loss, live=live)

@@ -76,6 +76,16 @@ def test_padded_steps_are_not_rows_or_columns_and_change_nothing():
     assert_same_maths(padded[:4, :4], alone, roundings=64)
 
 
+def test_only_the_chosen_output_rows_are_computed():
+    model = make_model("lstm", seed=6)
+    x = np.random.default_rng(4).standard_normal((T, I))
+    full = output_input_jacobian_norms(model, x)
+    some = output_input_jacobian_norms(model, x, outputs=[1, 4], chunk=3)
+    assert np.all(np.isnan(some[[0, 2, 3, 5]]))
+    # the same backward passes on a shorter batch: the same operations on each column
+    assert_same_maths(some[[1, 4]], full[[1, 4]], roundings=64)
+
+
 def test_reach_counts_steps_back_above_the_fraction():
     norms = np.array([[1.0, np.nan, np.nan],
                       [0.5, 1.0, np.nan],

@@ -8,7 +8,15 @@ import numpy as np
 
 from rnnviz.engine.connectivity import output_input_jacobian_norms, reach
 from rnnviz.session.config import SessionConfig
-from rnnviz.session.connectivity import LOG_FLOOR, REACH_FRACTION, compare_cells, connectivity_view, relative_log
+from rnnviz.session.connectivity import (
+    LOG_FLOOR,
+    MAX_OUTPUT_ROWS,
+    REACH_FRACTION,
+    compare_cells,
+    connectivity_view,
+    output_rows,
+    relative_log,
+)
 from rnnviz.session.session import Session
 
 SMALL = SessionConfig(task="copy", task_params={"n_symbols": 2, "alphabet": 3, "delay": 2}, hidden_size=5,
@@ -54,6 +62,15 @@ def test_live_map_is_the_engines_connectivity_of_the_shown_sample():
     assert live.live and live.cell == SMALL.cell and live.step == 3
     assert view.sample == 2 and view.time.labels == tuple(session.task.timestep_labels(batch.inputs[:, 2]))
     assert "reach" in live.short_title and f"{live.mean_reach:.1f}" in live.title
+
+
+def test_long_sequences_get_evenly_spaced_output_rows_ending_at_the_last_real_step():
+    mask = np.ones(1000)
+    mask[900:] = 0
+    rows = output_rows(mask)
+    assert len(rows) == MAX_OUTPUT_ROWS and rows[0] == 0 and rows[-1] == 899
+    assert np.all(np.diff(rows) > 0) and np.ptp(np.diff(rows)) <= 1  # evenly spaced, to rounding
+    np.testing.assert_array_equal(output_rows(np.ones(12)), np.arange(12))
 
 
 def test_compare_cells_trains_each_kind_on_the_same_task():

@@ -98,10 +98,11 @@ class ConnectivityPanel(Panel):
         real = int(view.time.padding_start)
         if self.output is None or self.output >= real:
             self.output = real - 1  # the last real output until one is chosen
+        self.output = self._computed_row(view, self.output)
         for column, connectivity in zip(columns, view.maps):
             self.set_plot_title(column.strip, connectivity.short_title)
             self.set_time_axis(column.strip, view.time)
-            shown = np.nan_to_num(connectivity.relative_log, nan=LOG_FLOOR)  # (T, T') padding at the floor
+            shown = connectivity.relative_log.copy()  # (T, T'); padding and rows not computed: NaN, drawn empty
             shown[np.triu_indices(steps, k=1)] = np.nan  # t' > t: not an input of that output, drawn empty
             column.matrix_image.setImage(shown.T, autoLevels=False, levels=LEVELS)  # [t', t]
             column.matrix_image.setRect(QRectF(-0.5, -0.5, steps, steps))  # cells centred on whole timesteps
@@ -114,9 +115,18 @@ class ConnectivityPanel(Panel):
         view: ConnectivityView | None = self.view
         if timestep is None or view is None or not 0 <= timestep < view.time.padding_start:
             return
+        timestep = self._computed_row(view, int(timestep))
         if timestep != self.output:
             self.output = int(timestep)
             self._draw_output()
+
+    @staticmethod
+    def _computed_row(view: ConnectivityView, timestep: int) -> int:
+        """``timestep``, or the nearest output timestep that was computed (long sequences: some rows)."""
+        computed = np.flatnonzero(~np.all(np.isnan(view.maps[0].norms), axis=1))
+        if computed.size == 0 or timestep in computed:
+            return timestep
+        return int(computed[np.argmin(np.abs(computed - timestep))])
 
     def _draw_output(self) -> None:
         view: ConnectivityView | None = self.view
@@ -146,7 +156,7 @@ class ConnectivityPanel(Panel):
                     timestep = int(np.floor((point.x() if axis == 0 else point.y()) + 0.5))  # cells centred
                     if 0 <= timestep < view.time.padding_start and timestep != self.output:
                         self.set_output(timestep)
-                        self.output_chosen.emit(timestep)
+                        self.output_chosen.emit(self.output)
                     return
 
     # ------------------------------------------------------------------ export
