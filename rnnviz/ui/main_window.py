@@ -163,10 +163,13 @@ class MainWindow(QMainWindow):
         self.training_page.flush()
         self.step_page.ensure_drawn()
         self.scan_page.ensure_drawn()
+        for page in self.extra_pages.values():  # the extra pages already opened
+            getattr(page, "ensure_drawn", lambda: None)()
 
     @property
     def panels(self) -> dict:
-        return {**self.training_panels, **self.step_page.panels, "scan": self.scan_page.panel}
+        extra = {name: page.panel for name, page in self.extra_pages.items() if hasattr(page, "panel")}
+        return {**self.training_panels, **self.step_page.panels, "scan": self.scan_page.panel, **extra}
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)

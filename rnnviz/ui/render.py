@@ -64,7 +64,7 @@ def render_plots(
     from rnnviz.ui.panels import PANELS
 
     snapshot = session.snapshot(selection)
-    views = step_through_views(session, selection)
+    views = {**step_through_views(session, selection), **analysis_views(session, selection)}
     panels = {}
     try:
         for name in panel_names(snapshot.cell):
@@ -93,6 +93,15 @@ def step_through_views(session: Session, selection: Selection) -> dict[str, Any]
     return {"unrolled": views.diagram, "equations": views.equations, "bptt": views.bptt,
             "vanishing": gradient_flow_view(session, selection, stepper.reference),
             "scan": scan_view(session)}  # the tree and the float64 difference; the times are measured in the window
+
+
+def analysis_views(session: Session, selection: Selection) -> dict[str, Any]:
+    """The Trajectories and Connectivity pages' view states (the live network only, no comparison)."""
+    from rnnviz.session.connectivity import connectivity_view
+    from rnnviz.session.views.trajectory import trajectory_view
+
+    return {"trajectories": trajectory_view(session, selection),
+            "connectivity": connectivity_view(session, selection.sample)}
 
 
 def _lay_out(panel, size: tuple[int, int]) -> None:

@@ -75,3 +75,5 @@ def test_exports_png_svg_and_the_csv_of_what_it_shows(qtbot, shared, tmp_path, r
     np.testing.assert_array_equal(np.array([[float(r[3]), float(r[4])] for r in path]), page.view.path)
     assert [r[2] for r in path] == list(page.view.path_labels)
     assert sum(r[0] == "held-out" for r in rows) == len(page.view.points)
+    assert window.export_all_to(tmp_path / "all")  # Ctrl+E: an opened page's plot is among every plot
+    assert (tmp_path / "all" / "trajectories.png").exists() and (tmp_path / "all" / "trajectories.csv").exists()
