@@ -55,15 +55,27 @@ class ConnectivityMap:
         return float(finite.mean()) if finite.size else float("nan")
 
     @property
+    def last_output(self) -> int:
+        """The last output timestep with a computed row (-1 when there is none)."""
+        rows = np.flatnonzero(np.isfinite(self.reach))
+        return int(rows[-1]) if rows.size else -1
+
+    @property
+    def last_reach(self) -> float:
+        """How many steps back the last output's connectivity stays >= REACH_FRACTION of its largest."""
+        return float(self.reach[self.last_output]) if self.last_output >= 0 else float("nan")
+
+    @property
     def short_title(self) -> str:
-        """Two short lines for a narrow column: who, and how far back it reaches."""
+        """Two short lines for a narrow column: who, and how far back its last output reaches."""
         who = f"{self.cell} (live)" if self.live else f"{self.cell} ({self.step:,} st.)"
-        return f"{who}<br>reach {self.mean_reach:.1f} steps"
+        return f"{who}<br>reach {self.last_reach:.0f} of {self.last_output} steps"
 
     @property
     def title(self) -> str:
         who = f"{self.cell} (this network)" if self.live else f"{self.cell}, {self.step:,} steps"
-        return f"{who}: reaches {self.mean_reach:.1f} steps back on average"
+        return (f"{who}: the last output hears {self.last_reach:.0f} of {self.last_output} steps back "
+                f"(all outputs: {self.mean_reach:.1f} on average)")
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,9 @@ def test_live_map_is_the_engines_connectivity_of_the_shown_sample():
     np.testing.assert_array_equal(live.reach, reach(direct, REACH_FRACTION))
     assert live.live and live.cell == SMALL.cell and live.step == 3
     assert view.sample == 2 and view.time.labels == tuple(session.task.timestep_labels(batch.inputs[:, 2]))
-    assert "reach" in live.short_title and f"{live.mean_reach:.1f}" in live.title
+    assert live.last_output == batch.mask[:, 2].sum() - 1 and live.last_reach == live.reach[-1]
+    assert f"reach {live.reach[-1]:.0f} of {live.last_output} steps" in live.short_title
+    assert f"{live.mean_reach:.1f}" in live.title
 
 
 def test_long_sequences_get_evenly_spaced_output_rows_ending_at_the_last_real_step():

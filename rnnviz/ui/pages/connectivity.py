@@ -180,8 +180,10 @@ class ConnectivityPage(QWidget):
     def _compare_done(self, maps) -> None:
         self.compared = tuple(maps)
         self._draw()
-        reaches = ", ".join(f"{m.cell} {m.mean_reach:.1f}" for m in maps)
-        self._idle(f"Steps back above 1% of each output's strongest input, on average: {reaches}.")
+        reaches = ", ".join(f"{m.cell} {m.last_reach:.0f}" for m in maps)
+        last = maps[-1].last_output if maps else 0
+        self._idle(f"How many of its {last} steps back the last output still hears (above 1% of its strongest "
+                   f"input): {reaches}.")
 
     def cancel(self) -> None:
         if self.comparing:
