@@ -79,7 +79,12 @@ def _prepared(model, inputs: np.ndarray, mask: np.ndarray | None) -> tuple[np.nd
 
 def _readout_rows(weight: np.ndarray) -> np.ndarray:
     """S V^T of the head's W_out = U S V^T, rows of non-zero singular values: (r, D*H), r <= min(O, D*H)."""
-    _, singular, vt = np.linalg.svd(np.asarray(weight, dtype=np.float64), full_matrices=False)
+    if not np.all(np.isfinite(weight)):
+        return weight  # a diverged head: its own rows (the norms come out NaN, as they are)
+    try:
+        _, singular, vt = np.linalg.svd(np.asarray(weight, dtype=np.float64), full_matrices=False)
+    except np.linalg.LinAlgError:
+        return weight
     keep = singular > 0
     return (singular[keep, None] * vt[keep]).astype(weight.dtype)
 
@@ -118,16 +123,16 @@ def _input_gradients(model, inputs: np.ndarray, real: np.ndarray, columns: list[
 def reach(norms: np.ndarray, fraction: float = 0.01) -> np.ndarray:
     """(T,) for each output step t, how many steps back the connectivity stays at or above ``fraction`` of
     its largest value over t' <= t: t - (the earliest t' with C[t, t'] >= fraction * max_t' C[t, t']).
-    NaN for padded steps or a row that is all zero."""
+    NaN for padded steps, a row that is all zero, and a row with an infinite value (a diverged network)."""
     steps = norms.shape[0]
     result = np.full(steps, np.nan)
     for t in range(steps):
         row = norms[t, : t + 1]
-        if not np.isfinite(row).any():
+        if not np.isfinite(row).any() or np.isinf(row).any():
             continue
         top = np.nanmax(row)
         if top <= 0:
             continue
-        above = np.flatnonzero(np.nan_to_num(row) >= fraction * top)
+        above = np.flatnonzero(np.nan_to_num(row, nan=0.0) >= fraction * top)
         result[t] = t - above[0]
     return result

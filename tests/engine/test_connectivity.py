@@ -95,3 +95,5 @@ def test_reach_counts_steps_back_above_the_fraction():
     # row 2: max 1.0, 0.001 < 1% but 0.2 >= 1%: 1 step back; row 1: 0.5 >= 1%: 1 step back
     np.testing.assert_array_equal(reach(norms, 0.01), [0, 1, 1])
     np.testing.assert_array_equal(reach(norms, 0.0005), [0, 1, 2])
+    norms[2, 0] = np.inf  # a diverged network: no reach to speak of
+    assert np.isnan(reach(norms)[2])

@@ -91,3 +91,11 @@ def test_compare_cells_trains_each_kind_on_the_same_task():
     done = [value[1] for value in work.reported]
     assert done == sorted(done) and done[-1] == 2.0  # progress only goes forward, and ends at both cells done
     assert [len(value[0]) for value in work.reported][-1] == 2
+
+
+def test_a_diverged_network_gives_nan_connectivity_not_an_error():
+    session = Session(SMALL)
+    for array in session.model.parameters().values():
+        array[...] = np.nan
+    view = connectivity_view(session)
+    assert np.all(np.isnan(view.maps[0].norms)) and np.isnan(view.maps[0].last_reach)

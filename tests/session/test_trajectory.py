@@ -117,3 +117,16 @@ def test_view_colours_regression_by_target_and_many_classes_grouped():
     assert view.colour_title == "next character"
     assert len(view.class_names) == MAX_CLASSES_SHOWN and view.class_names[-1] == OTHER_CLASS
     assert view.colours.max() == MAX_CLASSES_SHOWN - 1
+
+
+@pytest.mark.parametrize("scale", [1e200, np.inf, np.nan])
+def test_a_diverged_network_gives_a_view_not_an_error(scale):
+    """Weights that overflowed (or are NaN) leave states LAPACK cannot take: the view has no components."""
+    session = Session(SessionConfig(task="series", task_params={"seq_len": 6}, cell="rnn_relu", hidden_size=4,
+                                    dtype="float64"))
+    for array in session.model.parameters().values():
+        array[...] = scale
+    with np.errstate(all="ignore"):
+        view = trajectory_view(session)
+    assert np.all(np.isfinite(view.explained)) and np.all((view.explained >= 0) & (view.explained <= 1))
+    assert np.all(np.isfinite(view.components))

@@ -40,17 +40,25 @@ class Pca:
 
     def project(self, states: np.ndarray) -> np.ndarray:
         """(..., H) -> (..., K)."""
-        return (np.asarray(states, dtype=np.float64) - self.mean) @ self.components.T
+        with np.errstate(all="ignore"):  # a diverged network's states may overflow: they stay inf / NaN
+            return (np.asarray(states, dtype=np.float64) - self.mean) @ self.components.T
 
 
 def fit_pca(states: np.ndarray, n_components: int = 2, reference: np.ndarray | None = None) -> Pca:
     """PCA of ``states`` (N, H) by the SVD (module docstring). Fewer than ``n_components`` directions
     (H small) are padded with zero rows; constant states give zero ratios."""
     states = np.asarray(states, dtype=np.float64)
-    mean = states.mean(axis=0)  # (H,)
-    centred = states - mean
-    _, singular, vt = np.linalg.svd(centred, full_matrices=False)  # vt (min(N, H), H)
-    variance = singular**2
+    with np.errstate(all="ignore"):  # a diverged network's states can overflow: handled below
+        mean = states.mean(axis=0)  # (H,)
+        centred = states - mean
+    if not np.all(np.isfinite(centred)):
+        return _no_pca(states.shape[1], n_components)
+    try:
+        _, singular, vt = np.linalg.svd(centred, full_matrices=False)  # vt (min(N, H), H)
+    except np.linalg.LinAlgError:  # LAPACK gave up (values near the float range): nothing to show
+        return _no_pca(states.shape[1], n_components)
+    largest = singular.max(initial=0.0)
+    variance = (singular / largest) ** 2 if largest > 0 else singular  # scaled: squares of huge states overflow
     total = variance.sum()
     k = min(n_components, vt.shape[0])
     components = np.zeros((n_components, states.shape[1]))
@@ -59,6 +67,11 @@ def fit_pca(states: np.ndarray, n_components: int = 2, reference: np.ndarray | N
     if total > 0:
         ratio[:k] = variance[:k] / total
     return Pca(mean, fix_signs(components, reference), ratio)
+
+
+def _no_pca(hidden: int, n_components: int) -> Pca:
+    """No directions at all (no finite states to fit): every state projects to 0."""
+    return Pca(np.zeros(hidden), np.zeros((n_components, hidden)), np.zeros(n_components))
 
 
 def fix_signs(components: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
@@ -161,8 +174,7 @@ def trajectory_view(session: Session, selection: Selection = Selection(),
     states = _states(session, batch, sel.layer, sel.direction)  # (T, B, H)
     real = np.asarray(batch.mask) > 0  # (T, B)
     finite = real & np.all(np.isfinite(states), axis=-1)
-    pca = fit_pca(states[finite], reference=reference) if finite.any() else Pca(
-        np.zeros(states.shape[-1]), np.zeros((2, states.shape[-1])), np.zeros(2))
+    pca = fit_pca(states[finite], reference=reference) if finite.any() else _no_pca(states.shape[-1], 2)
     kind, title, per_state = _colours(session, batch)
     colours = per_state[finite]
     names: tuple[str, ...] = ()

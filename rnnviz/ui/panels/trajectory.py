@@ -69,6 +69,11 @@ class TrajectoryPanel(Panel):
     def class_colour(self, index: int, names: tuple[str, ...]) -> str:
         return self.theme.muted if names[index] == OTHER_CLASS else self.theme.pen(index)
 
+    @staticmethod
+    def _finite(view: TrajectoryView) -> np.ndarray:
+        """(N,) the points that can be drawn (a diverged network's may overflow)."""
+        return np.all(np.isfinite(view.points), axis=1) if view.points.size else np.zeros(0, bool)
+
     def draw(self, view: TrajectoryView) -> None:
         self.set_page_title(self.graphics, view.title)
         self.set_axis_label(self.plot, "bottom", view.axis_label(0))
@@ -77,7 +82,7 @@ class TrajectoryPanel(Panel):
             self._draw_classes(view)
         else:
             self._draw_values(view)
-        self.path.setData(view.path[:, 0], view.path[:, 1])
+        self.path.setData(view.path[:, 0], view.path[:, 1], connect="finite")
         self._draw_arrow(view.path)
         self._draw_token_labels(view)
         self._draw_cursor()
@@ -96,7 +101,7 @@ class TrajectoryPanel(Panel):
         self._show_value_bar(False)
         entries = []
         for index, cloud in enumerate(self.clouds):
-            chosen = view.colours == index if index < len(view.class_names) else np.zeros(0, bool)
+            chosen = (view.colours == index) & self._finite(view) if index < len(view.class_names) else np.zeros(0, bool)
             if not chosen.any():
                 cloud.setData([], [])
                 continue
@@ -108,15 +113,16 @@ class TrajectoryPanel(Panel):
 
     def _draw_values(self, view: TrajectoryView) -> None:
         self._show_value_bar(True)
-        low, high = (float(np.min(view.colours)), float(np.max(view.colours))) if view.colours.size else (0.0, 1.0)
+        values = view.colours[np.isfinite(view.colours)]
+        low, high = (float(values.min()), float(values.max())) if values.size else (0.0, 1.0)
         if high <= low:
             high = low + 1.0
         self.set_bar_levels(self.value_bar, (low, high))
         self.set_axis_label_of_bar(view.colour_title)
         colormap = colormaps.sequential(self.theme.sequential_map)
-        bins = np.clip(((view.colours - low) / (high - low) * VALUE_BINS).astype(int), 0, VALUE_BINS - 1)
+        bins = np.clip(np.nan_to_num((view.colours - low) / (high - low) * VALUE_BINS).astype(int), 0, VALUE_BINS - 1)
         for index, cloud in enumerate(self.clouds):
-            chosen = bins == index
+            chosen = (bins == index) & self._finite(view)
             if index >= VALUE_BINS or not chosen.any():
                 cloud.setData([], [])
                 continue
