@@ -6,7 +6,7 @@ import string
 import numpy as np
 
 from rnnviz.tasks._common import one_hot
-from rnnviz.tasks.base import Batch, Param, Task, TaskError, TaskInfo
+from rnnviz.tasks.base import Batch, LossBaseline, Param, Task, TaskError, TaskInfo
 
 
 class LagRecallTask(Task):
@@ -71,6 +71,14 @@ class LagRecallTask(Task):
                 "chance_accuracy": 1.0 / k,
             },
         )
+
+    def loss_baseline(self) -> LossBaseline:
+        """Memoryless: the symbols are independent and uniform over k, so for lag >= 1 neither the current
+        input nor the timestep says anything about s_(t - lag): ln k at every step. With lag 0 the current
+        input is the answer: 0."""
+        if self.lag == 0:
+            return LossBaseline(0.0, "memoryless", "0 (lag 0)")
+        return LossBaseline(float(np.log(self.values["vocab"])), "memoryless", "ln k")
 
     def _generate(self, batch_size: int, rng: np.random.Generator) -> Batch:
         k, lag, seq_len = self.values["vocab"], self.lag, self.values["seq_len"]

@@ -82,6 +82,8 @@ CROSS_ENTROPY_CASES = [
     ("selective_copy", {"n_tokens": 2, "vocab": 4, "region": 6}, memoryless_samples, 4, 2048),
     ("associative_recall", {"n_pairs": 3, "keys": 5, "values": 6, "n_queries": 2}, memoryless_samples, 4, 2048),
     ("text", {"seq_len": 32}, current_char_samples, 2, 2048),
+    ("lag_recall", {"lag": 2, "vocab": 5, "seq_len": 8}, memoryless_samples, 4, 2048),
+    ("lag_recall", {"lag": 0, "vocab": 3, "seq_len": 5}, memoryless_samples, 4, 2048),
 ]
 
 
