@@ -168,7 +168,8 @@ class MainWindow(QMainWindow):
 
     @property
     def panels(self) -> dict:
-        extra = {name: page.panel for name, page in self.extra_pages.items() if hasattr(page, "panel")}
+        extra = {name: page.panel for name, page in self.extra_pages.items()  # opened pages that drew a view
+                 if getattr(getattr(page, "panel", None), "view", None) is not None}
         return {**self.training_panels, **self.step_page.panels, "scan": self.scan_page.panel, **extra}
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
