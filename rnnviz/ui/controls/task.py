@@ -35,8 +35,9 @@ class TaskControls(QWidget):
     def __init__(self, task: Task | None, parent: QWidget | None = None) -> None:
         """``task`` None: empty until ``show_task`` (the window's task is built off the UI thread)."""
         super().__init__(parent)
-        self.task_box = combo("task", {name: t.title for name, t in TASKS.items()}, task.name if task else "",
-                              "The toy problem the network learns")
+        # encoder–decoder tasks are trained on their own page (a plain RNN has no output of another length)
+        self.task_box = combo("task", {name: t.title for name, t in TASKS.items() if t.io != "seq2seq"},
+                              task.name if task else "", "The toy problem the network learns")
         self.description = QLabel()
         self.description.setWordWrap(True)
         self.description.setObjectName("description")
