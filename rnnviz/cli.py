@@ -54,6 +54,7 @@ ARCHITECTURES = {
     "rnn": ("the recurrent network the network options describe", "rnnviz.cli:_train_into"),
     "window-mlp": ("a time-delay network: an MLP over the last --window inputs", "rnnviz.cli_window:train_window_mlp"),
     "ngram": ("an n-gram (Markov) predictor of the last --window inputs", "rnnviz.cli_window:train_ngram"),
+    "seq2seq": ("an encoder-decoder with --attention for the encoder-decoder tasks", "rnnviz.cli_seq2seq:train_seq2seq"),
 }
 WINDOW_ARCHITECTURES = ("window-mlp", "ngram")  # the ones --window is for
 ARCHITECTURE_NAMES = ("rnn", "seq2seq", "bow-mlp", "window-mlp", "ngram")
@@ -138,8 +139,10 @@ def _add_session_options(train: argparse.ArgumentParser) -> None:
                      help="what to train: " + "; ".join(f"{name} = {ARCHITECTURES[name][0]}"
                                                         for name in ARCHITECTURE_NAMES if name in ARCHITECTURES)
                      + " (default rnn)")
-    net.add_argument("--attention", choices=ATTENTIONS, default="none",
+    net.add_argument("--attention", choices=ATTENTIONS, default=None,
                      help="seq2seq: how the decoder looks at the encoder's states (default none)")
+    net.add_argument("--decoder-cell", choices=cell_names(), default=None,
+                     help="seq2seq: the decoder's cell kind (default: --cell's)")
     net.add_argument("--window", type=_whole(1, 1000), default=None, metavar="K",
                      help="window-mlp and ngram: how many past inputs the model sees")
     net.add_argument("--cell", choices=cell_names(), default=defaults.cell, help=f"cell kind (default {defaults.cell})")
@@ -383,6 +386,7 @@ def command_train(args: argparse.Namespace) -> int:
     check_window_option(args)
     out = absolute_path(args.out)
     check_output_folder(out)
+    _check_architecture_options(args)
     with output_lock(out):  # before anything is built: a folder that cannot be written is refused now
         return _architecture_trainer(args.arch)(args, out)
 
@@ -394,6 +398,15 @@ def check_window_option(args: argparse.Namespace) -> None:
     if args.arch not in WINDOW_ARCHITECTURES and args.window is not None:
         raise UserError(f"--window is for --arch {' or '.join(WINDOW_ARCHITECTURES)}; --arch {args.arch} has no "
                         "window: leave --window out")
+
+
+def _check_architecture_options(args: argparse.Namespace) -> None:
+    """Options that belong to another architecture are refused, not silently ignored."""
+    if args.arch != "seq2seq":
+        for option, value in (("--attention", args.attention), ("--decoder-cell", args.decoder_cell)):
+            if value is not None:
+                raise UserError(f"{option} is for the encoder-decoder: add --arch seq2seq (and an encoder-decoder "
+                                f"task such as reverse), or leave {option} out")
 
 
 def _architecture_trainer(name: str) -> Callable[[argparse.Namespace, Path], int]:
@@ -807,6 +820,11 @@ def _add_check_command(commands: argparse._SubParsersAction) -> None:
 
 
 def command_check(args: argparse.Namespace) -> int:
+    _check_architecture_options(args)
+    if args.arch == "seq2seq":
+        from rnnviz.cli_seq2seq import check_seq2seq
+
+        return check_seq2seq(args)
     from rnnviz.engine.threads import pin_blas_threads
     from rnnviz.session.checks import gradient_check
     from rnnviz.session.pytorch import load_pytorch_weights

@@ -42,4 +42,6 @@ PAGES: list[PageSpec] = [
              _window_memory),
     PageSpec("generation", "Generation", "A text network writes: each sampled character is fed back in as the "
              "next input (one-to-many)", _generation),
+    PageSpec("seq2seq", "Encoder–decoder", "An encoder–decoder with attention: train it, watch where each decoder step looks",
+             lambda w: __import__("rnnviz.ui.pages.seq2seq", fromlist=["Seq2SeqPage"]).Seq2SeqPage(w)),
 ]
