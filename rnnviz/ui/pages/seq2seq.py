@@ -145,6 +145,8 @@ class Seq2SeqPage(QWidget):
         self.step_slider.setObjectName("seq2seq_step")
         self.step_slider.setToolTip("The decoder step whose attention is outlined and drawn as bars")
         self.step_slider.valueChanged.connect(self._step_changed)
+        # other rows (teacher forcing or greedy) may have another number of steps: the slider follows
+        self.attention_panel.rows_box.currentIndexChanged.connect(lambda _index: self.draw())
         self.back_button, self.forward_button = QPushButton("◀"), QPushButton("▶")
         self.back_button.setObjectName("seq2seq_step_back")
         self.forward_button.setObjectName("seq2seq_step_forward")
