@@ -276,7 +276,8 @@ class Seq2SeqSession:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             forced = self.model.forward(batch.source, batch.decoder_inputs, batch.source_mask, batch.target_mask)
             decoding = self.model.greedy(batch.source, batch.source_mask, task.target_len, task.end_token)
-        curves = {"loss_steps": np.arange(1, len(self.losses) + 1), "losses": np.array(self.losses, dtype=np.float64),
+        loss_steps, losses = loss_curve(self.losses)
+        curves = {"loss_steps": loss_steps, "losses": losses,
                   "eval_steps": np.array([s for s, _ in self.evaluations], dtype=np.int64),
                   "token_accuracy": np.array([e.token_accuracy for _, e in self.evaluations], dtype=np.float64),
                   "sequence_accuracy": np.array([e.sequence_accuracy for _, e in self.evaluations], dtype=np.float64)}
@@ -318,6 +319,25 @@ class Seq2SeqSession:
 
     def load_weights(self, arrays: dict[str, np.ndarray]) -> None:
         self.model.load_state_dict({k: v for k, v in arrays.items() if k != "settings"})
+
+
+CURVE_POINTS = 1000  # the loss curve a view carries: at most this many points, whatever the steps
+
+
+def loss_curve(losses: list[float], most: int = CURVE_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """(steps, losses) of the training loss, steps 1..N; past ``most`` steps, the mean of each run of
+    ceil(N / most) consecutive steps at that run's last step (a frame stays small however long it trains)."""
+    values = np.asarray(losses, dtype=np.float64)
+    if values.size <= most:
+        return np.arange(1, values.size + 1), values
+    per_point = -(-values.size // most)
+    points = values.size // per_point
+    means = values[:points * per_point].reshape(points, per_point).mean(axis=1)
+    steps = np.arange(1, points + 1) * per_point
+    rest = values[points * per_point:]
+    if rest.size:
+        means, steps = np.append(means, rest.mean()), np.append(steps, values.size)
+    return steps, means
 
 
 def _text(task: Seq2SeqTask, labels: list[str]) -> str:

@@ -17,6 +17,7 @@ from rnnviz.session.seq2seq import (
     gradient_check,
     greedy_scores,
     length_experiment,
+    loss_curve,
     train_live,
 )
 from rnnviz.tasks import TaskError
@@ -155,3 +156,12 @@ def test_the_gradient_check_passes_for_every_parameter():
     assert names == set(session.model.parameters())
     assert {"attention.W_query", "attention.W_key", "attention.v", "encoder.weight_hh_l0_reverse"} <= names
     assert all(row.passed for row in rows), [(r.name, r.ratio) for r in rows]
+
+
+def test_the_loss_curve_of_a_long_run_is_averaged_into_at_most_a_thousand_points():
+    steps, values = loss_curve([1.0, 2.0, 3.0])
+    assert steps.tolist() == [1, 2, 3] and values.tolist() == [1.0, 2.0, 3.0]
+    long = np.arange(1, 2502, dtype=float)  # 2501 steps: runs of 3, the last run of 2
+    steps, values = loss_curve(list(long))
+    assert len(steps) <= 1000 and steps[0] == 3 and steps[-1] == 2501
+    assert values[0] == 2.0 and values[-1] == 2500.5  # means of 1, 2, 3 and of 2500, 2501

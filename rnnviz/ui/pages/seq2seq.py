@@ -105,7 +105,7 @@ class Seq2SeqPage(QWidget):
             for key, title in cells:
                 box.addItem(title, key)
             box.setCurrentIndex(box.findData("gru"))
-        self.bidirectional = QCheckBox("bidirectional encoder")
+        self.bidirectional = QCheckBox("bidirectional")
         self.bidirectional.setObjectName("seq2seq_bidirectional")
         self.bidirectional.setChecked(True)
         self.attention_box = QComboBox()
@@ -134,7 +134,8 @@ class Seq2SeqPage(QWidget):
         self.reset_button.clicked.connect(self.rebuild)
         self.status = QLabel("")
         self.status.setObjectName("seq2seq_status")
-        self.status.setWordWrap(True)
+        self.status.setMinimumHeight(3 * self.status.fontMetrics().lineSpacing())
+        self.status.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
 
         self.sample_spin = QSpinBox()
         self.sample_spin.setObjectName("seq2seq_sample")
@@ -159,7 +160,7 @@ class Seq2SeqPage(QWidget):
         self.output_label.setObjectName("seq2seq_output")
         self.output_label.setTextFormat(Qt.TextFormat.RichText)
 
-        self.experiment_button = QPushButton("Accuracy against length")
+        self.experiment_button = QPushButton("Run")
         self.experiment_button.setObjectName("seq2seq_experiment")
         self.experiment_button.setToolTip(
             f"Train one network per length ({', '.join(map(str, LENGTHS_DEFAULT))}) and attention kind for "
@@ -182,7 +183,7 @@ class Seq2SeqPage(QWidget):
         form.addRow("encoder", self.encoder_box)
         form.addRow("", self.bidirectional)
         form.addRow("decoder", self.decoder_box)
-        form.addRow("attention", self.attention_box)
+        form.addRow("attend", self.attention_box)
         form.addRow("hidden", self.hidden_spin)
         buttons = QHBoxLayout()
         buttons.addWidget(self.train_button)
@@ -190,7 +191,7 @@ class Seq2SeqPage(QWidget):
         form.addRow(buttons)
         form.addRow(self.status)
 
-        experiment = QGroupBox("With and without attention")
+        experiment = QGroupBox("Length experiment")
         column = QVBoxLayout(experiment)
         row = QHBoxLayout()
         row.addWidget(self.experiment_button, 1)
@@ -209,7 +210,7 @@ class Seq2SeqPage(QWidget):
         side.setMaximumWidth(260)
         for box in (self.task_box, self.encoder_box, self.decoder_box, self.attention_box):
             box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            box.setMinimumContentsLength(8)
+            box.setMinimumContentsLength(6)
 
         reading = QWidget()
         reading.setObjectName("seq2seq_reading")
@@ -222,10 +223,13 @@ class Seq2SeqPage(QWidget):
         strip.addWidget(self.back_button)
         strip.addWidget(self.step_slider, 1)
         strip.addWidget(self.forward_button)
-        strip.addSpacing(12)
-        strip.addWidget(self.attention_panel.rows_box)  # the panel's own control, beside the other choices
         self.step_label.setMinimumWidth(56)
-        self.output_label.setContentsMargins(6, 0, 6, 2)
+        self.step_slider.setMinimumWidth(80)
+        output = QHBoxLayout()
+        output.setContentsMargins(6, 0, 6, 2)
+        output.addWidget(self.output_label, 1)
+        output.addWidget(self.attention_panel.rows_box, 0, Qt.AlignmentFlag.AlignTop)  # the panel's own control
+        self.attention_panel.rows_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
 
         self.bottom_tabs = QTabWidget()
         self.bottom_tabs.setObjectName("seq2seq_plots")
@@ -237,7 +241,7 @@ class Seq2SeqPage(QWidget):
         top_layout.setContentsMargins(0, 0, 0, 0)
         top_layout.setSpacing(0)
         top_layout.addWidget(reading)
-        top_layout.addWidget(self.output_label)
+        top_layout.addLayout(output)
         top_layout.addWidget(self.attention_panel, 1)
         self.plots = QSplitter(Qt.Orientation.Vertical)
         self.plots.addWidget(top)
@@ -286,7 +290,7 @@ class Seq2SeqPage(QWidget):
         self.session, frame = result
         self.show_frame(frame)
         describe = self.session.model.num_params()
-        self.status.setText(f"{describe:,} parameters. Press Train.")
+        self.status.setText(f"{describe:,} parameters.\nPress Train.")
 
     # ------------------------------------------------------------------ training
 
@@ -357,10 +361,10 @@ class Seq2SeqPage(QWidget):
         if frame.views[0].losses.size:
             words += f" · loss {frame.views[0].losses[-1]:.3g}"
         if evaluation is not None:
-            words += (f" · held-out tokens {evaluation.token_accuracy:.1%}, "
-                      f"sequences {evaluation.sequence_accuracy:.1%}")
+            words += (f"\nheld-out tokens {evaluation.token_accuracy:.1%}\n"
+                      f"whole sequences {evaluation.sequence_accuracy:.1%}")
         if frame.diverged:
-            words += " · diverged (not finite): Reset"
+            words += "\ndiverged (not finite): Reset"
         if self.training or frame.step:
             self.status.setText(words)
 

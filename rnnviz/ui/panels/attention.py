@@ -13,7 +13,7 @@ from rnnviz.ui import colormaps
 from rnnviz.ui.panels.base import Panel, Rows, nice_ceiling
 from rnnviz.ui.theme import Theme
 
-ROWS = {"forced": "target tokens (teacher forcing)", "greedy": "greedy output (its own guesses fed back)"}
+ROWS = {"forced": "target (teacher forcing)", "greedy": "greedy output"}
 SYMBOLS = ("o", "s", "t")
 LINE_STYLES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine)
 ROW_AXIS = {"forced": "step: target", "greedy": "step: greedy output"}
@@ -204,7 +204,7 @@ class LengthExperimentPanel(Panel):
 
     def build(self) -> None:
         self.key = self.add_key(self.graphics, 1, 0)
-        self.plot = self.add_plot(self.graphics, 2, 0, {"left": "sequence accuracy",
+        self.plot = self.add_plot(self.graphics, 2, 0, {"left": "accuracy",
                                                         "bottom": "source length"})
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.curves: dict[str, pg.PlotDataItem] = {}
@@ -221,10 +221,7 @@ class LengthExperimentPanel(Panel):
 
     def _write_key(self) -> None:
         glyphs = ("━●", "╍■", "┅▲")
-        entries = [(index, glyphs[index % 3], name) for index, name in enumerate(self.curves)]
-        if getattr(self, "_note", ""):
-            entries.append((self.theme.foreground, "", f"({self._note})"))
-        self.set_key(self.key, entries)
+        self.set_key(self.key, [(index, glyphs[index % 3], name) for index, name in enumerate(self.curves)])
 
     def draw(self, view: LengthExperiment) -> None:
         table = view.table()
@@ -250,9 +247,9 @@ class LengthExperimentPanel(Panel):
         self.set_ranges(self.plot, (low - margin, high + margin), (-0.02, 1.02))
         steps = {row["steps"] for row in table}
         seeds = {len(row["seeds"]) for row in table}
-        self._note = (f"greedy, after {'/'.join(map(str, sorted(steps)))} steps, "
-                      f"mean of {'/'.join(map(str, sorted(seeds)))} seed(s)" if table else "")
-        self._write_key()
+        note = (f" (greedy, {'/'.join(map(str, sorted(steps)))} steps, "
+                f"{'/'.join(map(str, sorted(seeds)))} seed{'s' if max(seeds) > 1 else ''})" if table else "")
+        self.set_axis_label(self.plot, "bottom", "source length" + note)
 
     def csv_rows(self) -> Rows:
         rows: Rows = [["length", "attention", "seed", "steps", "final_loss", "token_accuracy", "sequence_accuracy",
