@@ -130,7 +130,8 @@ def write_outputs(session: Any, out: Path, final_loss: float, args: argparse.Nam
                "hidden_size": settings.hidden_size, "steps": session.step, "seed": settings.seed}
     try:
         out.mkdir(parents=True, exist_ok=True)
-        staging = out / f".{WEIGHTS_FILE}.partial.npz"
+        staging = out.parent / f".{out.name}.{WEIGHTS_FILE}.partial"  # beside the folder (its lock is there too):
+        # a crash mid-write leaves no stray file inside it for the next run's check to refuse
         with open(staging, "wb") as handle:
             np.savez(handle, **session.weights_arrays())
         staging.replace(out / WEIGHTS_FILE)
