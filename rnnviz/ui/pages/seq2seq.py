@@ -362,7 +362,7 @@ class Seq2SeqPage(QWidget):
             words += f" · loss {frame.views[0].losses[-1]:.3g}"
         if evaluation is not None:
             words += (f"\nheld-out tokens {evaluation.token_accuracy:.1%}\n"
-                      f"whole sequences {evaluation.sequence_accuracy:.1%}")
+                      f"sequences {evaluation.sequence_accuracy:.1%}")
         if frame.diverged:
             words += "\ndiverged (not finite): Reset"
         if self.training or frame.step:

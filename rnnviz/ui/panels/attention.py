@@ -147,10 +147,11 @@ class Seq2SeqCurvesPanel(Panel):
 
     def build(self) -> None:
         page = self.graphics
-        self.key = self.add_key(page, 1, 0)
-        self.loss_plot = self.add_plot(page, 2, 0, {"left": "loss"}, index_axes=("bottom",))
-        self.loss_plot.hideAxis("bottom")
-        self.accuracy_plot = self.add_plot(page, 3, 0, {"left": "accuracy", "bottom": "training step"},
+        self.key = self.add_key(page, 1, 0, colspan=2)
+        # side by side: the page is wide and short under the heatmap
+        self.loss_plot = self.add_plot(page, 2, 0, {"left": "loss", "bottom": "training step"},
+                                       index_axes=("bottom",))
+        self.accuracy_plot = self.add_plot(page, 2, 1, {"left": "accuracy", "bottom": "training step"},
                                            index_axes=("bottom",))
         for plot in (self.loss_plot, self.accuracy_plot):
             plot.showGrid(x=True, y=True, alpha=0.25)
