@@ -457,6 +457,10 @@ def _train_into(args: argparse.Namespace, out: Path) -> int:
         metrics = write_metrics(session, out, last_loss)
     if metrics.get("heldout_accuracy") is not None:
         print(f"held-out accuracy: {metrics['heldout_accuracy']:.4f} ({metrics['heldout_tokens']} tokens)")
+    for key, label in (("heldout_sequence_accuracy", "held-out sequence accuracy (every scored token right)"),
+                       ("order_sensitive_accuracy", "held-out accuracy on the order-sensitive sentences")):
+        if metrics.get(key) is not None:
+            print(f"{label}: {metrics[key]:.4f}")
     plots = "" if args.no_plots else f" and {out / PLOTS_DIR}/"
     print(f"wrote {out / 'session.json'}, {out / 'model.npz'}, {out / HISTORY_FILE}, {out / METRICS_FILE}{plots}")
     code = EXIT_OK
