@@ -55,6 +55,7 @@ ARCHITECTURES = {
     "window-mlp": ("a time-delay network: an MLP over the last --window inputs", "rnnviz.cli_window:train_window_mlp"),
     "ngram": ("an n-gram (Markov) predictor of the last --window inputs", "rnnviz.cli_window:train_ngram"),
     "seq2seq": ("an encoder-decoder with --attention for the encoder-decoder tasks", "rnnviz.cli_seq2seq:train_seq2seq"),
+    "bow-mlp": ("a bag-of-words MLP beside that recurrent network (sentiment)", "rnnviz.cli_bag_of_words:train_bow_mlp"),
 }
 WINDOW_ARCHITECTURES = ("window-mlp", "ngram")  # the ones --window is for
 ARCHITECTURE_NAMES = ("rnn", "seq2seq", "bow-mlp", "window-mlp", "ngram")

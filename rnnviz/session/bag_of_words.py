@@ -117,6 +117,7 @@ class BagOfWordsComparison:
         self._heldout_counts = bag_of_words(self.heldout)  # (N, V)
         self.rnn_loss = float("nan")
         self.bow_loss = float("nan")
+        self.bow_grad_norm = float("nan")
         self.diverged = False
         self._rows: list[tuple[float, ...]] = []
         self.measure()
@@ -136,7 +137,8 @@ class BagOfWordsComparison:
             return False
         session.history.append(session.step, report.loss, report.grad_norm, report.clipped)
         self.rnn_loss = float(report.loss)
-        self.bow_loss = float(self.bow_trainer.step(bag_of_words(batch), batch.targets).loss)
+        bow_step = self.bow_trainer.step(bag_of_words(batch), batch.targets)
+        self.bow_loss, self.bow_grad_norm = float(bow_step.loss), float(bow_step.grad_norm)
         if session.step % self.eval_every == 0:
             self.measure()
         return True

@@ -50,7 +50,7 @@ class WeightSharing:
     def summary(self) -> str:
         """One readable line for the network summary."""
         rnn, ff = self.at_task_length()
-        return (f"{rnn:,} shared over all timesteps; a feed-forward net on the padded one-hot sequence "
+        return (f"{rnn:,} parameters, shared by every timestep; a feed-forward net on the padded one-hot sequence "
                 f"(T = {self.seq_len}) would need {ff:,}")
 
     def tooltip(self) -> str:

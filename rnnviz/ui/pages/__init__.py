@@ -36,6 +36,12 @@ def _generation(window: Any) -> QWidget:
     return GenerationPage(window)
 
 
+def _bag_of_words(window: Any) -> QWidget:
+    from rnnviz.ui.pages.bag_of_words import BagOfWordsPage
+
+    return BagOfWordsPage(window)
+
+
 PAGES: list[PageSpec] = [
     # one line per page, e.g. PageSpec("bag_of_words", "Bag of words", "…", lambda w: BagOfWordsPage(w)),
     PageSpec("window_memory", "Window vs memory", "Fixed-window models against an RNN as the lag grows",
@@ -44,4 +50,6 @@ PAGES: list[PageSpec] = [
              "next input (one-to-many)", _generation),
     PageSpec("seq2seq", "Encoder–decoder", "An encoder–decoder with attention: train it, watch where each decoder step looks",
              lambda w: __import__("rnnviz.ui.pages.seq2seq", fromlist=["Seq2SeqPage"]).Seq2SeqPage(w)),
+    PageSpec("bag_of_words", "Bag of words", "A bag-of-words model against the RNN, word order, weight sharing, "
+             "and type your own sentence", _bag_of_words),
 ]

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QWidget
 
 from rnnviz.session.config import SessionConfig
 from rnnviz.session.session import Session
+from rnnviz.session.weight_sharing import weight_sharing
 from rnnviz.ui.controller import SessionController
 from rnnviz.ui.controls.network import NetworkControls
 from rnnviz.ui.controls.task import TaskControls
@@ -73,6 +74,7 @@ class ControlDocks:
         session = self.controller.session
         built = session is not None and session.config.architecture() == config.architecture()
         self.network.show_config(config, session.model.num_params() if built else None)
+        self.network.show_weight_sharing(weight_sharing(session) if built else None)
         self.training.show_config(config)
         same_task = session is not None and (session.config.task, session.config.task_params) == (
             config.task, config.task_params)
@@ -81,6 +83,7 @@ class ControlDocks:
 
     def show_session(self, session: Session) -> None:
         self.network.show_config(self.controller.config, session.model.num_params())
+        self.network.show_weight_sharing(weight_sharing(session))
         self._show_task(session)
 
     def _show_task(self, session: Session, force: bool = False) -> None:
