@@ -68,8 +68,7 @@ class AccuracyPanel(Panel):
         steps = curves.steps.astype(np.float64)
         for key, curve in self.curves.items():
             values = getattr(curves, key)
-            curve.setData(steps, values, connect="finite")
-            self.show_markers(curve, len(steps), "o" if key.endswith("overall") else "t")
+            curve.setData(steps, values, connect="finite")  # no markers: a measurement every 25 steps
         right = float(max(steps.max(initial=0.0), 50.0))
         self.chance.setData([0.0, right], [CHANCE, CHANCE])
         self.set_ranges(self.plot, (0.0, right), (0.0, 1.02))
