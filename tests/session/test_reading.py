@@ -11,8 +11,9 @@ from rnnviz.session.session import Session
 from rnnviz.tasks.base import TaskError
 
 
-def test_a_sentence_gives_one_hidden_state_and_one_verdict_per_word():
-    session = Session(SessionConfig(task="sentiment", cell="gru", hidden_size=6))
+@pytest.mark.parametrize("layout", [dict(), dict(num_layers=2, bidirectional=True)])
+def test_a_sentence_gives_one_hidden_state_and_one_verdict_per_word(layout):
+    session = Session(SessionConfig(task="sentiment", cell="gru", hidden_size=6, **layout))
     session.train(5)
     reading = read_text(session, "The food is NOT good", bow=FeedForward(FeedForwardConfig(session.task.input_size)))
     assert reading.tokens == ("the", "food", "is", "not", "good") and reading.label == 0
@@ -22,7 +23,7 @@ def test_a_sentence_gives_one_hidden_state_and_one_verdict_per_word():
         alone = session.model.forward(prefix.inputs, prefix.mask).predictions[0]
         np.testing.assert_allclose(reading.probabilities[k], alone, rtol=1e-5, atol=1e-6)  # float32 model
     full = session.task.encode_sentences([reading.text])
-    trace = session.model.forward(full.inputs, full.mask).trace.layer(0, 0)
+    trace = session.model.forward(full.inputs, full.mask).trace.layer(session.config.num_layers - 1, 0)
     np.testing.assert_array_equal(reading.hidden, trace.hidden[:5, 0])
     assert read_text(session, "the food is").label is None  # no adjective yet: no answer, still a reading
     assert reading.bow_probabilities.shape == (2,) and len(reading.csv_rows()) == 1 + 5 + 1
@@ -45,3 +46,11 @@ def test_text_gives_the_next_character_after_each_character():
     output = session.model.forward(np.eye(session.task.vocabulary.size)[session.task.vocabulary.encode("the cat\u2603")][:, None])
     np.testing.assert_array_equal(reading.probabilities, output.predictions[:, 0])
     assert reading.predicted()[0] in session.task.info().output_names
+
+
+def test_too_long_a_sentence_is_refused_with_the_limit():
+    words = " ".join(["the food is good"] * 5)  # 20 words
+    bidirectional = Session(SessionConfig(task="sentiment", hidden_size=4, bidirectional=True))
+    with pytest.raises(ReadingError, match="at most 16"):
+        read_text(bidirectional, words)
+    assert len(read_text(Session(SessionConfig(task="sentiment", hidden_size=4)), words).tokens) == 20

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
@@ -268,6 +269,8 @@ class BagOfWordsPage(QWidget):
         self._read_with(session, bow)
 
     def _read_with_main(self, session: Session) -> None:
+        if not shiboken6.isValid(self):  # the answer came after the window closed
+            return
         self.main_session = session
         bow = self.page_models[1] if self.page_models is not None and session.task.name == "sentiment" else None
         self._read_with(session, bow)
