@@ -7,7 +7,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
-from rnnviz.session.bag_of_words import CHANCE, AccuracyCurves
+from rnnviz.session.bag_of_words import CHANCE, SAME_WORDS_PAIR, AccuracyCurves
 from rnnviz.session.reading import Reading
 from rnnviz.session.weight_sharing import WeightSharing
 from rnnviz.ui import colormaps
@@ -16,6 +16,14 @@ from rnnviz.ui.theme import Theme
 
 RNN_PEN, BOW_PEN = 0, 1  # theme pen indices: the RNN's colour and the bag of words'
 SOLID, DASHED = "━", "╍"  # key glyphs for overall and order-sensitive curves
+
+
+def _placeholder(plot: pg.PlotItem, text: str, where: tuple[float, float]) -> pg.TextItem:
+    """A grey note in the middle of an empty plot, hidden once there is something to draw."""
+    item = pg.TextItem(text, color="#808080", anchor=(0.5, 0.5))
+    item.setPos(*where)
+    plot.addItem(item, ignoreBounds=True)
+    return item
 
 
 def _count_text(count: int) -> str:
@@ -53,6 +61,7 @@ class AccuracyPanel(Panel):
         self.chance = self.plot.plot([], [])
         self.key = page.addLabel("", row=2, col=0, justify="left")  # a two-column key under the plot
         let_shrink(self.key)
+        self.placeholder = _placeholder(self.plot, "Train both to see them learn", (50.0, 0.5))
         self.set_ranges(self.plot, (0, 100), (0.0, 1.02))
 
     def restyle(self, theme: Theme) -> None:
@@ -66,6 +75,7 @@ class AccuracyPanel(Panel):
 
     def draw(self, curves: AccuracyCurves) -> None:
         steps = curves.steps.astype(np.float64)
+        self.placeholder.setVisible(False)
         for key, curve in self.curves.items():
             values = getattr(curves, key)
             curve.setData(steps, values, connect="finite")  # no markers: a measurement every 25 steps
@@ -250,6 +260,8 @@ class SameWordsPanel(Panel):
         self.half = pg.InfiniteLine(pos=0.5, angle=90, movable=False)
         self.plot.addItem(self.half, ignoreBounds=True)
         self.texts: list[pg.TextItem] = []
+        self.placeholder = _placeholder(self.plot, "Train both: then each model's verdict on\n“" + SAME_WORDS_PAIR[0]
+                                        + "” and\n“" + SAME_WORDS_PAIR[1] + "”", (0.5, 2.5))
         self.set_ranges(self.plot, (0.0, 1.0), (-0.5, 5.5))
 
     def restyle(self, theme: Theme) -> None:
@@ -269,6 +281,7 @@ class SameWordsPanel(Panel):
         self.texts.append(item)
 
     def draw(self, verdicts) -> None:
+        self.placeholder.setVisible(False)
         for item in self.texts:
             self.plot.removeItem(item)
         self.texts = []
