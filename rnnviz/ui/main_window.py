@@ -168,6 +168,11 @@ class MainWindow(QMainWindow):
     def panels(self) -> dict:
         return {**self.training_panels, **self.step_page.panels, "scan": self.scan_page.panel}
 
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if hasattr(self, "layout_keeper"):
+            self.layout_keeper.fit_docks(event.size().width())
+
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
         if self._step_page is None:
@@ -192,7 +197,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         c, model = self.controller, self.model
         c.snapshot_ready.connect(self.show_snapshot)
-        c.diverged.connect(lambda text: self.messages.warn("Training diverged", text))
+        c.diverged.connect(self._diverged)
         c.refused.connect(self.messages.warn)
         c.failed.connect(lambda text: self.messages.show("Something went wrong", text, QMessageBox.Icon.Critical))
         c.rewound.connect(self._rewound)
@@ -200,6 +205,9 @@ class MainWindow(QMainWindow):
         model.events.running.connect(self._running_changed)
         model.events.timestep.connect(self.cursor_lines.move)
         model.events.busy.connect(self.status.show_busy)
+        model.events.config.connect(lambda config, *_: self.training_page.set_network(
+            config.num_layers, config.bidirectional))
+        self.training_page.set_network(model.config.num_layers, model.config.bidirectional)
         self.rewind_bar.scrubbed.connect(self.rewind_to)
         self.rewind_bar.live_requested.connect(self.back_to_live)
 
@@ -245,12 +253,19 @@ class MainWindow(QMainWindow):
 
     def back_to_live(self) -> None:
         self.rewound_snapshot = None
+        self.training_page.rewound = False
         self.controller.rewind(None)
         if self.last_snapshot is not None:
             self.training_page.draw(self.last_snapshot, now=True)
             self.status.show_live(self.last_snapshot, self.controller.running)
 
+    def _diverged(self, text: str) -> None:
+        """The panels say it in place (the dialog too): a diverged run's heatmaps would look empty."""
+        self.training_page.set_diverged(text)  # drawn with the worker's next frame (its last finite step)
+        self.messages.warn("Training diverged", text)
+
     def _session_replaced(self, _session) -> None:
+        self.training_page.set_diverged(None)
         if self.rewind_bar.rewound_to is not None:
             self.rewind_bar.back_to_live()
 
@@ -258,6 +273,7 @@ class MainWindow(QMainWindow):
         if snapshot is None or self.rewind_bar.rewound_to is None:
             return
         self.rewound_snapshot = snapshot
+        self.training_page.rewound = True
         self.training_page.draw(snapshot, now=True)
         self.status.show_rewound(snapshot)
 
@@ -339,7 +355,26 @@ class MainWindow(QMainWindow):
             self.training_page.draw(self.rewound_snapshot or self.last_snapshot, now=True)
 
     def reset_layout(self) -> None:
+        self.set_presentation(False)
         self.layout_keeper.reset()
+
+    @property
+    def presenting(self) -> bool:
+        return self.layout_keeper.presenting is not None
+
+    def set_presentation(self, on: bool) -> None:
+        """Presentation mode (F5): large text, loss, hidden state and gradient norms only, no docks;
+        off (F5 or Esc) restores the window exactly."""
+        self.layout_keeper.set_presentation(on, self.training_panels)
+        self.menus.presentation_action.setChecked(on)
+        self.menus.leave_presentation_action.setEnabled(on)
+        if on:
+            self.show_page(TRAINING_TAB)
+        if self.last_snapshot is not None:
+            self.training_page.draw(self.rewound_snapshot or self.last_snapshot, now=True)
+
+    def toggle_presentation(self) -> None:
+        self.set_presentation(not self.presenting)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         if self.compare_window is not None:

@@ -20,13 +20,20 @@ from PySide6.QtWidgets import QLabel, QSizePolicy
 from rnnviz.session.stepper import ClipInfo
 from rnnviz.session.views.step_through import BpttView
 from rnnviz.ui import colormaps
-from rnnviz.ui.panels.base import Panel, Rows, index_ticks
+from rnnviz.ui.panels.base import Panel, Rows, fitted_title_size, index_ticks, let_shrink
 from rnnviz.ui.panels.gradients import decade_ticks, log_range
 from rnnviz.ui.theme import Theme
 
 MATRICES = ("W_ih", "W_hh")
 HEATMAP_TITLES = {"local": "local factors", "W_ih": "ΔW_ih(t)", "W_hh": "ΔW_hh(t)",
                   "acc_W_ih": "Σ ΔW_ih", "acc_W_hh": "Σ ΔW_hh"}
+HEATMAP_TITLE_PT = (10.0, 7.0)  # largest and smallest size of a small heatmap's two-line title
+
+
+def short_number(value: float) -> str:
+    """1.2e-3 rather than 1.2e-03: a small heatmap's title has room for few characters."""
+    mantissa, exponent = f"{value:.1e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
 
 
 def clip_text(clip: ClipInfo) -> str:
@@ -74,6 +81,7 @@ class BpttPanel(Panel):
             plot.getAxis("left").setStyle(showValues=key == "local")
             image = pg.ImageItem(axisOrder="col-major")
             plot.addItem(image)
+            plot.getViewBox().sigResized.connect(lambda *_args, p=plot: self._refit_heatmap_title(p))
             self.heatmaps[key] = (plot, image)
         self.status = QLabel()
         self.status.setObjectName("bptt_status")
@@ -177,7 +185,7 @@ class BpttPanel(Panel):
             array = arrays[key]
             if array is None:
                 image.setVisible(False)
-                plot.setTitle(f"{HEATMAP_TITLES[key]}<br>&nbsp;", color=self.theme.foreground, size="10pt")
+                self._heatmap_title(plot, f"{HEATMAP_TITLES[key]}<br>&nbsp;")
                 continue
             image.setVisible(True)
             matrix = np.asarray(array, dtype=float)  # (rows, cols) as the matrix is written
@@ -185,12 +193,26 @@ class BpttPanel(Panel):
             image.setRect(-0.5, -0.5, matrix.shape[1], matrix.shape[0])
             self.set_ranges(plot, (-0.5, matrix.shape[1] - 0.5), (-0.5, matrix.shape[0] - 0.5))
             largest = float(np.abs(matrix).max(initial=0.0))
-            plot.setTitle(f"{HEATMAP_TITLES[key]}<br>max {largest:.1e}", color=self.theme.foreground,
-                          size="10pt")
+            self._heatmap_title(plot, f"{HEATMAP_TITLES[key]}<br>max {short_number(largest)}")
         names = tuple(state.local)
         if names != self._local_names:
             self._local_names = names
             self.heatmaps["local"][0].getAxis("left").setTicks([[(float(i), n) for i, n in enumerate(names)], []])
+
+    def _heatmap_title(self, plot: pg.PlotItem, text: str) -> None:
+        """A small heatmap's title, small enough to stay within its plot (neighbours never run together)."""
+        largest, smallest = HEATMAP_TITLE_PT
+        size = fitted_title_size(text, plot.width() - 4, largest, smallest, bold=False) if plot.width() > 0 else largest
+        if getattr(plot, "_rnnviz_title", None) != (text, size, self.theme.foreground):
+            plot._rnnviz_title = (text, size, self.theme.foreground)
+            plot.setTitle(text, color=self.theme.foreground, size=f"{size:g}pt")
+            let_shrink(plot.titleLabel, width=8.0)
+
+    def _refit_heatmap_title(self, plot: pg.PlotItem) -> None:
+        shown = getattr(plot, "_rnnviz_title", None)
+        if shown is not None:
+            plot._rnnviz_title = None
+            self._heatmap_title(plot, shown[0])
 
     def csv_rows(self) -> Rows:
         state = self.view

@@ -138,11 +138,10 @@ class GatesPanel(Panel):
                               colorMapMenu=False)
         bar.setImageItem(images)
         bar.axis.enableAutoSIPrefix(False)
-        self.set_bar_levels(bar, levels, middle=len(images) > 1)
-        bar.axis.setWidth(58)
         sub.addItem(bar, row=row, col=2, rowspan=rows)
         self._styled.append((bar, {"right": label}))
         self._style_axes(bar, {"right": label})
+        self.set_bar_levels(bar, levels, middle=len(images) > 1)  # after the label: the width counts it
         return bar
 
     def _colormap(self, kind: str) -> pg.ColorMap:

@@ -1,4 +1,9 @@
-"""Loss curve: training loss per recorded step and held-out loss, on a linear or log scale."""
+"""Loss curve: training loss per recorded step and held-out loss, on a linear or log scale.
+
+A spike (a loss SPIKE_RATIO times the typical one, e.g. 3e24 on the way to diverging) would flatten the
+rest of a linear curve to its floor: the axis turns to log by itself (once; a person who turns log off
+again gets a linear axis cut at a height that shows the typical losses, and the axis label says so).
+"""
 from __future__ import annotations
 
 import math
@@ -11,6 +16,7 @@ from rnnviz.ui.panels.base import Panel, Rows, nice_ceiling
 from rnnviz.ui.theme import Theme
 
 
+SPIKE_RATIO = 1e3  # a loss this many times the median loss is a spike
 MAX_CURVE_POINTS = 1200  # a longer training curve is decimated (min/max per bucket) before drawing
 
 
@@ -19,6 +25,15 @@ def _positive_or_nan(values: np.ndarray) -> np.ndarray:
     out = np.asarray(values, dtype=float).copy()
     out[~(out > 0)] = np.nan
     return out
+
+
+def spike_peak(values: np.ndarray) -> float | None:
+    """The largest finite loss when it is a spike (over SPIKE_RATIO × the median finite loss), else None."""
+    finite = values[np.isfinite(values)]
+    if finite.size < 2:
+        return None
+    typical, peak = float(np.median(np.abs(finite))), float(finite.max())
+    return peak if peak > SPIKE_RATIO * max(typical, 1e-12) else None
 
 
 def decimate_peaks(x: np.ndarray, y: np.ndarray, most: int = MAX_CURVE_POINTS) -> tuple[np.ndarray, np.ndarray]:
@@ -72,6 +87,8 @@ class LossPanel(Panel):
         self.train_curve = self.plot.plot(name="train")
         self.heldout_curve = self.plot.plot(name="held-out", symbol="o", symbolSize=6)
         self._latest = ""
+        self._auto_log = False  # the axis turned to log by itself (once per panel)
+        self._scale_by_code = False
 
     def restyle(self, theme: Theme) -> None:
         self.train_curve.setPen(self.pen(0))
@@ -81,12 +98,11 @@ class LossPanel(Panel):
         self._write_key()
 
     def _write_key(self) -> None:
-        entries = [(0, "━", "train"), (1, "●", "held-out")]
-        if self._latest:
-            entries.append((self.theme.foreground, "", self._latest))
-        self.set_key(self.key, entries)
+        self.set_key(self.key, [(0, "━", "train"), (1, "●", "held-out")])
 
     def _log_toggled(self, on: bool) -> None:
+        if not self._scale_by_code:
+            self._auto_log = True  # the person chose: never switch it for them again
         self.log_action.setChecked(on)
         self.plot.setLogMode(y=on)
         self.set_axis_label(self.plot, "left", "loss (log scale)" if on else "loss")
@@ -94,6 +110,12 @@ class LossPanel(Panel):
             self.draw(self.view)
 
     def draw(self, view: LossView) -> None:
+        peak = spike_peak(np.concatenate([np.asarray(view.train_loss, float), np.asarray(view.heldout_loss, float)]))
+        if peak is not None and not self._auto_log and not self.log_scale.isChecked():
+            self._auto_log, self._scale_by_code = True, True
+            self.log_scale.setChecked(True)  # draws the view on the log axis
+            self._scale_by_code = False
+            return
         log = self.log_scale.isChecked()
         train = _positive_or_nan(view.train_loss) if log else view.train_loss
         heldout = _positive_or_nan(view.heldout_loss) if log else view.heldout_loss
@@ -102,10 +124,10 @@ class LossPanel(Panel):
         self.train_curve.setData(steps, shown, connect="finite", skipFiniteCheck=bool(np.isfinite(shown).all()))
         self.show_markers(self.heldout_curve, heldout.size)  # hundreds of markers cost more than the rest
         self.heldout_curve.setData(view.heldout_steps, heldout, connect="finite")
-        latest = "" if math.isnan(view.latest) else f"latest {view.latest:.4g}"
-        if latest != self._latest:
+        latest = "" if math.isnan(view.latest) else f"  (latest {view.latest:.4g})"
+        if latest != self._latest:  # in the title, not the key: a narrow panel's key fits on one line
             self._latest = latest
-            self._write_key()
+            self.set_page_title(self.graphics, f"{self.title}{latest}")
         self._update_ranges(view.steps, view.heldout_steps, train, heldout, log)
 
     def _update_ranges(self, steps, heldout_steps, train, heldout, log: bool) -> None:
@@ -118,7 +140,10 @@ class LossPanel(Panel):
             high = math.ceil(math.log10(values.max())) if values.size else 1
             y = (float(low), float(max(high, low + 1)))
         else:
-            top = nice_ceiling(float(values.max())) if values.size else 1.0
+            peak = spike_peak(values)
+            shown = values if peak is None else values[values <= SPIKE_RATIO * float(np.median(np.abs(values)))]
+            top = nice_ceiling(float(shown.max())) if shown.size else 1.0
+            self.set_axis_label(self.plot, "left", "loss" if peak is None else f"loss (cut: peak {peak:.2g})")
             bottom = min(0.0, -nice_ceiling(-float(values.min()))) if values.size and values.min() < 0 else 0.0
             y = (bottom, top)
         self.set_ranges(self.plot, (0.0, x_max), y)

@@ -27,7 +27,8 @@ HEAD_KEYS = ("W_out", "b_out")  # everything else is the recurrent layer's (a ce
 BIAS_KEYS = ("b_ih", "b_hh")
 BIASES = "biases"
 X_LABELS = {"W_ih": "input", "W_hh": "h_(t-1)", BIASES: "bias"}
-MIN_NARROW_WIDTH = 60  # px: a narrow matrix (inputs, biases) still fits its tick labels
+HEAD_TEXT_HEIGHT, HEAD_ROW_HEIGHT = 72, 16  # px: the output head's title and axes, and each of its rows
+MIN_NARROW_WIDTH = 44  # px: a narrow matrix (inputs, biases) still fits its tick labels and title
 
 
 @dataclass
@@ -179,6 +180,8 @@ class WeightsPanel(Panel):
             head_rows = heatmaps[self._rows[1][0]][0].shape[0]
             self.page.ci.layout.setRowStretchFactor(1, 3)
             self.page.ci.layout.setRowStretchFactor(2, 2 if head_rows > 4 else 1)
+            # a head of a few outputs needs little height: the gate blocks above get it (all four named)
+            self._subs[1].setMaximumHeight(HEAD_TEXT_HEIGHT + HEAD_ROW_HEIGHT * head_rows if head_rows <= 4 else 1e6)
 
     def _build_layout(self, layout_keys: tuple[tuple[str, int], ...], cell: str) -> None:
         """Only when the set of matrices changes (another model), never per frame."""

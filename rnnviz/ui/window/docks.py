@@ -15,13 +15,16 @@ from rnnviz.ui.controls.training import TrainingControls
 from rnnviz.ui.window.commands import SessionCommands
 
 
+DOCK_NARROW_WIDTH = 270  # px: the forms still fit; a 1024-px-wide window leaves the panels the rest
+
+
 def dock(window: QMainWindow, title: str, widget: QWidget, name: str) -> QDockWidget:
     result = QDockWidget(title, window)
     result.setObjectName(name)
     scroll = QScrollArea()
     scroll.setWidgetResizable(True)
     scroll.setWidget(widget)
-    scroll.setMinimumWidth(300)
+    scroll.setMinimumWidth(DOCK_NARROW_WIDTH)
     scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # wrap, never scroll sideways
     result.setWidget(scroll)
     feature = QDockWidget.DockWidgetFeature

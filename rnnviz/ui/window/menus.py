@@ -71,6 +71,12 @@ class WindowMenus:
             name: action(w, f"{name.title()} theme", lambda n=name: w.set_theme(n)) for name in theming.THEMES
         }
         self.reset_layout_action = action(w, "Reset window layout", w.reset_layout)
+        self.presentation_action = action(w, "&Presentation mode", w.toggle_presentation, Qt.Key.Key_F5,
+                                          "Large text and fewer panels for a projector (F5 or Esc leaves it)")
+        self.presentation_action.setCheckable(True)
+        self.leave_presentation_action = action(w, "Leave presentation mode", lambda: w.set_presentation(False),
+                                                Qt.Key.Key_Escape)
+        self.leave_presentation_action.setEnabled(False)
         self.training_tab_action = action(w, "&Training page", lambda: w.show_page(0), "Ctrl+1", "The live panels")
         self.scan_tab_action = action(w, "&Parallel scan page", lambda: w.show_page(2), "Ctrl+3",
                                      "The parallel scan beside the sequential loop")
@@ -100,7 +106,8 @@ class WindowMenus:
         view_menu = bar.addMenu("&View")
         self._add(view_menu, self.training_tab_action, self.step_tab_action, self.scan_tab_action,
                   *self.page_actions.values(), None, *self.theme_actions.values(), None,
-                  *(dock.toggleViewAction() for dock in w.docks.docks), self.reset_layout_action)
+                  *(dock.toggleViewAction() for dock in w.docks.docks), self.reset_layout_action, None,
+                  self.presentation_action)
         self.help_menu = bar.addMenu("&Help")
         self._add(self.help_menu, self.shortcuts_action, self.log_folder_action)
 
