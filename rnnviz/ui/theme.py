@@ -143,6 +143,9 @@ def palette(theme: Theme) -> QPalette:
     }
     for role, color in roles.items():
         pal.setColor(role, color)
+    disabled = QColor(theme.muted)  # a disabled button must look disabled (greyed text)
+    for role in (QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText, QPalette.ColorRole.Text):
+        pal.setColor(QPalette.ColorGroup.Disabled, role, disabled)
     return pal
 
 
