@@ -99,13 +99,13 @@ class Panel(Hovering, PlotBuilder, ColourBars, Keys, PanelExport, QWidget):
         outer.addLayout(self.controls)
         self.stack = QStackedWidget()
         outer.addWidget(self.stack, 1)
-        self.note = QLabel()  # instead of the plots when there is nothing sensible to draw (a diverged run)
-        self.note.setObjectName("panel_note")
-        self.note.setWordWrap(True)
-        self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.note.setMargin(12)
-        self.note.hide()
-        outer.addWidget(self.note, 1)
+        self.notice = QLabel()  # instead of the plots when there is nothing sensible to draw (a diverged run)
+        self.notice.setObjectName("panel_notice")
+        self.notice.setWordWrap(True)
+        self.notice.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.notice.setMargin(12)
+        self.notice.hide()
+        outer.addWidget(self.notice, 1)
         self.graphics = self.add_page()
         self.menu = self._build_menu()
         self.build()
@@ -226,9 +226,9 @@ class Panel(Hovering, PlotBuilder, ColourBars, Keys, PanelExport, QWidget):
             label._rnnviz_title = wanted
             label.setText(text, color=self.theme.foreground, size=f"{size:g}pt", bold=True)
 
-    def show_note(self, text: str | None) -> None:
+    def show_notice(self, text: str | None) -> None:
         """Say ``text`` in place of the plots (None: show the plots again)."""
-        self.note.setText(text or "")
-        self.note.setVisible(bool(text))
+        self.notice.setText(text or "")
+        self.notice.setVisible(bool(text))
         self.stack.setVisible(not text)
 

@@ -24,7 +24,9 @@ def dock(window: QMainWindow, title: str, widget: QWidget, name: str) -> QDockWi
     scroll = QScrollArea()
     scroll.setWidgetResizable(True)
     scroll.setWidget(widget)
-    scroll.setMinimumWidth(DOCK_NARROW_WIDTH)
+    # never narrower than its content's least width (Play, Step and Reset side by side) and the scroll bar
+    least = widget.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 2 * scroll.frameWidth()
+    scroll.setMinimumWidth(max(DOCK_NARROW_WIDTH, least))
     scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # wrap, never scroll sideways
     result.setWidget(scroll)
     feature = QDockWidget.DockWidgetFeature

@@ -126,7 +126,7 @@ class TrainingPage(QSplitter):
         snapshot = self._waiting.pop(name)
         panel = self.panels[name]
         note = self.note_for(name, snapshot)
-        panel.show_note(note)
+        panel.show_notice(note)
         if note is None:
             panel.set_snapshot(snapshot)
         if name in LAYER_PANELS:
