@@ -196,7 +196,7 @@ def _compare(g: Gallery) -> None:
     g.settle(0.5)
     window.toggle()
     end = time.perf_counter() + 8
-    while time.perf_counter() < end and window.step_count() < 60:
+    while time.perf_counter() < end and window.step_count < 60:
         g.settle(0.2)
     window.toggle()
     g.settle(0.5)
@@ -246,7 +246,11 @@ def _close_message_boxes(g: Gallery) -> None:
 
 # ---------------------------------------------------------------------------------------- running
 
-ORDER_LAST = ("bidirectional", "diverged")  # they change the session: after every kind that wants the LSTM
+ORDER_LAST = ("bidirectional", "diverged")
+PRESENTATION_KINDS = ("training", "training-dark", "step-backward", "bidirectional", "diverged")  # what it shows  # they change the session: after every kind that wants the LSTM
+
+
+BUILT_IN_KINDS = frozenset(SHOTS)  # the kinds above (others, e.g. lessons', run in presentation mode too)
 
 
 def run_size(out: Path, size: Size, kinds: list[str]) -> list[dict]:
@@ -259,6 +263,8 @@ def run_size(out: Path, size: Size, kinds: list[str]) -> list[dict]:
         if size.presentation:
             gallery.window.set_presentation(True)
             gallery.settle(0.5)
+        if size.presentation:
+            kinds = [k for k in kinds if k in PRESENTATION_KINDS or k not in BUILT_IN_KINDS]
         ordered = [k for k in kinds if k not in ORDER_LAST] + [k for k in ORDER_LAST if k in kinds]
         for name in ordered:
             gallery.kind = name

@@ -28,6 +28,7 @@ MATRICES = ("W_ih", "W_hh")
 HEATMAP_TITLES = {"local": "local factors", "W_ih": "ΔW_ih(t)", "W_hh": "ΔW_hh(t)",
                   "acc_W_ih": "Σ ΔW_ih", "acc_W_hh": "Σ ΔW_hh"}
 HEATMAP_TITLE_PT = (10.0, 7.0)  # largest and smallest size of a small heatmap's two-line title
+NORM_TITLE_PT = (11.0, 8.0)  # the same for the gradient-norm plot's title
 
 
 def short_number(value: float) -> str:
@@ -52,8 +53,8 @@ class BpttPanel(Panel):
 
     def build(self) -> None:
         page = self.graphics
-        self.norm_plot = self.add_plot(page, 1, 0, {"left": "||dL/dh_t||", "bottom": "timestep",
-                                                   "title": "||dL/dh_t|| per timestep"})
+        self.norm_plot = self.add_plot(page, 1, 0, {"left": "||dL/dh_t||", "bottom": "timestep"})
+        self._fit_title(self.norm_plot, "||dL/dh_t|| per timestep", NORM_TITLE_PT)  # fitted to the plot's width
         self.norm_plot.setLogMode(y=True)
         self.norm_plot.showGrid(x=True, y=True, alpha=0.25)
         self.norm_curve = self.norm_plot.plot(symbol="o", symbolSize=7)
@@ -66,8 +67,7 @@ class BpttPanel(Panel):
         self.split_plot.addItem(self.bars_next)
         page.ci.layout.setColumnStretchFactor(0, 3)
         page.ci.layout.setColumnStretchFactor(1, 2)
-        self.norm_plot.setPreferredWidth(600)
-        self.split_plot.setPreferredWidth(300)
+        self.norm_plot.getViewBox().sigResized.connect(lambda *_args: self._refit_heatmap_title(self.norm_plot))
         sub = page.ci.addLayout(row=2, col=0, colspan=2)  # the small heatmaps span both columns
         sub.setContentsMargins(0, 0, 0, 0)
         sub.layout.setSpacing(4)
@@ -108,8 +108,10 @@ class BpttPanel(Panel):
         self.norm_now.setSymbolBrush(pg.mkBrush(None))
         self.bars_output.setOpts(brush=pg.mkBrush(theme.pen(0)), pen=pg.mkPen(None))
         self.bars_next.setOpts(brush=pg.mkBrush(theme.pen(1)), pen=pg.mkPen(None))
-        for _plot, image in self.heatmaps.values():
-            image.setColorMap(colormaps.diverging(theme.diverging_map))
+        for plot, image in [*self.heatmaps.values(), (self.norm_plot, None)]:
+            if image is not None:
+                image.setColorMap(colormaps.diverging(theme.diverging_map))
+            self._refit_heatmap_title(plot)  # in the theme's colour
         if self.view is not None:
             self.show_view(self.view)
 
@@ -128,7 +130,7 @@ class BpttPanel(Panel):
         if state.t is not None:
             where = f"t = {state.t},  ||dL/d{symbol}_{state.t}|| = {state.grad_norm[state.t]:.2e}"
         self.set_axis_label(self.norm_plot, "left", f"||dL/d{symbol}_t||")
-        self.set_plot_title(self.norm_plot, f"||dL/d{symbol}_t|| per timestep")
+        self._fit_title(self.norm_plot, f"||dL/d{symbol}_t|| per timestep", NORM_TITLE_PT)
         cut = "  — truncated BPTT cuts the recurrence here" if state.cut else ""
         self.set_page_title(self.graphics, f"BPTT: {where}{cut}")
         self.status.setText(clip_text(state.clip))
@@ -185,7 +187,7 @@ class BpttPanel(Panel):
             array = arrays[key]
             if array is None:
                 image.setVisible(False)
-                self._heatmap_title(plot, f"{HEATMAP_TITLES[key]}<br>&nbsp;")
+                self._fit_title(plot, f"{HEATMAP_TITLES[key]}<br>&nbsp;")
                 continue
             image.setVisible(True)
             matrix = np.asarray(array, dtype=float)  # (rows, cols) as the matrix is written
@@ -193,18 +195,18 @@ class BpttPanel(Panel):
             image.setRect(-0.5, -0.5, matrix.shape[1], matrix.shape[0])
             self.set_ranges(plot, (-0.5, matrix.shape[1] - 0.5), (-0.5, matrix.shape[0] - 0.5))
             largest = float(np.abs(matrix).max(initial=0.0))
-            self._heatmap_title(plot, f"{HEATMAP_TITLES[key]}<br>max {short_number(largest)}")
+            self._fit_title(plot, f"{HEATMAP_TITLES[key]}<br>max {short_number(largest)}")
         names = tuple(state.local)
         if names != self._local_names:
             self._local_names = names
             self.heatmaps["local"][0].getAxis("left").setTicks([[(float(i), n) for i, n in enumerate(names)], []])
 
-    def _heatmap_title(self, plot: pg.PlotItem, text: str) -> None:
-        """A small heatmap's title, small enough to stay within its plot (neighbours never run together)."""
-        largest, smallest = HEATMAP_TITLE_PT
+    def _fit_title(self, plot: pg.PlotItem, text: str, sizes: tuple[float, float] = HEATMAP_TITLE_PT) -> None:
+        """A plot's title, small enough to stay within its plot (neighbours never run together)."""
+        largest, smallest = sizes
         size = fitted_title_size(text, plot.width() - 4, largest, smallest, bold=False) if plot.width() > 0 else largest
-        if getattr(plot, "_rnnviz_title", None) != (text, size, self.theme.foreground):
-            plot._rnnviz_title = (text, size, self.theme.foreground)
+        if (getattr(plot, "_rnnviz_title", None) or (None,) * 4)[:3] != (text, size, self.theme.foreground):
+            plot._rnnviz_title = (text, size, self.theme.foreground, sizes)
             plot.setTitle(text, color=self.theme.foreground, size=f"{size:g}pt")
             let_shrink(plot.titleLabel, width=8.0)
 
@@ -212,7 +214,7 @@ class BpttPanel(Panel):
         shown = getattr(plot, "_rnnviz_title", None)
         if shown is not None:
             plot._rnnviz_title = None
-            self._heatmap_title(plot, shown[0])
+            self._fit_title(plot, shown[0], shown[3])
 
     def csv_rows(self) -> Rows:
         state = self.view

@@ -27,7 +27,9 @@ HEAD_KEYS = ("W_out", "b_out")  # everything else is the recurrent layer's (a ce
 BIAS_KEYS = ("b_ih", "b_hh")
 BIASES = "biases"
 X_LABELS = {"W_ih": "input", "W_hh": "h_(t-1)", BIASES: "bias"}
-HEAD_TEXT_HEIGHT, HEAD_ROW_HEIGHT = 72, 16  # px: the output head's title and axes, and each of its rows
+HEAD_TEXT_HEIGHT, HEAD_ROW_HEIGHT = 64, 16  # px: the output head's title and axes, and each of its rows
+GATE_LABEL_LINES = 0.85  # a gate block's label needs this many text lines of height ("i f g o" have no
+# descenders but g: 0.85 of a line keeps their glyphs apart, and names all four in a 720-px-high window)
 MIN_NARROW_WIDTH = 44  # px: a narrow matrix (inputs, biases) still fits its tick labels and title
 
 
@@ -157,7 +159,7 @@ class WeightsPanel(Panel):
         height = matrix_view.plot.getViewBox().height()
         line = QFontMetricsF(axis.style["tickFont"] or QFont()).height()
         stride = 1
-        while stride < len(ticks) and height > 0 and height * stride / len(ticks) < 1.1 * line:
+        while stride < len(ticks) and height > 0 and height * stride / len(ticks) < GATE_LABEL_LINES * line:
             stride += 1
         shown = [tick for k, tick in enumerate(ticks) if k % stride == 0]
         if axis._tickLevels is None or list(axis._tickLevels[0]) != shown:
