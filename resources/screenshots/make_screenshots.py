@@ -1,4 +1,4 @@
-"""Regenerate the README's screenshots (``make screenshot``), offscreen, from the real window.
+"""Regenerate the README's screenshots (``make readme-screenshots``), offscreen, from the real window.
 
     window.png              an LSTM learning the adding problem (Training tab)
     vanishing.png           the "vanishing" preset, BPTT stepped 30 steps back from the end
