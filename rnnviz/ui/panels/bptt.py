@@ -203,7 +203,8 @@ class BpttPanel(Panel):
 
     def _fit_title(self, plot: pg.PlotItem, text: str, sizes: tuple[float, float] = HEATMAP_TITLE_PT) -> None:
         """A plot's title, small enough to stay within its plot (neighbours never run together)."""
-        largest, smallest = sizes
+        grow = float(self.theme.label_size.rstrip("pt")) / 11.0  # presentation mode's text is larger
+        largest, smallest = sizes[0] * grow, sizes[1] * grow
         size = fitted_title_size(text, plot.width() - 4, largest, smallest, bold=False) if plot.width() > 0 else largest
         if (getattr(plot, "_rnnviz_title", None) or (None,) * 4)[:3] != (text, size, self.theme.foreground):
             plot._rnnviz_title = (text, size, self.theme.foreground, sizes)

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QCheckBox
 from rnnviz.engine.cells import cell_spec
 from rnnviz.session.views.training import WeightsView, weights_view
 from rnnviz.ui import colormaps
-from rnnviz.ui.panels.base import Panel, Rows, nice_ceiling
+from rnnviz.ui.panels.base import Panel, Rows, fitted_title_size, nice_ceiling
 from rnnviz.ui.theme import Theme
 
 RECURRENT_ORDER = ("W_ih", "W_hh", "b_ih", "b_hh")
@@ -30,6 +30,7 @@ X_LABELS = {"W_ih": "input", "W_hh": "h_(t-1)", BIASES: "bias"}
 HEAD_TEXT_HEIGHT, HEAD_ROW_HEIGHT = 64, 16  # px: the output head's title and axes, and each of its rows
 GATE_LABEL_LINES = 0.85  # a gate block's label needs this many text lines of height ("i f g o" have no
 # descenders but g: 0.85 of a line keeps their glyphs apart, and names all four in a 720-px-high window)
+AXIS_LABEL_SMALLEST_PT = 7.0
 MIN_NARROW_WIDTH = 44  # px: a narrow matrix (inputs, biases) still fits its tick labels and title
 
 
@@ -86,6 +87,10 @@ class WeightsPanel(Panel):
         for view in self.views.values():
             for line in view.separators:
                 line.setPen(pg.mkPen(theme.foreground, width=1))
+            shown = getattr(view.plot, "_rnnviz_label", None)
+            if shown is not None:  # the theme re-styled the label at its full size: fit it again
+                view.plot._rnnviz_label = None
+                self._fit_axis_label(view.plot, shown[0])
 
     def _toggled(self, on: bool) -> None:
         self.gradients_action.setChecked(on)
@@ -165,6 +170,15 @@ class WeightsPanel(Panel):
         if axis._tickLevels is None or list(axis._tickLevels[0]) != shown:
             axis.setTicks([shown, []])
 
+    def _fit_axis_label(self, plot: pg.PlotItem, text: str) -> None:
+        """A narrow matrix's column label in a smaller font, so that neighbours' labels never run together."""
+        largest = float(self.theme.label_size.rstrip("pt"))
+        size = fitted_title_size(text, plot.width() + 2, largest, AXIS_LABEL_SMALLEST_PT, bold=False)
+        wanted = (text, size, self.theme.foreground)
+        if getattr(plot, "_rnnviz_label", None) != wanted:
+            plot._rnnviz_label = wanted
+            plot.setLabel("bottom", text, **{"color": self.theme.foreground, "font-size": f"{size:g}pt"})
+
     def _set_stretch(self, heatmaps) -> None:
         """Share each row's width by columns (narrow inputs and biases keep a minimum width) and the
         height between the recurrent row and the head by rows; only when the shapes change."""
@@ -236,6 +250,7 @@ class WeightsPanel(Panel):
         view = MatrixView(key, plot, image, None, [], recurrent)  # type: ignore[arg-type]
         if recurrent:
             plot.getViewBox().sigResized.connect(lambda *_args, v=view: self._fit_gate_labels(v))
+        plot.getViewBox().sigResized.connect(lambda *_args, p=plot, t=x_label: self._fit_axis_label(p, t))
         return view
 
     def _separator(self, plot: pg.PlotItem) -> pg.InfiniteLine:
