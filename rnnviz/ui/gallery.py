@@ -253,13 +253,13 @@ PRESENTATION_KINDS = ("training", "training-dark", "step-backward", "bidirection
 BUILT_IN_KINDS = frozenset(SHOTS)  # the kinds above (others, e.g. lessons', run in presentation mode too)
 
 
-def run_size(out: Path, size: Size, kinds: list[str]) -> list[dict]:
+def run_size(out: Path, size: Size, kinds: list[str], steps: int = TRAIN_STEPS) -> list[dict]:
     from rnnviz.engine.threads import pin_blas_threads
 
     pin_blas_threads()
     gallery = Gallery(out, size)
     try:
-        gallery.train()
+        gallery.train(steps)
         if size.presentation:
             gallery.window.set_presentation(True)
             gallery.settle(0.5)
@@ -304,6 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help="comma-separated kinds (default: all): " + ", ".join(SHOTS))
     parser.add_argument("--sizes", default="", help="comma-separated sizes (default: all): "
                         + ", ".join(s.name for s in SIZES))
+    parser.add_argument("--steps", type=int, default=TRAIN_STEPS, help="training steps before the pictures")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     kinds = [k for k in args.only.split(",") if k] or list(SHOTS)
@@ -320,9 +321,9 @@ def main(argv: list[str] | None = None) -> int:
     saved: list[dict] = []
     for size in sizes:
         if args.child or size.scale == 1.0:
-            saved += run_size(args.out, size, kinds)
+            saved += run_size(args.out, size, kinds, args.steps)
         else:
-            saved += _in_child(args.out, size, kinds)
+            saved += _in_child(args.out, size, kinds, args.steps)
     if args.child:
         print("GALLERY " + json.dumps(saved))
         return 0
@@ -331,11 +332,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _in_child(out: Path, size: Size, kinds: list[str]) -> list[dict]:
+def _in_child(out: Path, size: Size, kinds: list[str], steps: int) -> list[dict]:
     """A size with another scale factor: Qt reads QT_SCALE_FACTOR once, at start-up."""
     env = {**os.environ, "QT_SCALE_FACTOR": f"{size.scale:g}", "QT_QPA_PLATFORM": "offscreen"}
     done = subprocess.run([sys.executable, "-m", "rnnviz.ui.gallery", "--child", "--out", str(out),
-                           "--sizes", size.name, "--only", ",".join(kinds)],
+                           "--sizes", size.name, "--only", ",".join(kinds), "--steps", str(steps)],
                           env=env, capture_output=True, text=True, check=False)
     sys.stderr.write(done.stderr[-4000:] if done.returncode else "")
     lines = [line for line in done.stdout.splitlines() if line.startswith("GALLERY ")]

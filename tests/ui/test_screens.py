@@ -236,3 +236,33 @@ def test_presentation_mode_is_left_before_the_layout_is_remembered(qtbot, tmp_pa
     win.close()
     assert bytes(settings.value("window_state")) == state
     assert not theming.current_theme().large
+
+
+def test_make_screenshot_picks_up_every_page_and_new_kinds_of_picture(qtbot, tmp_path):
+    from PySide6.QtWidgets import QLabel
+
+    from rnnviz.ui import gallery, pages
+
+    spec = pages.PageSpec("demo_gallery", "Demo", "A page for the test", lambda window: QLabel("demo page"))
+    pages.PAGES.append(spec)
+    taken = []
+
+    @gallery.shot("lesson-demo", "A kind added from outside (as a lesson would)")
+    def _lesson(g: gallery.Gallery) -> None:
+        taken.append(g.size.name)
+        g.save("step-1")
+
+    try:
+        assert gallery.main(["--out", str(tmp_path), "--sizes", "1024x768", "--only", "pages,lesson-demo",
+                             "--steps", "2"]) == 0
+    finally:
+        pages.PAGES.remove(spec)
+        gallery.SHOTS.pop("lesson-demo")
+    folder = tmp_path / "1024x768"
+    for name in ("pages-demo_gallery.png", "lesson-demo-step-1.png"):
+        image = QImage(str(folder / name))
+        assert (image.width(), image.height()) == (1024, 768), name
+    index = (tmp_path / "index.html").read_text()
+    assert "1024x768/pages-demo_gallery.png" in index and "1024x768/lesson-demo-step-1.png" in index
+    assert taken == ["1024x768"]
+    assert gallery.main(["--only", "no-such-kind"]) == 2
