@@ -1,11 +1,12 @@
 """``make screenshot``: every page and view worth seeing, at every screen size, into a folder with an index.
 
-    python -m rnnviz.ui.gallery [--out build/screenshots] [--only training,step_backward] [--sizes 1024x768]
+    python -m rnnviz.ui.gallery [--out build/screenshots] [--only training,step-backward] [--sizes 1024x768]
 
 Each *kind* of screenshot is one function registered with ``@shot("name", "what it shows")``; it gets a
 ``Gallery`` (the window, ``settle()``, ``save(label)``) and may save one or more pictures. Every kind runs
-at every size in ``SIZES``: 1024×768 (a projector), 1280×720, 1920×1080, 2× scale (a 4K screen is 1920×1080
-logical pixels at 2×; a 2560×1440 panel at 2× is 1280×720) and presentation mode (F5). The 2× sizes need
+at every size in ``SIZES``: 1024×768 (a projector), 1024×640 (a short screen: a few kinds), 1280×720,
+1920×1080, 2× scale (a 4K screen is 1920×1080 logical pixels at 2×; a 2560×1440 panel at 2× is 1280×720)
+and presentation mode (F5, the kinds it shows). A kind added from outside runs at every size. The 2× sizes need
 ``QT_SCALE_FACTOR`` before Qt starts, so they run in a child process of this script. New pages in
 ``rnnviz.ui.pages.PAGES`` are picked up by themselves; lessons (or anything else) add a kind with
 ``@shot``. The pictures and ``index.html`` go to ``--out`` (not committed).
@@ -34,16 +35,19 @@ class Size:
     height: int
     scale: float = 1.0  # QT_SCALE_FACTOR: the PNG is width*scale × height*scale
     presentation: bool = False
+    only: tuple[str, ...] = ()  # the built-in kinds worth seeing at this size (empty: all)
 
 
+PRESENTATION_KINDS = ("training", "training-dark", "step-backward", "bidirectional", "diverged")  # what it shows
 SIZES = (
     Size("1024x768", 1024, 768),
+    Size("1024x640", 1024, 640, only=("training", "step-backward")),  # a short screen: Play/Step/Reset in view
     Size("1280x720", 1280, 720),
     Size("1920x1080", 1920, 1080),
     Size("4k-at-2x", 1920, 1080, 2.0),
     Size("1440p-at-2x", 1280, 720, 2.0),
-    Size("presentation-1024x768", 1024, 768, presentation=True),
-    Size("presentation-1920x1080", 1920, 1080, presentation=True),
+    Size("presentation-1024x768", 1024, 768, presentation=True, only=PRESENTATION_KINDS),
+    Size("presentation-1920x1080", 1920, 1080, presentation=True, only=PRESENTATION_KINDS),
 )
 
 
@@ -246,8 +250,7 @@ def _close_message_boxes(g: Gallery) -> None:
 
 # ---------------------------------------------------------------------------------------- running
 
-ORDER_LAST = ("bidirectional", "diverged")
-PRESENTATION_KINDS = ("training", "training-dark", "step-backward", "bidirectional", "diverged")  # what it shows  # they change the session: after every kind that wants the LSTM
+ORDER_LAST = ("bidirectional", "diverged")  # they change the session: after every kind that wants the LSTM
 
 
 BUILT_IN_KINDS = frozenset(SHOTS)  # the kinds above (others, e.g. lessons', run in presentation mode too)
@@ -263,8 +266,8 @@ def run_size(out: Path, size: Size, kinds: list[str], steps: int = TRAIN_STEPS) 
         if size.presentation:
             gallery.window.set_presentation(True)
             gallery.settle(0.5)
-        if size.presentation:
-            kinds = [k for k in kinds if k in PRESENTATION_KINDS or k not in BUILT_IN_KINDS]
+        if size.only:
+            kinds = [k for k in kinds if k in size.only or k not in BUILT_IN_KINDS]
         ordered = [k for k in kinds if k not in ORDER_LAST] + [k for k in ORDER_LAST if k in kinds]
         for name in ordered:
             gallery.kind = name
