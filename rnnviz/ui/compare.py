@@ -337,7 +337,8 @@ class CompareWindow(QWidget):
         """cell, series (train loss, held-out loss, gradient norm), x (step or timestep), value."""
         rows: Rows = [["cell", "series", "x", "value"]]
         for cell, curve in (self.curves_shown or {}).items():
-            series = (("train_loss", curve.steps, curve.loss), ("heldout_loss", curve.heldout_steps, curve.heldout_loss),
+            series = (("train_loss", curve.steps, curve.loss),
+                      ("heldout_loss", curve.heldout_steps, curve.heldout_loss),
                       ("grad_norm", np.arange(len(curve.grad_norm_per_step)), curve.grad_norm_per_step))
             for name, xs, values in series:
                 rows.extend([cell, name, int(x), float(v)] for x, v in zip(xs, values))

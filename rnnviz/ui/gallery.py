@@ -111,8 +111,8 @@ class Gallery:
         name = self.kind + (f"-{label}" if label else "")
         path = self.folder / f"{name}.png"
         (widget or self.window).grab().save(str(path))
-        self.saved.append({"size": self.size.name, "kind": self.kind, "label": label, "file": f"{self.size.name}/{path.name}",
-                           "note": note})
+        self.saved.append({"size": self.size.name, "kind": self.kind, "label": label,
+                           "file": f"{self.size.name}/{path.name}", "note": note})
         return path
 
     def close(self) -> None:

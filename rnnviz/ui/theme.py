@@ -75,13 +75,13 @@ class Themeable(Protocol):
 
 
 _current: Theme = LIGHT
+_live: "weakref.WeakSet[Themeable]" = weakref.WeakSet()
 PRESENTATION_FONT_FACTOR = 1.5  # presentation mode: every font this much larger
 
 
 def presentation_sizes(theme: Theme) -> Theme:
     """``theme`` with presentation mode's large text and thicker lines (for a projector)."""
     return replace(theme, title_size="20pt", label_size="16pt", tick_size=14, line_width=3, large=True)
-_live: "weakref.WeakSet[Themeable]" = weakref.WeakSet()
 
 
 def current_theme() -> Theme:

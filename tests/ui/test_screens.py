@@ -216,7 +216,8 @@ def test_compare_exports_png_svg_and_csv_with_one_number_format(qtbot, tmp_path)
     rows = (tmp_path / "c.csv").read_text().splitlines()
     assert rows[0] == "cell,series,x,value"
     assert {row.split(",")[0] for row in rows[1:]} == set(window.cells)
-    assert {"train_loss", "grad_norm"} <= {row.split(",")[1] for row in rows[1:]} <= {"train_loss", "heldout_loss", "grad_norm"}
+    series = {row.split(",")[1] for row in rows[1:]}
+    assert {"train_loss", "grad_norm"} <= series <= {"train_loss", "heldout_loss", "grad_norm"}
     # coinciding curves stay visible: every cell's loss line differs from the others in width or colour
     pens = [(window.lines[c]["loss"].opts["pen"].color().name(), window.lines[c]["loss"].opts["pen"].width())
             for c in window.cells]

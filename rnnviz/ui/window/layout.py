@@ -38,6 +38,7 @@ class WindowLayout:
         self._default_state = QByteArray()
         self._default_splitters: list[QByteArray] = []
         self.presenting: SavedLayout | None = None
+        self._narrow: bool | None = None  # the window was narrower than NARROW_WINDOW when last resized
 
     def restore(self) -> None:
         window = self.window
@@ -61,7 +62,7 @@ class WindowLayout:
         """Narrow control docks in a narrow window, their usual width in a wide one (set when the window
         crosses NARROW_WINDOW, so a person's own dock width is kept otherwise)."""
         narrow = width < NARROW_WINDOW
-        if narrow == getattr(self, "_narrow", None):
+        if narrow == self._narrow:
             return
         self._narrow = narrow
         docks = [d for d in self.window.findChildren(QDockWidget) if d.isVisible() and not d.isFloating()]
@@ -100,30 +101,35 @@ class WindowLayout:
         or off (everything exactly as before)."""
         if on == (self.presenting is not None):
             return
-        window, app = self.window, QApplication.instance()
         if on:
-            panels = panels or {}
-            hidden = [panel for name, panel in panels.items() if name not in PRESENTATION_PANELS and not panel.isHidden()]
-            self.presenting = SavedLayout(window.saveState(), [s.saveState() for s in self.splitters], hidden,
-                                          QFont(app.font()))
-            for dock in window.findChildren(QDockWidget):
-                dock.hide()
-            for bar in window.findChildren(QToolBar):
-                if bar.objectName() == "rewind_bar":
-                    bar.hide()
-            for panel in hidden:
-                panel.hide()
-            font = QFont(app.font())
-            font.setPointSizeF(font.pointSizeF() * theming.PRESENTATION_FONT_FACTOR)
-            app.setFont(font)
-            theming.apply_theme(theming.current_theme().name, large=True)
-            return
+            self._enter_presentation(panels or {})
+        else:
+            self._leave_presentation()
+
+    def _enter_presentation(self, panels: dict[str, QWidget]) -> None:
+        window, app = self.window, QApplication.instance()
+        hidden = [panel for name, panel in panels.items()
+                  if name not in PRESENTATION_PANELS and not panel.isHidden()]
+        self.presenting = SavedLayout(window.saveState(), [s.saveState() for s in self.splitters], hidden,
+                                      QFont(app.font()))
+        for dock in window.findChildren(QDockWidget):
+            dock.hide()
+        for bar in window.findChildren(QToolBar):
+            if bar.objectName() == "rewind_bar":
+                bar.hide()
+        for panel in hidden:
+            panel.hide()
+        font = QFont(app.font())
+        font.setPointSizeF(font.pointSizeF() * theming.PRESENTATION_FONT_FACTOR)
+        app.setFont(font)
+        theming.apply_theme(theming.current_theme().name, large=True)
+
+    def _leave_presentation(self) -> None:
         saved, self.presenting = self.presenting, None
-        app.setFont(saved.app_font)
+        QApplication.instance().setFont(saved.app_font)
         theming.apply_theme(theming.current_theme().name, large=False)
         for panel in saved.hidden_panels:
             panel.show()
-        window.restoreState(saved.window_state)
+        self.window.restoreState(saved.window_state)
         for splitter, state in zip(self.splitters, saved.splitters):
             splitter.restoreState(state)
-
