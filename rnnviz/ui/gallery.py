@@ -140,6 +140,20 @@ def _training_dark(g: Gallery) -> None:
     g.settle(0.5)
 
 
+@shot("task-dock", "The Task dock with its one-sample preview, light and dark")
+def _task_dock(g: Gallery) -> None:
+    g.window.show_page(0)
+    g.window.task_dock.raise_()
+    g.settle(0.3)
+    g.save("light")
+    g.window.set_theme("dark")
+    g.settle(0.5)
+    g.save("dark")
+    g.window.set_theme("light")
+    g.window.network_dock.raise_()
+    g.settle(0.3)
+
+
 @shot("weights-gradients", "The weights panel showing dL/dW")
 def _weights_gradients(g: Gallery) -> None:
     g.window.show_page(0)
