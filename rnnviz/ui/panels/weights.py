@@ -126,7 +126,6 @@ class WeightsPanel(Panel):
                               view.row_names.get(key), view)
         for row_keys, bar in zip(self._rows, self.bars):
             self.set_bar_levels(bar, row_levels([heatmaps[k][0] for k in row_keys]))
-            self.set_axis_label(bar, "right", "dL/dW" if gradients else "weight")
         self._set_stretch(heatmaps)
 
     def _draw_matrix(self, matrix_view: MatrixView, matrix: np.ndarray, column_labels: tuple[str, ...] | None,
@@ -225,7 +224,7 @@ class WeightsPanel(Panel):
                 images.append(view.image)
                 self.views[key] = view
             bar = self.add_colorbar(sub, 0, len(row_keys), images, colormaps.diverging(self.theme.diverging_map),
-                                    (-1.0, 1.0), "weight")
+                                    (-1.0, 1.0), "")  # untitled: the panel's title says weights or dL/dW
             for key in row_keys:
                 self.views[key].bar = bar
             self.bars.append(bar)
