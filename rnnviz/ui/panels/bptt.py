@@ -28,7 +28,8 @@ MATRICES = ("W_ih", "W_hh")
 HEATMAP_TITLES = {"local": "local factors", "W_ih": "ΔW_ih(t)", "W_hh": "ΔW_hh(t)",
                   "acc_W_ih": "Σ ΔW_ih", "acc_W_hh": "Σ ΔW_hh"}
 HEATMAP_TITLE_PT = (10.0, 7.0)  # largest and smallest size of a small heatmap's two-line title
-NORM_TITLE_PT = (11.0, 8.0)  # the same for the gradient-norm plot's title
+NORM_TITLE_PT = (11.0, 8.0)
+SPLIT_SHARE = 0.4  # at most this share of the panel's width for dL/dh_t per unit  # the same for the gradient-norm plot's title
 
 
 def short_number(value: float) -> str:
@@ -96,6 +97,11 @@ class BpttPanel(Panel):
 
     def time_plots(self) -> list[pg.PlotItem]:
         return [self.norm_plot]
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        # the norms over time get most of a narrow panel (the layout would share it by the axes' widths)
+        self.split_plot.setMaximumWidth(max(160.0, SPLIT_SHARE * event.size().width()))
 
     def restyle(self, theme: Theme) -> None:
         self.split_plot.setTitle(f"from <span style='color:{theme.pen(0)}'>■ output</span> + "
