@@ -28,8 +28,7 @@ MATRICES = ("W_ih", "W_hh")
 HEATMAP_TITLES = {"local": "local factors", "W_ih": "ΔW_ih(t)", "W_hh": "ΔW_hh(t)",
                   "acc_W_ih": "Σ ΔW_ih", "acc_W_hh": "Σ ΔW_hh"}
 HEATMAP_TITLE_PT = (10.0, 7.0)  # largest and smallest size of a small heatmap's two-line title
-NORM_TITLE_PT = (11.0, 8.0)
-SPLIT_SHARE = 0.4  # at most this share of the panel's width for dL/dh_t per unit  # the same for the gradient-norm plot's title
+NORM_TITLE_PT = (11.0, 8.0)  # the same for the gradient-norm plot's title
 
 
 def short_number(value: float) -> str:
@@ -68,6 +67,8 @@ class BpttPanel(Panel):
         self.split_plot.addItem(self.bars_next)
         page.ci.layout.setColumnStretchFactor(0, 3)
         page.ci.layout.setColumnStretchFactor(1, 2)
+        self.norm_plot.setPreferredWidth(600)
+        self.split_plot.setPreferredWidth(300)
         self.norm_plot.getViewBox().sigResized.connect(lambda *_args: self._refit_heatmap_title(self.norm_plot))
         sub = page.ci.addLayout(row=2, col=0, colspan=2)  # the small heatmaps span both columns
         sub.setContentsMargins(0, 0, 0, 0)
@@ -97,11 +98,6 @@ class BpttPanel(Panel):
 
     def time_plots(self) -> list[pg.PlotItem]:
         return [self.norm_plot]
-
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        super().resizeEvent(event)
-        # the norms over time get most of a narrow panel (the layout would share it by the axes' widths)
-        self.split_plot.setMaximumWidth(max(160.0, SPLIT_SHARE * event.size().width()))
 
     def restyle(self, theme: Theme) -> None:
         self.split_plot.setTitle(f"from <span style='color:{theme.pen(0)}'>■ output</span> + "
