@@ -78,6 +78,7 @@ class TrainingPage(QSplitter):
         # (what the worker said, the last finite step: None until the worker's next frame, which has it)
         self.diverged: tuple[str, int | None] | None = None
         self.rewound = False  # showing a recorded step (drawn as it was, diverged or not)
+        self._overflow: tuple[Snapshot | None, str | None] = (None, None)  # the last snapshot checked, its note
 
     def set_network(self, num_layers: int, bidirectional: bool) -> None:
         """The shape of the network (panel titles name the layer and direction when there is a choice)."""
@@ -99,7 +100,9 @@ class TrainingPage(QSplitter):
             if snapshot.step <= step:
                 return f"<b>Training diverged</b><br><br>{message}<br><br>The loss panel keeps the history."
             self.diverged = None  # training went on from finite weights
-        return overflow_note(snapshot)
+        if self._overflow[0] is not snapshot:  # checked once per snapshot, not once per panel
+            self._overflow = (snapshot, overflow_note(snapshot))
+        return self._overflow[1]
 
     def draw(self, snapshot: Snapshot, history_only: bool = False, now: bool = False) -> None:
         """Draw ``snapshot`` (``history_only``: its view-batch arrays are the ones already drawn), one
