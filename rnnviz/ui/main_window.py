@@ -14,7 +14,7 @@ from pathlib import Path
 import shiboken6
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QMainWindow, QMessageBox, QScrollArea, QTabWidget, QVBoxLayout, QWidget
 
 from rnnviz.session.config import SessionConfig
 from rnnviz.session.snapshot import Snapshot
@@ -111,16 +111,22 @@ class MainWindow(QMainWindow):
         self.tabs.setTabToolTip(STEP_TAB, "The forward pass and BPTT one timestep at a time (Ctrl+2)")
         self.tabs.setTabToolTip(SCAN_TAB, "The parallel scan beside the loop: its tree, equality and times (Ctrl+3)")
         self.extra_pages: dict[str, QWidget] = {}  # built the first time each is shown (rnnviz.ui.pages)
-        self._page_holders: dict[str, QWidget] = {}
+        self._page_holders: dict[str, QScrollArea] = {}
         for spec in PAGES:
             self._add_page_holder(spec)
         self.tabs.currentChanged.connect(self._page_changed)
         self.setCentralWidget(self.tabs)
 
     def _add_page_holder(self, spec: PageSpec) -> None:
-        holder = QWidget()
+        """A tab for the page, built later; it scrolls when the page is wider or taller than the window
+        can be (the window keeps fitting a 1024×768 screen whatever a page needs)."""
+        holder = QScrollArea()
         holder.setObjectName(f"{spec.name}_page_holder")
-        QVBoxLayout(holder).setContentsMargins(0, 0, 0, 0)
+        holder.setWidgetResizable(True)
+        holder.setFrameShape(QFrame.Shape.NoFrame)
+        inner = QWidget()
+        QVBoxLayout(inner).setContentsMargins(0, 0, 0, 0)
+        holder.setWidget(inner)
         index = self.tabs.addTab(holder, spec.title)
         self.tabs.setTabToolTip(index, f"{spec.tooltip} (Ctrl+{index + 1})" if index < 9 else spec.tooltip)
         self._page_holders[spec.name] = holder
@@ -132,7 +138,7 @@ class MainWindow(QMainWindow):
             if spec is None:
                 raise KeyError(f"no page called {name!r}; pages: {', '.join(s.name for s in PAGES)}")
             page = spec.factory(self)
-            self._page_holders[name].layout().addWidget(page)
+            self._page_holders[name].widget().layout().addWidget(page)
             self.extra_pages[name] = page
         return self.extra_pages[name]
 

@@ -20,6 +20,7 @@ from rnnviz.session.snapshot import History
 from rnnviz.ui import theme as theming
 from rnnviz.ui.compare import CompareWindow, compact_number
 from rnnviz.ui.main_window import MainWindow
+from rnnviz.ui.pages import PAGES
 from rnnviz.ui.panels import PANELS
 from rnnviz.ui.window.training_page import TrainingPage, layer_suffix
 from tests.ui.conftest import build_snapshot, module_window
@@ -53,6 +54,8 @@ def in_view(widget) -> bool:
 
 def test_the_window_fits_a_1024_by_768_projector_and_640_px_of_height(qtbot, window):
     window.step_page  # noqa: B018 (the widest page too)
+    for spec in PAGES:  # and every extra page: a page wider than the screen scrolls, the window stays
+        window.page(spec.name)
     settle(qtbot)
     hint = window.minimumSizeHint()
     assert hint.width() <= 1024 and hint.height() <= 640, hint
@@ -260,7 +263,8 @@ def test_make_screenshot_picks_up_every_page_and_new_kinds_of_picture(qtbot, tmp
         pages.PAGES.remove(spec)
         gallery.SHOTS.pop("lesson-demo")
     folder = tmp_path / "1024x768"
-    for name in ("pages-demo_gallery.png", "lesson-demo-step-1.png"):
+    every_page = [f"pages-{spec.name}.png" for spec in pages.PAGES]  # the window never grows past the screen
+    for name in every_page + ["pages-demo_gallery.png", "lesson-demo-step-1.png"]:
         image = QImage(str(folder / name))
         assert (image.width(), image.height()) == (1024, 768), name
     index = (tmp_path / "index.html").read_text()
