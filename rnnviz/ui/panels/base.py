@@ -43,6 +43,7 @@ from rnnviz.ui.panels.keys import KEY_SEPARATOR, KeyEntry, Keys  # noqa: F401 (r
 from rnnviz.ui.panels.plots import LEFT_AXIS_WIDTH, MARKER_LIMIT, Layout, PlotBuilder  # noqa: F401 (re-exported)
 from rnnviz.ui.theme import Theme
 
+HELP_BUTTON_ROOM = 26  # px: the floating "?" button (22 px) and a gap
 TITLE_SHRINK_BEFORE_WRAP = 2.0  # pt: a title with a layer/direction suffix wraps rather than shrink more
 SMALLEST_TITLE_PT = 9.0  # a title shrinks to fit its panel down to this size, then is cut short with "…"
 
@@ -221,10 +222,12 @@ class Panel(Hovering, PlotBuilder, ColourBars, Keys, PanelExport, QWidget):
         """A page's title (and suffix) as large as the theme says, smaller when the panel is narrow."""
         label, text = self._titles[index], self._title_texts[index] + self._title_suffix
         largest = float(self.theme.title_size.rstrip("pt"))
-        size = fitted_title_size(text, self.width() - 16, largest) if self.width() > 100 else largest
+        # a centred title keeps clear of the "?" floating at the right end of its row, on both sides
+        room = self.width() - 16 - (2 * HELP_BUTTON_ROOM if getattr(self, "_help_floats", False) else 0)
+        size = fitted_title_size(text, room, largest) if self.width() > 100 else largest
         if self._title_suffix and size < largest - TITLE_SHRINK_BEFORE_WRAP:  # the suffix on a line of its own
             text = f"{self._title_texts[index]}<br>{self._title_suffix.removeprefix(' · ')}"
-            size = fitted_title_size(text, self.width() - 16, largest) if self.width() > 100 else largest
+            size = fitted_title_size(text, room, largest) if self.width() > 100 else largest
         wanted = (text, size, self.theme.foreground)
         if getattr(label, "_rnnviz_title", None) != wanted:
             label._rnnviz_title = wanted
