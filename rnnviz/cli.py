@@ -104,6 +104,8 @@ def _add_window_options(parser: argparse.ArgumentParser) -> None:
     window.add_argument("--cell", choices=cell_names(), help="start with this cell kind")
     window.add_argument("--train-steps", type=_whole(0, MAX_STEPS), metavar="N",
                         help="train this many steps after opening")
+    window.add_argument("--lesson", metavar="NAME",
+                        help="start a guided lesson: a bundled one by name (e.g. memory) or a .lesson file")
     window.add_argument("--screenshot", metavar="FILE.png",
                         help="save a picture of the window to FILE.png and quit")
 

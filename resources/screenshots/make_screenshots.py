@@ -36,6 +36,7 @@ def settle(app: QApplication, window: MainWindow, seconds: float = 0.3) -> None:
 def step_through(app: QApplication, preset: str, backward_steps: int | None, path: Path, why: bool) -> None:
     settings = QSettings(str(HERE / ".screenshots.ini"), QSettings.Format.IniFormat)
     settings.clear()
+    settings.setValue("welcome/dismissed", True)
     window = MainWindow(SessionConfig(), settings)
     window.resize(*SIZE)
     window.show()

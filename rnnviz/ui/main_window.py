@@ -14,7 +14,7 @@ from pathlib import Path
 import shiboken6
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QFrame, QMainWindow, QMessageBox, QScrollArea, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QMessageBox, QScrollArea, QTabWidget, QVBoxLayout, QWidget
 
 from rnnviz.session.config import SessionConfig
 from rnnviz.session.snapshot import Snapshot
@@ -22,6 +22,7 @@ from rnnviz.ui.controller import SessionController
 from rnnviz.ui.gradcheck import GradientCheckDialog
 from rnnviz.ui import open_paths
 from rnnviz.ui.jobs import JobRunner
+from rnnviz.ui.lessons.panel import LessonPanel
 from rnnviz.ui.pages import PAGES, PageSpec
 from rnnviz.ui.rewind import RewindBar
 from rnnviz.ui.scan_page import ScanPage
@@ -33,7 +34,9 @@ from rnnviz.ui.window.files import FileCommands, work_folder
 from rnnviz.ui.window.layout import WindowLayout
 from rnnviz.ui.window.menus import WindowMenus
 from rnnviz.ui.window.messages import Messages
+from rnnviz.ui.window.notices import Notices
 from rnnviz.ui.window.status import StatusLine
+from rnnviz.ui.window.training_bar import TrainingBar
 from rnnviz.ui.window.training_page import TrainingPage
 from rnnviz.ui.window.view_bar import ViewBar
 from rnnviz.ui.whatif import WhatIf
@@ -73,6 +76,7 @@ class MainWindow(QMainWindow):
         self.files.recent_menu = self.menus.recent_menu
         self.files.refresh_recent_menu()
         self._expose_parts()
+        self._build_lessons()
         self._connect()
         self.layout_keeper = WindowLayout(self, self.settings, self.splitters)
         self.layout_keeper.restore()
@@ -115,7 +119,15 @@ class MainWindow(QMainWindow):
         for spec in PAGES:
             self._add_page_holder(spec)
         self.tabs.currentChanged.connect(self._page_changed)
-        self.setCentralWidget(self.tabs)
+        central = QWidget()
+        central.setObjectName("central")
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        self.notices = Notices(self.tabs, self.settings, self.start_first_lesson)
+        column.addWidget(self.notices.preset_card)  # a preset's explanation, above the pages until closed
+        column.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
 
     def _add_page_holder(self, spec: PageSpec) -> None:
         """A tab for the page, built later; it scrolls when the page is wider or taller than the window
@@ -200,8 +212,56 @@ class MainWindow(QMainWindow):
                      "training_tab_action", "step_tab_action", "preset_actions", "preset_menu", "recent_menu"):
             setattr(self, name, getattr(menus, name))
 
+    def _build_lessons(self) -> None:
+        """The Lessons dock (tabbed with Network and Task), the Play/Step/Reset toolbar and the
+        welcome card of the first start."""
+        self.lessons = LessonPanel(self, self.settings)
+        self.lessons_dock = QDockWidget("Lessons", self)
+        self.lessons_dock.setObjectName("lessons_dock")
+        self.lessons_dock.setWidget(self.lessons)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.lessons_dock)
+        self.tabifyDockWidget(self.network_dock, self.lessons_dock)
+        self.network_dock.raise_()
+        self.training_bar = TrainingBar(self.play_action, self.step_action, self.reset_action)
+        self.insertToolBar(self.view_bar, self.training_bar)
+        self.commands.preset_applied = self.notices.show_preset
+        self.commands.architecture_changed = self.notices.hide_preset
+        if self.notices.first_start:
+            self.notices.show_welcome()
+
+    def show_lessons(self) -> LessonPanel:
+        """The Lessons dock in front, with most of the left column's height (its text needs it)."""
+        self.lessons_dock.show()
+        self.lessons_dock.raise_()
+        if not self.lessons_dock.isFloating() and not self.training_dock.isFloating():
+            height = max(self.height(), 400)
+            self.resizeDocks([self.training_dock, self.lessons_dock], [height // 4, height * 3 // 4],
+                             Qt.Orientation.Vertical)
+        return self.lessons
+
+    def start_lesson(self, lesson, step: int = 0) -> None:
+        """Open ``lesson`` (a rnnviz.session.lessons.Lesson) in the Lessons dock, at ``step``."""
+        self.show_lessons().start(lesson, step)
+
+    def start_first_lesson(self) -> None:
+        if self.lessons.lessons:
+            self.start_lesson(self.lessons.lessons[0])
+
+    def open_lesson(self, path: str | Path) -> bool:
+        """Start the lesson file at ``path``; a mistake in it gets a dialog with the file and line."""
+        self.show_lessons()
+        return self.lessons.open_file(str(path))
+
+    def open_lesson_dialog(self) -> None:
+        self.show_lessons()
+        self.lessons.open_dialog()
+
+    def show_welcome(self) -> None:
+        self.notices.show_welcome()
+
     def _connect(self) -> None:
         c, model = self.controller, self.model
+        model.events.running.connect(self.training_bar.show_running)
         c.snapshot_ready.connect(self.show_snapshot)
         c.diverged.connect(self._diverged)
         c.refused.connect(self.messages.warn)
@@ -385,6 +445,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         if self.compare_window is not None:
             self.compare_window.close()
+        self.lessons.runner.cancel()
         if self._step_page is not None:
             self._step_page.shutdown()
         self.scan_page.shutdown()

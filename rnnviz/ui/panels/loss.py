@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pyqtgraph as pg
 from PySide6.QtWidgets import QCheckBox
 
 from rnnviz.session.views.training import LossView, loss_view
@@ -17,6 +18,8 @@ from rnnviz.ui.theme import Theme
 
 
 SPIKE_RATIO = 1e3  # a loss this many times the median loss is a spike
+# short lines: the panel may be 220 px wide
+EMPTY_TEXT = "The loss (how wrong the\nnetwork is) appears here\nonce it trains.\n\nPress ▶ Play (Space)\nor Step (S)."
 MAX_CURVE_POINTS = 1200  # a longer training curve is decimated (min/max per bucket) before drawing
 
 
@@ -86,11 +89,15 @@ class LossPanel(Panel):
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.train_curve = self.plot.plot(name="train")
         self.heldout_curve = self.plot.plot(name="held-out", symbol="o", symbolSize=6)
+        self.empty_text = pg.TextItem(EMPTY_TEXT, anchor=(0.5, 0.5))  # what will appear, what to press
+        self.plot.addItem(self.empty_text, ignoreBounds=True)
+        self.empty_text.setPos(0.5, 0.5)
         self._latest = ""
         self._auto_log = False  # the axis turned to log by itself (once per panel)
         self._scale_by_code = False
 
     def restyle(self, theme: Theme) -> None:
+        self.empty_text.setColor(theme.muted)
         self.train_curve.setPen(self.pen(0))
         self.heldout_curve.setPen(self.pen(1))
         self.heldout_curve.setSymbolPen(self.pen(1))
@@ -129,6 +136,11 @@ class LossPanel(Panel):
             self._latest = latest
             self.set_page_title(self.graphics, f"{self.title}{latest}")
         self._update_ranges(view.steps, view.heldout_steps, train, heldout, log)
+        empty = len(view.steps) == 0 and len(view.heldout_steps) == 0
+        self.empty_text.setVisible(empty)
+        if empty:
+            (x_low, x_high), (y_low, y_high) = self.plot.viewRange()
+            self.empty_text.setPos((x_low + x_high) / 2, (y_low + y_high) / 2)
 
     def _update_ranges(self, steps, heldout_steps, train, heldout, log: bool) -> None:
         all_steps = np.concatenate([np.asarray(steps, float), np.asarray(heldout_steps, float)])

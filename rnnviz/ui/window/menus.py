@@ -38,6 +38,12 @@ class WindowMenus:
         }
         self.shortcuts_action = action(window, "Keyboard shortcuts", window.show_shortcuts,
                                        QKeySequence.StandardKey.HelpContents)
+        self.lessons_action = action(window, "&Lessons", window.show_lessons, "Ctrl+L",
+                                     "Guided lessons: each sets the app up and walks you through one idea")
+        self.open_lesson_action = action(window, "Open lesson &file…", window.open_lesson_dialog,
+                                         tip="A lesson you or a teacher wrote (.lesson, see docs/LESSONS.md)")
+        self.welcome_action = action(window, "&Welcome", window.show_welcome,
+                                     tip="The first-start card: start the first lesson or explore freely")
         self.log_folder_action = action(window, "Open &log folder", open_log_folder,
                                         tip="The log file (rnnviz.log) and crash log, for reporting a problem")
         self._menus(window.menuBar())
@@ -109,7 +115,8 @@ class WindowMenus:
                   *(dock.toggleViewAction() for dock in w.docks.docks), self.reset_layout_action, None,
                   self.presentation_action)
         self.help_menu = bar.addMenu("&Help")
-        self._add(self.help_menu, self.shortcuts_action, self.log_folder_action)
+        self._add(self.help_menu, self.lessons_action, self.open_lesson_action, self.welcome_action, None,
+                  self.shortcuts_action, self.log_folder_action)
 
     def _edit_menu(self, menu: QMenu, w: Any) -> None:
         """Undo/Redo of the what-if edits (rnnviz.ui.whatif), named after the edit."""
