@@ -137,6 +137,7 @@ _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
 CHECK_QUANTITIES: dict[str, str] = {
     "step": "int",  # training steps of the live session
     "timestep": "int",  # the shared cursor
+    "direction": "int", "layer": "int", "sample": "int",  # what the panels show (the view bar)
     "forward_done": "int",  # step-through: forward timesteps taken
     "backward_done": "int",  # step-through: backward (BPTT) timesteps taken
     "clip_count": "int",  # training steps whose gradient was clipped

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QListWi
                                QPushButton, QScrollArea, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget)
 
 from rnnviz.session.lessons import SUFFIX, Lesson, LessonError, LessonStep, bundled_lessons, load_lesson
+from rnnviz.ui.lessons.highlight import OUTLINE_COLOUR
 from rnnviz.ui.lessons.names import lesson_names
 from rnnviz.ui.lessons.runner import LessonRunner
 
@@ -151,13 +152,10 @@ class LessonPanel(QWidget):
         layout = QVBoxLayout(frame)
         self.ask_label = _label(name="lesson_ask", rich=True)
         layout.addWidget(self.ask_label)
-        self.choice_buttons: list[QPushButton] = []
+        self.choice_buttons: list[ChoiceButton] = []
         for k in range(4):
-            button = QPushButton()
-            button.setObjectName(f"lesson_choice_{k + 1}")
-            button.setCheckable(True)
-            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-            button.clicked.connect(lambda _checked=False, k=k: self.choose(k))
+            button = ChoiceButton(f"lesson_choice_{k + 1}")
+            button.clicked.connect(lambda k=k: self.choose(k))
             layout.addWidget(button)
             self.choice_buttons.append(button)
         self.reveal_label = _label(name="lesson_reveal", rich=True)
@@ -299,7 +297,6 @@ class LessonPanel(QWidget):
         for k, button in enumerate(self.choice_buttons):
             button.setVisible(k < len(question.choices))
             button.setChecked(False)
-            button.setEnabled(True)
             if k < len(question.choices):
                 button.setText(question.choices[k])
         self.reveal_label.setVisible(False)
@@ -337,6 +334,53 @@ class LessonPanel(QWidget):
         hint = self.step.hint or f"Do it: {check.text}"
         self.check_label.setText(f"✓ Done: {hint}" if passed else f"☐ {hint}")
         self.check_label.setStyleSheet("color: #009e73; font-weight: bold;" if passed else "")
+
+
+class ChoiceButton(QFrame):
+    """A prediction to click: a framed, word-wrapped label (a QPushButton cannot wrap its text, and a
+    long choice would widen the dock)."""
+
+    clicked = Signal()
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.setObjectName(name)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.label = _label()
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 4)
+        layout.addWidget(self.label)
+        self._checked = False
+        self.setChecked(False)
+
+    def text(self) -> str:
+        return self.label.text()
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt naming)
+        self.label.setText(text)
+
+    def isChecked(self) -> bool:  # noqa: N802 (Qt naming)
+        return self._checked
+
+    def setChecked(self, checked: bool) -> None:  # noqa: N802 (Qt naming)
+        self._checked = checked
+        border = f"2px solid {OUTLINE_COLOUR}" if checked else "1px solid palette(mid)"
+        self.setStyleSheet(f"#{self.objectName()} {{ border: {border}; border-radius: 4px; background: palette(button); }}")
+        self.label.setStyleSheet("font-weight: bold;" if checked else "")
+
+    def mouseReleaseEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(event.position().toPoint()):
+            self.clicked.emit()
+        super().mouseReleaseEvent(event)
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.key() in (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.clicked.emit()
+        else:
+            super().keyPressEvent(event)
 
 
 def _escape(text: str) -> str:

@@ -181,7 +181,8 @@ class LessonRunner(QObject):
         """What a lesson's checks can look at (rnnviz.session.lessons.CHECK_QUANTITIES)."""
         model, config, snapshot = self.window.model, self.window.model.config, self.window.last_snapshot
         return {
-            "step": model.step, "timestep": model.timestep,
+            "step": model.step, "timestep": model.timestep, "direction": model.selection.direction,
+            "layer": model.selection.layer, "sample": model.selection.sample,
             "forward_done": model.stepping.forward_done, "backward_done": model.stepping.backward_done,
             "clip_count": snapshot.clip_count if snapshot is not None else 0,
             "hidden": config.hidden_size, "layers": config.num_layers, "tbptt": config.tbptt,
