@@ -157,3 +157,15 @@ def test_a_utf8_file_with_a_byte_order_mark_reads(tmp_path):
     path = tmp_path / "bom.lesson"
     path.write_bytes(b"\xef\xbb\xbf" + (HEADER + STEP).encode())
     assert load_lesson(path, NAMES).title == "T"
+
+
+def test_the_example_in_the_teachers_guide_parses():
+    """docs/LESSONS.md's example is what a teacher copies first: it must be a valid lesson."""
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "LESSONS.md").read_text(encoding="utf-8")
+    example = guide.split("## An example", 1)[1].split("```", 2)[1]
+    names = LessonNames(panels=("gates", "loss", "bptt"))
+    lesson = parse_lesson(example, names, "LESSONS.md")
+    assert [step.heading for step in lesson.steps] == ["Open the preset", "Train it", "Look back"]
+    assert lesson.steps[0].question.answer == 0 and lesson.steps[1].check.text == "step >= 300"
