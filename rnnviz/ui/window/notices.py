@@ -101,7 +101,8 @@ class WelcomeCard(QFrame):
         self.raise_()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
-        if watched is self.parentWidget() and event.type() == QEvent.Type.Resize and self.isVisible():
+        if (watched is self.parentWidget() and event.type() in (QEvent.Type.Resize, QEvent.Type.Show)
+                and not self.isHidden()):
             self.place()
         return False
 
