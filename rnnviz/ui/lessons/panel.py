@@ -282,6 +282,7 @@ class LessonPanel(QWidget):
         self.answered = False
         self._show_question(step)
         self.passed = False
+        self.check_label.clear()  # the new step's hint, not the last one's
         self.update_check()
         self.back_button.setEnabled(index > 0)
         self.next_button.setText("Finish ✓" if index == total - 1 else "Next ▶")
