@@ -119,7 +119,7 @@ class LessonPanel(QWidget):
         for widget in (self.heading_label, self.say_label, self.question, self.check_label):
             self.body_layout.addWidget(widget)
         self.body_layout.addStretch(1)
-        scroll = QScrollArea()
+        self.scroll = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -287,6 +287,7 @@ class LessonPanel(QWidget):
         self.back_button.setEnabled(index > 0)
         self.next_button.setText("Finish ✓" if index == total - 1 else "Next ▶")
         self.runner.highlight(step.highlight)
+        self.scroll.verticalScrollBar().setValue(0)
         self.step_shown.emit(index)
 
     def _show_question(self, step: LessonStep) -> None:
@@ -319,6 +320,7 @@ class LessonPanel(QWidget):
         self.reveal_label.setText(verdict + _escape(question.reveal))
         self.reveal_label.setVisible(True)
         self.update_check()
+        QTimer.singleShot(0, self, lambda: self.scroll.ensureWidgetVisible(self.reveal_label))  # after the layout grew
 
     def update_check(self) -> None:
         """Show whether the step's check passes (✓) or what to do (☐ hint)."""

@@ -109,7 +109,7 @@ class LessonRunner(QObject):
                 controller.new_session(config)
         elif kind == "preset":
             controller.new_session(PRESETS[value].config, preset=value)
-            window.notices.show_preset(PRESETS[value])
+            window.notices.hide_preset()  # the lesson narrates it; the pages keep their height
         elif kind == "page":
             window.show_page_named(value)
         elif kind == "train":
