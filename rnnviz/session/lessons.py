@@ -69,7 +69,8 @@ class LessonNames:
 
     @property
     def highlights(self) -> tuple[str, ...]:
-        return (*self.panels, *self.controls)
+        """Panels, controls, and whole pages (for a page whose parts have no names of their own)."""
+        return (*self.panels, *self.controls, *(p for p in self.all_pages if p not in self.panels))
 
 
 @dataclass(frozen=True)
@@ -429,7 +430,7 @@ class _Parser:
         if "highlight" in step:
             highlight, where = step["highlight"]
             if highlight not in self.names.highlights:
-                raise self.fail(where, f"there is no panel or control {highlight!r} to highlight; "
+                raise self.fail(where, f"there is no panel, control or page {highlight!r} to highlight; "
                                        f"choose one of: {', '.join(self.names.highlights)}")
         check = None
         if "check" in step:

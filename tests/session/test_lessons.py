@@ -77,7 +77,7 @@ HEADER = "title: T\nsummary: S\n"
 STEP = "step: A\nsay: words\n"
 MISTAKES = {  # text -> (line, fragment of the message)
     "unknown action": (HEADER + STEP + "do: explode now\n", 5, "unknown action 'explode'"),
-    "unknown panel": (HEADER + STEP + "highlight: weightz\n", 5, "no panel or control 'weightz'"),
+    "unknown panel": (HEADER + STEP + "highlight: weightz\n", 5, "no panel, control or page 'weightz'"),
     "unknown page": (HEADER + STEP + "do: page nowhere\n", 5, "page name"),
     "unknown preset": (HEADER + STEP + "do: preset vanishin\n", 5, "preset name"),
     "unknown cell": (HEADER + STEP + "do: config cell=lstn\n", 5, "cell must be one of"),

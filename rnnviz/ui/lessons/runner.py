@@ -150,6 +150,12 @@ class LessonRunner(QObject):
         }
         if name in controls:
             return controls[name]()
+        pages = {"training": lambda: window.training_page, "step": lambda: window.step_page,
+                 "scan": lambda: window.scan_page}
+        if name in pages:
+            return pages[name]()
+        if name in window._page_holders and not self._find_panel(name):
+            return window.page(name)
         found = self._find_panel(name)
         if found is None:
             window.step_page  # noqa: B018 (builds the step-through page and its panels)
