@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Callable
 
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (QFrame, QGraphicsDropShadowEffect, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
+                               QToolButton, QVBoxLayout, QWidget)
 
 from rnnviz.session.presets import Preset
 
 WELCOME_KEY = "welcome/dismissed"
+ACCENT = "#e69f00"  # the lessons' outline colour (Okabe-Ito orange)
 WELCOME_WIDTH = 520
 
 
@@ -59,8 +62,14 @@ class WelcomeCard(QFrame):
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
         self.setObjectName("welcome_card")
-        self.setFrameShape(QFrame.Shape.Box)
-        self.setAutoFillBackground(True)
+        # stands out from the panels behind it: the base colour (white / near black), an orange edge, a shadow
+        self.setStyleSheet(f"#welcome_card {{ background: palette(base); border: 2px solid {ACCENT}; "
+                           "border-radius: 8px; }")
+        shadow = QGraphicsDropShadowEffect(self)
+        shadow.setBlurRadius(24)
+        shadow.setOffset(0, 4)
+        shadow.setColor(QColor(0, 0, 0, 110))
+        self.setGraphicsEffect(shadow)
         title = _text("<h2>Welcome to rnnviz</h2>", "welcome_title")
         body = _text(
             "rnnviz shows what a recurrent network does inside while it learns: what it remembers, how the "
