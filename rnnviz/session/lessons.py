@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from rnnviz.bundled import PACKAGE
 from rnnviz.engine.cells import cell_names
-from rnnviz.session.config import _FLOATS, ConfigError, SessionConfig
+from rnnviz.session.config import ConfigError, SessionConfig
 from rnnviz.session.presets import PRESETS
 from rnnviz.tasks import TASKS, TaskError
 
@@ -41,8 +41,10 @@ STEP_KEYS = ("step", "say", "do", "highlight", "ask", "choice", "answer", "revea
 # short names a lesson may use for SessionConfig fields (the field names work too)
 CONFIG_ALIASES = {"hidden": "hidden_size", "layers": "num_layers", "batch": "batch_size"}
 CONFIG_FIELDS = {f.name for f in fields(SessionConfig)} - {"task_params"}
-_INTS = frozenset({"hidden_size", "num_layers", "batch_size", "tbptt", "seed"})
-_BOOLS = frozenset({"bidirectional", "scan"})
+_FIELD_TYPES = {f.name: str(f.type) for f in fields(SessionConfig)}  # "int", "float", "bool", "str"
+_INTS = frozenset(name for name, kind in _FIELD_TYPES.items() if kind == "int")
+_FLOATS = frozenset(name for name, kind in _FIELD_TYPES.items() if kind == "float")
+_BOOLS = frozenset(name for name, kind in _FIELD_TYPES.items() if kind == "bool")
 
 
 class LessonError(ValueError):
