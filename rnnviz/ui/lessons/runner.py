@@ -154,7 +154,7 @@ class LessonRunner(QObject):
                  "scan": lambda: window.scan_page}
         if name in pages:
             return pages[name]()
-        if name in window._page_holders and not self._find_panel(name):
+        if name in window._page_holders:  # a page (a panel of the same name may be hidden until used)
             return window.page(name)
         found = self._find_panel(name)
         if found is None:
