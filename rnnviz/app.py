@@ -144,8 +144,9 @@ def run_window(args: argparse.Namespace) -> int:
     if args.train_steps:
         window.controller.step(args.train_steps)
     if lesson is not None:
-        window.notices.welcome.hide()  # asked for a lesson: no need to offer one
-        window.start_lesson(lesson)
+        window.start_lesson(lesson)  # asked for a lesson: no need to offer one
+    elif not targets and not args.session:
+        window.welcome_if_first_start()
     code = app.exec()
     window.deleteLater()
     app.processEvents()

@@ -226,8 +226,14 @@ class MainWindow(QMainWindow):
         self.insertToolBar(self.view_bar, self.training_bar)
         self.commands.preset_applied = self.notices.show_preset
         self.commands.architecture_changed = self.notices.hide_preset
+
+    def welcome_if_first_start(self) -> bool:
+        """The welcome card, on the first start only (the app calls this; a window built by a script or a
+        test starts without it). True if it is shown."""
         if self.notices.first_start:
             self.notices.show_welcome()
+            return True
+        return False
 
     def show_lessons(self) -> LessonPanel:
         """The Lessons dock in front, with most of the left column's height (its text needs it)."""
