@@ -14,7 +14,8 @@ from pathlib import Path
 import shiboken6
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QMessageBox, QScrollArea, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QDockWidget, QFrame, QMainWindow, QMessageBox, QScrollArea, QTabWidget, QVBoxLayout,
+                               QWidget)
 
 from rnnviz.session.config import SessionConfig
 from rnnviz.session.snapshot import Snapshot
