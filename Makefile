@@ -10,7 +10,7 @@ BIN    := $(VENV)/bin
 # build downloaded instead. Without it the parity tests are skipped.
 TORCH  ?= torch==2.13.0+cpu
 
-.PHONY: run test lint bench screenshot clean
+.PHONY: run test lint bench screenshot readme-screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "rnnviz needs Python >= 3.10"'
@@ -39,7 +39,11 @@ test: $(VENV)/.installed-test lint
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/engine.py
 
+# every page and view at every screen size (and 2x, and presentation mode) into build/screenshots/
 screenshot: $(VENV)/.installed
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m rnnviz.ui.gallery --out build/screenshots
+
+readme-screenshots: $(VENV)/.installed
 	QT_QPA_PLATFORM=offscreen $(BIN)/python resources/screenshots/make_screenshots.py
 
 clean:

@@ -35,19 +35,42 @@ def window_config(args: argparse.Namespace):
     return config
 
 
+def window_lesson(args: argparse.Namespace):
+    """The lesson ``--lesson NAME|FILE`` names, read and checked before any window appears (a mistake
+    in it is one error line with the file and the line)."""
+    if not args.lesson:
+        return None
+    from rnnviz.session.lessons import LessonError, find_lesson
+    from rnnviz.ui.lessons.names import lesson_names
+
+    try:
+        return find_lesson(args.lesson, lesson_names())
+    except LessonError as exc:
+        raise cli.UserError(str(exc)) from None
+
+
 def window_targets(args: argparse.Namespace) -> list:
     """What ``rnnviz PATH...`` names, checked before any window appears (a wrong path is a one-line
     error); the window opens them in order."""
     from rnnviz.ui.open_paths import SESSION, OpenPathError, classify
 
+    from rnnviz.session.lessons import LessonError, load_lesson
+    from rnnviz.ui.open_paths import LESSON
+
     targets = []
     for path in args.paths:
         try:
             targets.append(classify(path))
+            if targets[-1].kind == LESSON:
+                from rnnviz.ui.lessons.names import lesson_names
+
+                load_lesson(targets[-1].path, lesson_names())  # a mistake in it: one error line, exit 2
         except OpenPathError as exc:
             if _looks_like_a_command(path):
                 raise cli.UserError(f"{path!r} is neither a command ({', '.join(cli.command_names())}) nor a file or "
                                     "folder that exists; see `rnnviz --help`") from None
+            raise cli.UserError(str(exc)) from None
+        except LessonError as exc:
             raise cli.UserError(str(exc)) from None
     if args.screenshot and targets and (len(targets) > 1 or targets[0].kind != SESSION or args.session):
         raise cli.UserError("--screenshot opens one saved session (as PATH or --session); open data files "
@@ -83,6 +106,7 @@ def _route_qt_messages() -> None:
 
 def run_window(args: argparse.Namespace) -> int:
     targets = window_targets(args)
+    lesson = window_lesson(args)
     from PySide6.QtWidgets import QApplication
 
     from rnnviz.engine.threads import pin_blas_threads
@@ -119,6 +143,10 @@ def run_window(args: argparse.Namespace) -> int:
         open_target(window, target)
     if args.train_steps:
         window.controller.step(args.train_steps)
+    if lesson is not None:
+        window.start_lesson(lesson)  # asked for a lesson: no need to offer one
+    elif not targets and not args.session:
+        window.welcome_if_first_start()
     code = app.exec()
     window.deleteLater()
     app.processEvents()

@@ -54,6 +54,8 @@ ARCHITECTURES = {
     "rnn": ("the recurrent network the network options describe", "rnnviz.cli:_train_into"),
     "window-mlp": ("a time-delay network: an MLP over the last --window inputs", "rnnviz.cli_window:train_window_mlp"),
     "ngram": ("an n-gram (Markov) predictor of the last --window inputs", "rnnviz.cli_window:train_ngram"),
+    "seq2seq": ("an encoder-decoder with --attention for the encoder-decoder tasks", "rnnviz.cli_seq2seq:train_seq2seq"),
+    "bow-mlp": ("a bag-of-words MLP beside that recurrent network (sentiment)", "rnnviz.cli_bag_of_words:train_bow_mlp"),
 }
 WINDOW_ARCHITECTURES = ("window-mlp", "ngram")  # the ones --window is for
 ARCHITECTURE_NAMES = ("rnn", "seq2seq", "bow-mlp", "window-mlp", "ngram")
@@ -102,6 +104,8 @@ def _add_window_options(parser: argparse.ArgumentParser) -> None:
     window.add_argument("--cell", choices=cell_names(), help="start with this cell kind")
     window.add_argument("--train-steps", type=_whole(0, MAX_STEPS), metavar="N",
                         help="train this many steps after opening")
+    window.add_argument("--lesson", metavar="NAME",
+                        help="start a guided lesson: a bundled one by name (e.g. memory) or a .lesson file")
     window.add_argument("--screenshot", metavar="FILE.png",
                         help="save a picture of the window to FILE.png and quit")
 
@@ -138,8 +142,10 @@ def _add_session_options(train: argparse.ArgumentParser) -> None:
                      help="what to train: " + "; ".join(f"{name} = {ARCHITECTURES[name][0]}"
                                                         for name in ARCHITECTURE_NAMES if name in ARCHITECTURES)
                      + " (default rnn)")
-    net.add_argument("--attention", choices=ATTENTIONS, default="none",
+    net.add_argument("--attention", choices=ATTENTIONS, default=None,
                      help="seq2seq: how the decoder looks at the encoder's states (default none)")
+    net.add_argument("--decoder-cell", choices=cell_names(), default=None,
+                     help="seq2seq: the decoder's cell kind (default: --cell's)")
     net.add_argument("--window", type=_whole(1, 1000), default=None, metavar="K",
                      help="window-mlp and ngram: how many past inputs the model sees")
     net.add_argument("--cell", choices=cell_names(), default=defaults.cell, help=f"cell kind (default {defaults.cell})")
@@ -383,6 +389,7 @@ def command_train(args: argparse.Namespace) -> int:
     check_window_option(args)
     out = absolute_path(args.out)
     check_output_folder(out)
+    _check_architecture_options(args)
     with output_lock(out):  # before anything is built: a folder that cannot be written is refused now
         return _architecture_trainer(args.arch)(args, out)
 
@@ -394,6 +401,15 @@ def check_window_option(args: argparse.Namespace) -> None:
     if args.arch not in WINDOW_ARCHITECTURES and args.window is not None:
         raise UserError(f"--window is for --arch {' or '.join(WINDOW_ARCHITECTURES)}; --arch {args.arch} has no "
                         "window: leave --window out")
+
+
+def _check_architecture_options(args: argparse.Namespace) -> None:
+    """Options that belong to another architecture are refused, not silently ignored."""
+    if args.arch != "seq2seq":
+        for option, value in (("--attention", args.attention), ("--decoder-cell", args.decoder_cell)):
+            if value is not None:
+                raise UserError(f"{option} is for the encoder-decoder: add --arch seq2seq (and an encoder-decoder "
+                                f"task such as reverse), or leave {option} out")
 
 
 def _architecture_trainer(name: str) -> Callable[[argparse.Namespace, Path], int]:
@@ -444,6 +460,10 @@ def _train_into(args: argparse.Namespace, out: Path) -> int:
         metrics = write_metrics(session, out, last_loss)
     if metrics.get("heldout_accuracy") is not None:
         print(f"held-out accuracy: {metrics['heldout_accuracy']:.4f} ({metrics['heldout_tokens']} tokens)")
+    for key, label in (("heldout_sequence_accuracy", "held-out sequence accuracy (every scored token right)"),
+                       ("order_sensitive_accuracy", "held-out accuracy on the order-sensitive sentences")):
+        if metrics.get(key) is not None:
+            print(f"{label}: {metrics[key]:.4f}")
     plots = "" if args.no_plots else f" and {out / PLOTS_DIR}/"
     print(f"wrote {out / 'session.json'}, {out / 'model.npz'}, {out / HISTORY_FILE}, {out / METRICS_FILE}{plots}")
     code = EXIT_OK
@@ -807,6 +827,11 @@ def _add_check_command(commands: argparse._SubParsersAction) -> None:
 
 
 def command_check(args: argparse.Namespace) -> int:
+    _check_architecture_options(args)
+    if args.arch == "seq2seq":
+        from rnnviz.cli_seq2seq import check_seq2seq
+
+        return check_seq2seq(args)
     from rnnviz.engine.threads import pin_blas_threads
     from rnnviz.session.checks import gradient_check
     from rnnviz.session.pytorch import load_pytorch_weights

@@ -1,4 +1,4 @@
-"""Regenerate the README's screenshots (``make screenshot``), offscreen, from the real window.
+"""Regenerate the README's screenshots (``make readme-screenshots``), offscreen, from the real window.
 
     window.png              an LSTM learning the adding problem (Training tab)
     vanishing.png           the "vanishing" preset, BPTT stepped 30 steps back from the end
@@ -36,6 +36,7 @@ def settle(app: QApplication, window: MainWindow, seconds: float = 0.3) -> None:
 def step_through(app: QApplication, preset: str, backward_steps: int | None, path: Path, why: bool) -> None:
     settings = QSettings(str(HERE / ".screenshots.ini"), QSettings.Format.IniFormat)
     settings.clear()
+    settings.setValue("welcome/dismissed", True)
     window = MainWindow(SessionConfig(), settings)
     window.resize(*SIZE)
     window.show()

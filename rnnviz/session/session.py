@@ -17,7 +17,7 @@ from rnnviz.session.config import ENGINE_OPTIMIZERS, SessionConfig
 from rnnviz.session.history import HistoryLog
 from rnnviz.session.snapshot import Snapshot
 from rnnviz.session.whatif import InputEdits, WeightEntry, checked_input, write_weight
-from rnnviz.tasks import Task, make_task
+from rnnviz.tasks import Task, TaskError, make_task
 from rnnviz.tasks.base import Batch
 
 VIEW_BATCH = 8  # fixed held-out samples the panels show (and the held-out loss is measured on)
@@ -45,11 +45,20 @@ class StepOutcome:
 WEIGHT_LABELS = {"weight_ih": "W_ih", "weight_hh": "W_hh", "bias_ih": "b_ih", "bias_hh": "b_hh"}  # stacked cells
 
 
+def refuse_encoder_decoder_task(task: Task) -> None:
+    """A plain recurrent network has one output per input step (or one at the end): it cannot train a
+    task whose target has its own length (rnnviz.session.seq2seq trains those)."""
+    if task.io == "seq2seq":
+        raise TaskError(f"{task.name} is an encoder–decoder task (its target has its own length): train it with "
+                        f"`rnnviz train --arch seq2seq --task {task.name}`, or on the window's Encoder–decoder page")
+
+
 class Session:
     def __init__(self, config: SessionConfig, task: Task | None = None) -> None:
         """``task``: an already built task for ``config`` (saves re-reading a data file)."""
         self.config = config
         self.task: Task = task if task is not None else make_task(config.task, **config.task_params)
+        refuse_encoder_decoder_task(self.task)
         self._seq_len = self._sequence_length()
         self.check_memory()  # before the view batch, the network and its traces exist
         # the view batch as generated, and as the panels inspect it: with the what-if input edits written in

@@ -9,11 +9,14 @@ from rnnviz.tasks.base import Task, TaskError
 from rnnviz.tasks.copy import CopyTask
 from rnnviz.tasks.dyck import DyckTask
 from rnnviz.tasks.lag_recall import LagRecallTask
+from rnnviz.tasks.number_words import NumberWordsTask
 from rnnviz.tasks.parity import ParityTask
+from rnnviz.tasks.reverse import ReverseTask
 from rnnviz.tasks.selective_copy import SelectiveCopyTask
 from rnnviz.tasks.sentiment import SentimentTask
 from rnnviz.tasks.series import SeriesTask
 from rnnviz.tasks.sine import SineTask
+from rnnviz.tasks.sort_digits import SortDigitsTask
 from rnnviz.tasks.text import TextTask
 
 #: Every task by name, in the order the UI lists them.
@@ -22,6 +25,7 @@ TASKS: dict[str, type[Task]] = {
     for task in (SineTask, AddingTask, CopyTask, ParityTask, TextTask, SentimentTask, DyckTask, SeriesTask,
                  SelectiveCopyTask, AssociativeRecallTask, LagRecallTask)
 }
+TASKS.update({task.name: task for task in (ReverseTask, SortDigitsTask, NumberWordsTask)})  # encoder–decoder: --arch seq2seq
 
 
 def make_task(name: str, **params: Any) -> Task:

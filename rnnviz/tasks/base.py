@@ -7,6 +7,9 @@ A task produces ``Batch`` objects in the engine's sequence-first layout:
             "cross_entropy"; many_to_one: (B, output_size) float or (B,) int64
     mask    (T, B)               float64, 1.0 for real timesteps, 0.0 for padding (padding only at
                                   the end of a sequence)
+
+An encoder–decoder task (``io = "seq2seq"``: a source and a target of their own lengths, e.g. a
+reversed or translated sequence) produces ``Seq2SeqBatch`` objects instead (rnnviz/tasks/seq2seq.py).
 """
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ import numpy as np
 
 from rnnviz.engine.training import MAX_BATCH_SIZE
 
-IOPattern = Literal["many_to_one", "many_to_many"]
+IOPattern = Literal["many_to_one", "many_to_many", "seq2seq"]
 LossKind = Literal["mse", "cross_entropy", "bce"]
 PAD_LABEL = "<pad>"  # how a padded timestep is named on every time axis, in the diagram and in exports
 
@@ -84,6 +87,23 @@ class Batch:
     @property
     def batch_size(self) -> int:
         return self.inputs.shape[1]
+
+
+@dataclass(frozen=True)
+class Seq2SeqBatch:
+    """A batch of an encoder–decoder task: source and target sequences with their own lengths and masks.
+    The target ends with the end-of-sequence class; the decoder reads BOS, then the target shifted by one
+    step (teacher forcing)."""
+
+    source: np.ndarray  # (T_src, B, source vocabulary) one-hot float64, zero rows at padding
+    source_mask: np.ndarray  # (T_src, B) float64
+    targets: np.ndarray  # (T_tgt, B) int64 class ids, the end-of-sequence class last; 0 at padding
+    target_mask: np.ndarray  # (T_tgt, B) float64
+    decoder_inputs: np.ndarray  # (T_tgt, B, classes + 1) one-hot: BOS (the last index), y_1 .. y_(m-1)
+
+    @property
+    def batch_size(self) -> int:
+        return self.source.shape[1]
 
 
 @dataclass(frozen=True)

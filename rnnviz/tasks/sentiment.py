@@ -16,10 +16,10 @@ makes both orders equally likely, so a model that only counts words is at chance
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
+from rnnviz.engine.feedforward import FeedForward, FeedForwardConfig, FeedForwardTrainer
+from rnnviz.engine.training import TrainConfig
 from rnnviz.tasks._common import length_mask, one_hot
 from rnnviz.tasks.base import Batch, LossBaseline, Param, Task, TaskError, TaskInfo
 
@@ -42,6 +42,35 @@ def sentence_label(words: list[str]) -> int:
         raise TaskError(f"'{' '.join(words)}' has no adjective after its last 'but'; end it with one of "
                         f"{', '.join(POSITIVE + NEGATIVE)}")
     return POLARITY[adjectives[-1]] ^ int("not" in clause)
+
+
+def _split_clause(words: list[str]) -> tuple[list[str], list[str]]:
+    """(subject part, what is said) of a clause or a tail: "the food is" + "not really good"."""
+    said = next((k for k, w in enumerate(words) if w not in ("the",) + NOUNS + VERBS), len(words))
+    return words[:said], words[said:]
+
+
+def swapped_sentence(sentence: str) -> str | None:
+    """The same words in another order with the opposite label, or None if there is none.
+
+    For "A but B", what A says and what B says change places: "the movie was good but not great"
+    (negative) -> "the movie was not great but good" (positive). None for a sentence without exactly
+    one "but", or whose halves say the same thing's polarity (swapping them changes nothing).
+    """
+    words = sentence.lower().split()
+    if words.count("but") != 1:
+        return None
+    cut = words.index("but")
+    (first_subject, first_said), (second_subject, second_said) = (_split_clause(words[:cut]),
+                                                                  _split_clause(words[cut + 1:]))
+    if not first_said or not second_said:
+        return None
+    swapped = first_subject + second_said + ["but"] + second_subject + first_said
+    try:
+        differs = sentence_label(swapped) != sentence_label(words)
+    except TaskError:
+        return None
+    return " ".join(swapped) if differs else None
 
 
 class SentimentTask(Task):
@@ -123,6 +152,24 @@ class SentimentTask(Task):
         mask = length_mask(lengths, seq_len)  # (T, B)
         return Batch(one_hot(ids, len(VOCABULARY), mask), np.asarray(labels, dtype=np.int64), mask)
 
+    def sentences(self, batch: Batch) -> list[str]:
+        """The words of each sample of ``batch`` (padding left out), as text."""
+        ids = np.argmax(batch.inputs, axis=-1)  # (T, B)
+        return [" ".join(VOCABULARY[i] for i, real in zip(ids[:, b], batch.mask[:, b]) if real)
+                for b in range(batch.batch_size)]
+
+    def order_sensitive(self, batch: Batch) -> np.ndarray:
+        """(B,) bool: the samples whose words, in another order, make a sentence of the opposite label
+        (``swapped_sentence``), so that word counts cannot decide them.
+
+        These are the "but" sentences: exchanging what the two halves say ("good" and "not great" in
+        "the movie was good but not great") keeps every word and flips the label, and the generator
+        draws both orders equally often. They include the negations whose *position* decides, before
+        or after "but". A single clause is not order-sensitive: its label is its adjective's polarity
+        flipped by a "not" anywhere in it, which counts decide (an MLP learns that XOR).
+        """
+        return np.array([swapped_sentence(words) is not None for words in self.sentences(batch)], dtype=bool)
+
     def _clauses(self, polarity: np.ndarray, batch_size: int, rng: np.random.Generator) -> list[list[str]]:
         """One clause "the N V [not] I* A" per sample with the given polarity (B,)."""
         most = self.values["max_intensifiers"]
@@ -141,22 +188,6 @@ class SentimentTask(Task):
         return clauses
 
 
-@dataclass(frozen=True)
-class _Mlp:
-    """A one-hidden-layer classifier on word counts: p = softmax(W2 tanh(W1 x + b1) + b2)."""
-
-    W1: np.ndarray  # (V, H)
-    b1: np.ndarray  # (H,)
-    W2: np.ndarray  # (H, 2)
-    b2: np.ndarray  # (2,)
-
-    def hidden(self, counts: np.ndarray) -> np.ndarray:
-        return np.tanh(counts @ self.W1 + self.b1)  # (N, H)
-
-    def predict(self, counts: np.ndarray) -> np.ndarray:
-        return np.argmax(self.hidden(counts) @ self.W2 + self.b2, axis=1)  # (N,)
-
-
 def bag_of_words(batch: Batch) -> np.ndarray:
     """Word counts (B, V) of each sentence: the order of the words is thrown away."""
     return (batch.inputs * batch.mask[..., None]).sum(axis=0)
@@ -165,33 +196,15 @@ def bag_of_words(batch: Batch) -> np.ndarray:
 def train_bow_baseline(task: SentimentTask, rng: np.random.Generator, train_size: int = 1000,
                        test_size: int = 1000, hidden_size: int = 16, steps: int = 200,
                        learning_rate: float = 0.05) -> float:
-    """Accuracy on fresh test sentences of a one-hidden-layer MLP trained (Adam, full batch) on word counts."""
+    """Accuracy on fresh test sentences of a one-hidden-layer MLP (rnnviz.engine.feedforward) trained
+    with Adam (rnnviz.engine.optim), full batch, on word counts."""
     train, test = task.batch(train_size, rng), task.batch(test_size, rng)
-    counts, labels = bag_of_words(train), train.targets  # (N, V), (N,)
-    vocab = counts.shape[1]
-    params = [rng.normal(0, 1 / np.sqrt(vocab), (vocab, hidden_size)), np.zeros(hidden_size),
-              rng.normal(0, 1 / np.sqrt(hidden_size), (hidden_size, 2)), np.zeros(2)]
-    moments = [(np.zeros_like(p), np.zeros_like(p)) for p in params]
-    for step in range(1, steps + 1):
-        grads = _mlp_gradients(_Mlp(*params), counts, labels)
-        for p, g, (m, v) in zip(params, grads, moments):
-            m *= 0.9
-            m += 0.1 * g
-            v *= 0.999
-            v += 0.001 * g * g
-            p -= learning_rate * (m / (1 - 0.9**step)) / (np.sqrt(v / (1 - 0.999**step)) + 1e-8)
-    predictions = _Mlp(*params).predict(bag_of_words(test))
+    config = FeedForwardConfig(input_size=len(VOCABULARY), hidden_size=hidden_size, output_size=len(LABELS),
+                               seed=int(rng.integers(2**31)))
+    mlp = FeedForward(config)
+    trainer = FeedForwardTrainer(mlp, TrainConfig(optimizer="adam", lr=learning_rate))
+    counts = bag_of_words(train)  # (N, V)
+    for _ in range(steps):
+        trainer.step(counts, train.targets)
+    predictions = mlp.forward(bag_of_words(test)).predictions.argmax(axis=1)  # (N,)
     return float(np.mean(predictions == test.targets))
-
-
-def _mlp_gradients(mlp: _Mlp, counts: np.ndarray, labels: np.ndarray) -> list[np.ndarray]:
-    """Gradients of the mean cross-entropy  L = -mean log softmax(W2 h + b2)[y],  h = tanh(W1 x + b1)."""
-    h = mlp.hidden(counts)  # (N, H)
-    logits = h @ mlp.W2 + mlp.b2  # (N, 2)
-    p = np.exp(logits - logits.max(axis=1, keepdims=True))
-    p /= p.sum(axis=1, keepdims=True)
-    dlogits = p.copy()
-    dlogits[np.arange(len(labels)), labels] -= 1.0
-    dlogits /= len(labels)  # (N, 2)
-    dpre = (dlogits @ mlp.W2.T) * (1 - h * h)  # (N, H)
-    return [counts.T @ dpre, dpre.sum(axis=0), h.T @ dlogits, dlogits.sum(axis=0)]

@@ -2,7 +2,8 @@
 
 Sequential data (gate activations in [0, 1], probabilities) uses a sequential map; signed data
 (weights, gradients, g/n candidates in [-1, 1], cell state) uses a diverging map centred on zero,
-always with symmetric levels so that white/grey means exactly zero.
+always with symmetric levels so that its centre colour means exactly zero. The light theme's map is
+light in the middle, the dark theme's dark (a white centre glares on a dark page).
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ def sequential(name: str = "viridis") -> pg.ColorMap:
 
 
 def diverging(name: str = "CET-D1A") -> pg.ColorMap:
-    """A perceptually uniform diverging map (blue - light centre - red); falls back to one we build."""
+    """A perceptually uniform diverging map (blue - centre - red); falls back to one we build."""
     try:
         return pg.colormap.get(name)
     except (FileNotFoundError, KeyError, ValueError):

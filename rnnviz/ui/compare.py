@@ -6,7 +6,10 @@ of its own (``rnnviz.session.work.run_comparison``), so it shares no GIL with th
 messages to it, and its newest curves come back (latest wins) and are drawn a few times a second.
 Choosing other cells starts a new comparison from step 0 with them (so that every cell has seen the same
 batches); a cell the settings do not fit (an initialisation it cannot take) is greyed out with the
-reason. One colour per cell (eight distinct ones), named in one key under the plots, outside the data.
+reason. One colour per cell (eight distinct ones), named in one key under the plots, outside the data;
+curves that coincide stay visible (each cell's line is thinner than the one before and drawn above it,
+its gradient markers have their own shape). Numbers read the same on both axes ("1e-4", never "0.0001"
+beside "10⁻⁵"), in the theme's colours. "Export…" writes PNG, SVG or CSV like the panels do.
 Closing the window stops the process.
 
     [cells ☑]   loss per training step                  gradient norm per timestep (log)
@@ -25,6 +28,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMenu,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -34,14 +39,38 @@ from rnnviz.engine.cells import cell_spec, cell_specs, comparison_cells
 from rnnviz.session.compare import cell_problem
 from rnnviz.session.config import SessionConfig
 from rnnviz.session.work import ComparePlay, run_comparison
+from rnnviz.ui import export
 from rnnviz.ui import theme as theming
 from rnnviz.ui.jobs import Job, JobRunner
+from rnnviz.ui.panels.exporting import AskPath, Rows, ask_save_path
+from rnnviz.ui.panels.gradients import decade_ticks, log_range
 
 REDRAW_MS = 150
 PLAY_TEXT = "▶ Train side by side"
 LIST_WIDTH = 190  # px, the list of cells beside the plots
-NOTE = ("Solid: training loss; dashed: held-out loss. Right: how strongly the loss reaches back to each timestep "
-        "of the same held-out sequence.")
+NOTE = ("Solid: training loss; dashed with squares: held-out loss (every few steps). Right: how strongly the "
+        "loss reaches back to each timestep of the same held-out sequence.")
+NO_HELDOUT = " No held-out loss is recorded yet."
+LINE_WIDTHS = (4, 3, 2, 1)  # px, by cell (repeating): a later cell's line is thinner and drawn above
+SYMBOLS = ("o", "s", "t", "d", "+", "x", "star", "p")  # gradient markers, by cell
+
+
+def compact_number(value: float) -> str:
+    """One format for every number of the window: "0.25", "12", "1e-4", "2.5e-5", "3e+6" → "3e6"."""
+    if value == 0:
+        return "0"
+    if 1e-3 <= abs(value) < 1e4:
+        return f"{value:.4g}"
+    mantissa, exponent = f"{value:.1e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}e{int(exponent)}"
+
+
+class CompactAxis(pg.AxisItem):
+    """A linear axis whose tick labels use ``compact_number`` (the log axis uses decade ticks: "1e-4")."""
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph override)
+        return [compact_number(v * scale) for v in values]
 
 
 def window_title(cells: tuple[str, ...]) -> str:
@@ -84,6 +113,7 @@ class CompareWindow(QWidget):
         self.lines: dict[str, dict[str, pg.PlotDataItem]] = {}
         self.jobs = jobs or JobRunner(self)
         self.job: Job | None = None
+        self.ask_save_path: AskPath = ask_save_path  # replaceable (tests)
         self._build()
         self.start(self.cells)
         self.timer = QTimer(self)
@@ -99,9 +129,17 @@ class CompareWindow(QWidget):
         self.play_button.clicked.connect(self.toggle)
         self.status = QLabel("Paused")
         self.status.setObjectName("compare_status")
+        self.export_button = QPushButton("Export…")
+        self.export_button.setObjectName("compare_export")
+        self.export_button.setToolTip("Save the plots as PNG or SVG, or their data as CSV")
+        export_menu = QMenu(self.export_button)
+        for kind in ("PNG", "SVG", "CSV"):
+            export_menu.addAction(f"Export {kind}…", lambda k=kind: self.export_with_dialog(k))
+        self.export_button.setMenu(export_menu)
         top = QHBoxLayout()
         top.addWidget(self.play_button)
         top.addWidget(self.status, 1)
+        top.addWidget(self.export_button)
         self.note = QLabel(NOTE)
         self.note.setObjectName("compare_note")
         self.note.setWordWrap(True)
@@ -142,16 +180,22 @@ class CompareWindow(QWidget):
         """Loss per training step and gradient norm per timestep, one colour per cell kind; the key below."""
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground(theme.background)
-        self.loss_plot = self.graphics.addPlot(row=0, col=0, title="loss")
-        self.loss_plot.setLabel("bottom", "training step")
-        self.loss_plot.setLabel("left", "loss")
-        self.grad_plot = self.graphics.addPlot(row=0, col=1, title="gradient norm per timestep (log)")
+        self.loss_plot = self.graphics.addPlot(row=0, col=0, axisItems={
+            "left": CompactAxis("left"), "bottom": CompactAxis("bottom")})
+        self.grad_plot = self.graphics.addPlot(row=0, col=1, axisItems={"bottom": CompactAxis("bottom")})
         self.grad_plot.setLogMode(y=True)
-        self.grad_plot.setLabel("bottom", "timestep")
         self.key = self.graphics.addLabel("", row=1, col=0, colspan=2)
-        for plot in (self.loss_plot, self.grad_plot):
+        self._grad_range: tuple[float, float] | None = None
+        for plot, title, labels in ((self.loss_plot, "loss", {"bottom": "training step", "left": "loss"}),
+                                    (self.grad_plot, "gradient norm per timestep (log)", {"bottom": "timestep"})):
+            plot.setTitle(title, color=theme.foreground, size="12pt")
             for side in ("left", "bottom"):
-                plot.getAxis(side).enableAutoSIPrefix(False)
+                axis = plot.getAxis(side)
+                axis.enableAutoSIPrefix(False)
+                axis.setPen(theme.foreground)
+                axis.setTextPen(theme.foreground)
+            for side, text in labels.items():
+                plot.setLabel(side, text, color=theme.foreground)
             plot.showGrid(x=True, y=True, alpha=0.25)
             plot.setMenuEnabled(False)
         self.graphics.ci.layout.setColumnStretchFactor(0, 1)
@@ -165,19 +209,24 @@ class CompareWindow(QWidget):
         self.lines = {}
         theme = self.theme
         for index, cell in enumerate(self.cells):
-            colour = theme.pen(index)
-            self.lines[cell] = {
-                "loss": self.loss_plot.plot(pen=pg.mkPen(colour, width=1)),
-                "heldout": self.loss_plot.plot(pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine)),
-                "grad": self.grad_plot.plot(pen=pg.mkPen(colour, width=1), symbol="o", symbolSize=4,
+            colour, width = theme.pen(index), LINE_WIDTHS[index % len(LINE_WIDTHS)]
+            symbol = SYMBOLS[index % len(SYMBOLS)]
+            lines = {
+                "loss": self.loss_plot.plot(pen=pg.mkPen(colour, width=width)),
+                "heldout": self.loss_plot.plot(pen=pg.mkPen(colour, width=2, style=Qt.PenStyle.DashLine),
+                                               symbol="s", symbolSize=6, symbolBrush=colour, symbolPen=None),
+                "grad": self.grad_plot.plot(pen=pg.mkPen(colour, width=width), symbol=symbol, symbolSize=7,
                                             symbolBrush=colour, symbolPen=pg.mkPen(colour)),
             }
+            for kind, line in lines.items():  # later cells above; held-out above every training curve
+                line.setZValue(index + (100 if kind == "heldout" else 0))
+            self.lines[cell] = lines
         entries = [f"<span style='color:{theme.pen(i)}'>━</span>&nbsp;{cell_spec(c).title}"
                    for i, c in enumerate(self.cells)]
         self.key.setText("&nbsp;&nbsp;&nbsp;".join(entries) or "no cell chosen", color=theme.foreground,
                          size="11pt")
         label, note = gradient_label(self.cells)
-        self.grad_plot.setLabel("left", label)
+        self.grad_plot.setLabel("left", label, color=theme.foreground)
         self.note.setText(NOTE + note)
         self.setWindowTitle(window_title(self.cells) if self.cells else "Compare cells")
 
@@ -266,8 +315,57 @@ class CompareWindow(QWidget):
             shown = np.where(np.isfinite(norms) & (norms > 0), norms, np.nan)
             if np.isfinite(shown).any():
                 lines["grad"].setData(np.arange(len(norms), dtype=float), shown, connect="finite")
+        self._grad_ticks(curves)
+        recorded = any(len(curve.heldout_steps) for curve in curves.values())
+        label, note = gradient_label(self.cells)
+        self.note.setText(NOTE + note + ("" if recorded else NO_HELDOUT))
         if self.running and self.error is None:
             self.status.setText(f"Training… step {self.step_count:,}")
+
+    def _grad_ticks(self, curves: Any) -> None:
+        """Decade ticks ("1e-4") over the gradient norms' range, set when the range changes."""
+        norms = np.concatenate([np.asarray(c.grad_norm_per_step, dtype=float) for c in curves.values()] or [[]])
+        low, high = log_range(norms)
+        if (low, high) != self._grad_range:
+            self._grad_range = (low, high)
+            self.grad_plot.getAxis("left").setTicks(decade_ticks(low, high))
+            self.grad_plot.setYRange(low, high, padding=0.02)
+
+    # ------------------------------------------------------------------ exporting
+
+    def csv_rows(self) -> Rows:
+        """cell, series (train loss, held-out loss, gradient norm), x (step or timestep), value."""
+        rows: Rows = [["cell", "series", "x", "value"]]
+        for cell, curve in (self.curves_shown or {}).items():
+            series = (("train_loss", curve.steps, curve.loss),
+                      ("heldout_loss", curve.heldout_steps, curve.heldout_loss),
+                      ("grad_norm", np.arange(len(curve.grad_norm_per_step)), curve.grad_norm_per_step))
+            for name, xs, values in series:
+                rows.extend([cell, name, int(x), float(v)] for x, v in zip(xs, values))
+        return rows
+
+    def export_png(self, path) -> Any:
+        return export.export_png(self.graphics, path)
+
+    def export_svg(self, path) -> Any:
+        return export.export_svg(self.graphics, path)
+
+    def to_csv(self, path) -> Any:
+        return export.write_csv(self.csv_rows(), path)
+
+    def export_with_dialog(self, kind: str) -> Any:
+        """Ask for a file name and export as ``kind`` ("PNG", "SVG" or "CSV"); None if cancelled."""
+        suffix = kind.lower()
+        path = self.ask_save_path(self, f"Export the comparison as {kind}", f"compare.{suffix}",
+                                  f"{kind} files (*.{suffix})")
+        if not path:
+            return None
+        writer = {"PNG": self.export_png, "SVG": self.export_svg, "CSV": self.to_csv}[kind]
+        try:
+            return writer(path)
+        except export.ExportError as exc:
+            QMessageBox.warning(self, "Export failed", str(exc))
+            return None
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         """Stop the comparison's process (cancelled now; terminated if it has not stopped in a second)."""

@@ -14,7 +14,8 @@ from pathlib import Path
 import shiboken6
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QDockWidget, QFrame, QMainWindow, QMessageBox, QScrollArea, QTabWidget, QVBoxLayout,
+                               QWidget)
 
 from rnnviz.session.config import SessionConfig
 from rnnviz.session.snapshot import Snapshot
@@ -22,6 +23,7 @@ from rnnviz.ui.controller import SessionController
 from rnnviz.ui.gradcheck import GradientCheckDialog
 from rnnviz.ui import open_paths
 from rnnviz.ui.jobs import JobRunner
+from rnnviz.ui.lessons.panel import LessonPanel
 from rnnviz.ui.pages import PAGES, PageSpec
 from rnnviz.ui.rewind import RewindBar
 from rnnviz.ui.scan_page import ScanPage
@@ -33,7 +35,9 @@ from rnnviz.ui.window.files import FileCommands, work_folder
 from rnnviz.ui.window.layout import WindowLayout
 from rnnviz.ui.window.menus import WindowMenus
 from rnnviz.ui.window.messages import Messages
+from rnnviz.ui.window.notices import Notices
 from rnnviz.ui.window.status import StatusLine
+from rnnviz.ui.window.training_bar import TrainingBar
 from rnnviz.ui.window.training_page import TrainingPage
 from rnnviz.ui.window.view_bar import ViewBar
 from rnnviz.ui.whatif import WhatIf
@@ -73,6 +77,7 @@ class MainWindow(QMainWindow):
         self.files.recent_menu = self.menus.recent_menu
         self.files.refresh_recent_menu()
         self._expose_parts()
+        self._build_lessons()
         self._connect()
         self.layout_keeper = WindowLayout(self, self.settings, self.splitters)
         self.layout_keeper.restore()
@@ -111,16 +116,30 @@ class MainWindow(QMainWindow):
         self.tabs.setTabToolTip(STEP_TAB, "The forward pass and BPTT one timestep at a time (Ctrl+2)")
         self.tabs.setTabToolTip(SCAN_TAB, "The parallel scan beside the loop: its tree, equality and times (Ctrl+3)")
         self.extra_pages: dict[str, QWidget] = {}  # built the first time each is shown (rnnviz.ui.pages)
-        self._page_holders: dict[str, QWidget] = {}
+        self._page_holders: dict[str, QScrollArea] = {}
         for spec in PAGES:
             self._add_page_holder(spec)
         self.tabs.currentChanged.connect(self._page_changed)
-        self.setCentralWidget(self.tabs)
+        central = QWidget()
+        central.setObjectName("central")
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        self.notices = Notices(self.tabs, self.settings, self.start_first_lesson)
+        column.addWidget(self.notices.preset_card)  # a preset's explanation, above the pages until closed
+        column.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
 
     def _add_page_holder(self, spec: PageSpec) -> None:
-        holder = QWidget()
+        """A tab for the page, built later; it scrolls when the page is wider or taller than the window
+        can be (the window keeps fitting a 1024×768 screen whatever a page needs)."""
+        holder = QScrollArea()
         holder.setObjectName(f"{spec.name}_page_holder")
-        QVBoxLayout(holder).setContentsMargins(0, 0, 0, 0)
+        holder.setWidgetResizable(True)
+        holder.setFrameShape(QFrame.Shape.NoFrame)
+        inner = QWidget()
+        QVBoxLayout(inner).setContentsMargins(0, 0, 0, 0)
+        holder.setWidget(inner)
         index = self.tabs.addTab(holder, spec.title)
         self.tabs.setTabToolTip(index, f"{spec.tooltip} (Ctrl+{index + 1})" if index < 9 else spec.tooltip)
         self._page_holders[spec.name] = holder
@@ -132,7 +151,7 @@ class MainWindow(QMainWindow):
             if spec is None:
                 raise KeyError(f"no page called {name!r}; pages: {', '.join(s.name for s in PAGES)}")
             page = spec.factory(self)
-            self._page_holders[name].layout().addWidget(page)
+            self._page_holders[name].widget().layout().addWidget(page)
             self.extra_pages[name] = page
         return self.extra_pages[name]
 
@@ -172,6 +191,11 @@ class MainWindow(QMainWindow):
                  if getattr(getattr(page, "panel", None), "view", None) is not None}
         return {**self.training_panels, **self.step_page.panels, "scan": self.scan_page.panel, **extra}
 
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if hasattr(self, "layout_keeper"):
+            self.layout_keeper.fit_docks(event.size().width())
+
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
         if self._step_page is None:
@@ -193,10 +217,64 @@ class MainWindow(QMainWindow):
                      "training_tab_action", "step_tab_action", "preset_actions", "preset_menu", "recent_menu"):
             setattr(self, name, getattr(menus, name))
 
+    def _build_lessons(self) -> None:
+        """The Lessons dock (tabbed with Network and Task), the Play/Step/Reset toolbar and the
+        welcome card of the first start."""
+        self.lessons = LessonPanel(self, self.settings)
+        self.lessons_dock = QDockWidget("Lessons", self)
+        self.lessons_dock.setObjectName("lessons_dock")
+        self.lessons_dock.setWidget(self.lessons)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.lessons_dock)
+        self.tabifyDockWidget(self.network_dock, self.lessons_dock)
+        self.network_dock.raise_()
+        self.training_bar = TrainingBar(self.play_action, self.step_action, self.reset_action)
+        self.insertToolBar(self.view_bar, self.training_bar)
+        self.commands.preset_applied = self.notices.show_preset
+        self.commands.architecture_changed = self.notices.hide_preset
+
+    def welcome_if_first_start(self) -> bool:
+        """The welcome card, on the first start only (the app calls this; a window built by a script or a
+        test starts without it). True if it is shown."""
+        if self.notices.first_start:
+            self.notices.show_welcome()
+            return True
+        return False
+
+    def show_lessons(self) -> LessonPanel:
+        """The Lessons dock in front, with most of the left column's height (its text needs it)."""
+        self.lessons_dock.show()
+        self.lessons_dock.raise_()
+        if not self.lessons_dock.isFloating() and not self.training_dock.isFloating():
+            height = max(self.height(), 400)
+            self.resizeDocks([self.training_dock, self.lessons_dock], [height // 4, height * 3 // 4],
+                             Qt.Orientation.Vertical)
+        return self.lessons
+
+    def start_lesson(self, lesson, step: int = 0) -> None:
+        """Open ``lesson`` (a rnnviz.session.lessons.Lesson) in the Lessons dock, at ``step``."""
+        self.show_lessons().start(lesson, step)
+
+    def start_first_lesson(self) -> None:
+        if self.lessons.lessons:
+            self.start_lesson(self.lessons.lessons[0])
+
+    def open_lesson(self, path: str | Path) -> bool:
+        """Start the lesson file at ``path``; a mistake in it gets a dialog with the file and line."""
+        self.show_lessons()
+        return self.lessons.open_file(str(path))
+
+    def open_lesson_dialog(self) -> None:
+        self.show_lessons()
+        self.lessons.open_dialog()
+
+    def show_welcome(self) -> None:
+        self.notices.show_welcome()
+
     def _connect(self) -> None:
         c, model = self.controller, self.model
+        model.events.running.connect(self.training_bar.show_running)
         c.snapshot_ready.connect(self.show_snapshot)
-        c.diverged.connect(lambda text: self.messages.warn("Training diverged", text))
+        c.diverged.connect(self._diverged)
         c.refused.connect(self.messages.warn)
         c.failed.connect(lambda text: self.messages.show("Something went wrong", text, QMessageBox.Icon.Critical))
         c.rewound.connect(self._rewound)
@@ -204,6 +282,9 @@ class MainWindow(QMainWindow):
         model.events.running.connect(self._running_changed)
         model.events.timestep.connect(self.cursor_lines.move)
         model.events.busy.connect(self.status.show_busy)
+        model.events.config.connect(lambda config, *_: self.training_page.set_network(
+            config.num_layers, config.bidirectional))
+        self.training_page.set_network(model.config.num_layers, model.config.bidirectional)
         self.rewind_bar.scrubbed.connect(self.rewind_to)
         self.rewind_bar.live_requested.connect(self.back_to_live)
 
@@ -249,12 +330,19 @@ class MainWindow(QMainWindow):
 
     def back_to_live(self) -> None:
         self.rewound_snapshot = None
+        self.training_page.rewound = False
         self.controller.rewind(None)
         if self.last_snapshot is not None:
             self.training_page.draw(self.last_snapshot, now=True)
             self.status.show_live(self.last_snapshot, self.controller.running)
 
+    def _diverged(self, text: str) -> None:
+        """The panels say it in place (the dialog too): a diverged run's heatmaps would look empty."""
+        self.training_page.set_diverged(text)  # drawn with the worker's next frame (its last finite step)
+        self.messages.warn("Training diverged", text)
+
     def _session_replaced(self, _session) -> None:
+        self.training_page.set_diverged(None)
         if self.rewind_bar.rewound_to is not None:
             self.rewind_bar.back_to_live()
 
@@ -262,6 +350,7 @@ class MainWindow(QMainWindow):
         if snapshot is None or self.rewind_bar.rewound_to is None:
             return
         self.rewound_snapshot = snapshot
+        self.training_page.rewound = True
         self.training_page.draw(snapshot, now=True)
         self.status.show_rewound(snapshot)
 
@@ -343,11 +432,31 @@ class MainWindow(QMainWindow):
             self.training_page.draw(self.rewound_snapshot or self.last_snapshot, now=True)
 
     def reset_layout(self) -> None:
+        self.set_presentation(False)
         self.layout_keeper.reset()
+
+    @property
+    def presenting(self) -> bool:
+        return self.layout_keeper.presenting is not None
+
+    def set_presentation(self, on: bool) -> None:
+        """Presentation mode (F5): large text, loss, hidden state and gradient norms only, no docks;
+        off (F5 or Esc) restores the window exactly."""
+        self.layout_keeper.set_presentation(on, self.training_panels)
+        self.menus.presentation_action.setChecked(on)
+        self.menus.leave_presentation_action.setEnabled(on)
+        if on:
+            self.show_page(TRAINING_TAB)
+        if self.last_snapshot is not None:
+            self.training_page.draw(self.rewound_snapshot or self.last_snapshot, now=True)
+
+    def toggle_presentation(self) -> None:
+        self.set_presentation(not self.presenting)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         if self.compare_window is not None:
             self.compare_window.close()
+        self.lessons.runner.cancel()
         if self._step_page is not None:
             self._step_page.shutdown()
         self.scan_page.shutdown()

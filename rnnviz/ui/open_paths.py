@@ -5,6 +5,7 @@ A path is one of
     a data file         .txt / .md / .text (the text task) or .csv (the series task): trains on it
     weights             .npz or .safetensors of a PyTorch nn.RNN / LSTM / GRU state_dict: loaded
                         into the current network
+    a lesson            .lesson (rnnviz.session.lessons): started in the Lessons dock
 ``classify`` decides which (a path that does not exist, cannot be read or is none of these raises
 ``OpenPathError`` with what to give instead); ``open_target`` hands it to the window's own
 open/import actions, which report bad contents in their dialogs.
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from PySide6.QtCore import QTimer
 
+from rnnviz.session.lessons import SUFFIX as LESSON_SUFFIX
 from rnnviz.session.pytorch import SUFFIXES as WEIGHTS_SUFFIXES
 from rnnviz.session.storage import SESSION_FILE
 from rnnviz.ui.controls.task import TEXT_SUFFIXES
@@ -25,10 +27,10 @@ from rnnviz.ui.controls.task import TEXT_SUFFIXES
 if TYPE_CHECKING:
     from rnnviz.ui.main_window import MainWindow
 
-SESSION, DATA, WEIGHTS = "session", "data", "weights"
+SESSION, DATA, WEIGHTS, LESSON = "session", "data", "weights", "lesson"
 DATA_SUFFIXES = (*sorted(TEXT_SUFFIXES), ".csv")
-WHAT_OPENS = (f"give a saved session folder, a data file ({', '.join(DATA_SUFFIXES)}) or PyTorch weights "
-              f"({', '.join(WEIGHTS_SUFFIXES)})")
+WHAT_OPENS = (f"give a saved session folder, a data file ({', '.join(DATA_SUFFIXES)}), PyTorch weights "
+              f"({', '.join(WEIGHTS_SUFFIXES)}) or a lesson ({LESSON_SUFFIX})")
 
 
 class OpenPathError(ValueError):
@@ -38,7 +40,7 @@ class OpenPathError(ValueError):
 @dataclass(frozen=True)
 class OpenTarget:
     path: Path
-    kind: str  # SESSION, DATA or WEIGHTS
+    kind: str  # SESSION, DATA, WEIGHTS or LESSON
 
 
 def classify(path: str | os.PathLike[str]) -> OpenTarget:
@@ -63,6 +65,8 @@ def classify(path: str | os.PathLike[str]) -> OpenTarget:
         kind = DATA
     elif suffix in WEIGHTS_SUFFIXES:
         kind = WEIGHTS
+    elif suffix == LESSON_SUFFIX:
+        kind = LESSON
     else:
         raise OpenPathError(f"rnnviz does not open {suffix or 'suffix-less'} files like {path.name}; {WHAT_OPENS}")
     _check_readable(path)
@@ -83,6 +87,8 @@ def open_target(window: "MainWindow", target: OpenTarget) -> None:
         window.open_session(target.path)
     elif target.kind == DATA:
         window.task_controls.open_data_file(str(target.path))
+    elif target.kind == LESSON:
+        window.open_lesson(target.path)
     else:
         window.import_weights(target.path)
 

@@ -38,13 +38,14 @@ class RewindBar(QToolBar):
         title.setToolTip("Scrub back through the recorded training steps")
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setObjectName("rewind_slider")
-        self.slider.setMinimumWidth(320)
+        self.slider.setMinimumWidth(200)  # the bar fits a 1024-px-wide window
         self.slider.setEnabled(False)
         self.slider.setToolTip("Drag to see the panels at an earlier training step")
         self.slider.valueChanged.connect(self._moved)
         self.label = QLabel("no steps recorded yet")
         self.label.setObjectName("rewind_label")
         self.label.setMinimumWidth(260)
+        self.label.setIndent(14)  # clear of the slider's handle at the newest step
         self.live_button = QPushButton("Back to live")
         self.live_button.setObjectName("rewind_live")
         self.live_button.setEnabled(False)

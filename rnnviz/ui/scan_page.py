@@ -61,6 +61,7 @@ class ScanPage(QWidget):
         self.progress.setRange(0, len(TIMING_LENGTHS))
         self.progress.setFormat("%v of %m lengths")
         self.progress.setMaximumWidth(220)
+        self.progress.hide()  # only while measuring: an empty bar reads as "stuck"
         self.status = QLabel()
         self.status.setObjectName("scan_status")
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -142,6 +143,7 @@ class ScanPage(QWidget):
         self.cancel_button.setEnabled(True)
         self.progress.setRange(0, len(self.lengths))
         self.progress.setValue(0)
+        self.progress.show()
         self.status.setText("Measuring: the loop and the scan take turns at each length…")
 
     def cancel(self) -> None:
@@ -170,6 +172,7 @@ class ScanPage(QWidget):
 
     def _idle(self, text: str) -> None:
         self.status.setText(text)
+        self.progress.hide()
         self.measure_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
 

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication
 from rnnviz.session.config import SessionConfig
 from rnnviz.session.storage import SessionFileError
 from rnnviz.ui.main_window import MainWindow
+from rnnviz.ui.window.notices import WELCOME_KEY
 
 SIZE = (1440, 900)
 WAIT_MS = 120_000  # building, opening and training are done by the worker process
@@ -53,6 +54,7 @@ def _scratch_settings() -> QSettings:
     """Screenshots never read or change a person's remembered layout."""
     settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "rnnviz", "screenshot")
     settings.clear()
+    settings.setValue(WELCOME_KEY, True)  # a picture of the window at work, not of the first start
     return settings
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import pyqtgraph as pg
@@ -37,6 +37,8 @@ class Theme:
     title_size: str = "14pt"
     label_size: str = "11pt"
     tick_size: int = 10  # points
+    line_width: int = 1  # px of curves (wider only without antialiasing: wide antialiased pens are 100x slower)
+    large: bool = False  # presentation mode's sizes
 
     def pen(self, index: int) -> str:
         return self.pens[index % len(self.pens)]
@@ -61,6 +63,7 @@ DARK = Theme(
     muted="#808080",
     pens=("#56b4e9", "#e69f00", "#009e73", "#f0a3d0", "#f0e442", "#ff7f50", "#ffffff", "#cc6677"),
     padding_brush=(200, 200, 200, 55),
+    diverging_map="CET-D4",  # dark-centred (blue - near black - red): a white centre glares on a dark page
 )
 THEMES: dict[str, Theme] = {LIGHT.name: LIGHT, DARK.name: DARK}
 
@@ -73,6 +76,12 @@ class Themeable(Protocol):
 
 _current: Theme = LIGHT
 _live: "weakref.WeakSet[Themeable]" = weakref.WeakSet()
+PRESENTATION_FONT_FACTOR = 1.5  # presentation mode: every font this much larger
+
+
+def presentation_sizes(theme: Theme) -> Theme:
+    """``theme`` with presentation mode's large text and thicker lines (for a projector)."""
+    return replace(theme, title_size="20pt", label_size="16pt", tick_size=14, line_width=3, large=True)
 
 
 def current_theme() -> Theme:
@@ -91,10 +100,12 @@ def register(widget: Themeable) -> None:
     _live.add(widget)
 
 
-def apply_theme(name: str) -> Theme:
-    """Switch the whole app to theme ``name`` ("light" or "dark") and return it."""
+def apply_theme(name: str, large: bool | None = None) -> Theme:
+    """Switch the whole app to theme ``name`` ("light" or "dark") and return it; ``large``: presentation
+    mode's sizes on or off (None: as they are)."""
     global _current
-    theme = get_theme(name)
+    large = _current.large if large is None else large
+    theme = presentation_sizes(get_theme(name)) if large else get_theme(name)
     _current = theme
     pg.setConfigOptions(background=theme.background, foreground=theme.foreground, antialias=False)
     app = QApplication.instance()
@@ -132,6 +143,9 @@ def palette(theme: Theme) -> QPalette:
     }
     for role, color in roles.items():
         pal.setColor(role, color)
+    disabled = QColor(theme.muted)  # a disabled button must look disabled (greyed text)
+    for role in (QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText, QPalette.ColorRole.Text):
+        pal.setColor(QPalette.ColorGroup.Disabled, role, disabled)
     return pal
 
 
@@ -149,7 +163,8 @@ LABEL_POINT_SIZE = 11.0  # labels and check boxes read a little larger than the 
 
 def _class_fonts(app: QApplication) -> None:
     """Label and check-box text size for every widget of those classes (no stylesheet needed)."""
+    factor = PRESENTATION_FONT_FACTOR if _current.large else 1.0
     for class_name in ("QLabel", "QCheckBox"):
         font = QFont(app.font())
-        font.setPointSizeF(LABEL_POINT_SIZE)
+        font.setPointSizeF(LABEL_POINT_SIZE * factor)
         app.setFont(font, class_name)

@@ -11,7 +11,15 @@ from rnnviz.tasks import make_task
 from rnnviz.tasks._common import resource_path
 from rnnviz.tasks.base import TaskError
 from rnnviz.tasks.loaders import load_text
-from rnnviz.tasks.sentiment import train_bow_baseline
+from rnnviz.tasks.sentiment import (
+    NEGATIVE,
+    POSITIVE,
+    WORD_ID,
+    bag_of_words,
+    sentence_label,
+    swapped_sentence,
+    train_bow_baseline,
+)
 from rnnviz.tasks.text import BUNDLED_CORPUS, Vocabulary, sample_text
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
@@ -143,3 +151,52 @@ def test_bow_is_at_chance_on_but_sentences():
 def test_bow_stays_well_below_perfect_on_the_default_mix():
     accuracy = train_bow_baseline(make_task("sentiment"), np.random.default_rng(0))
     assert accuracy < 0.85  # measured 0.73-0.74 for seeds 0-3
+
+
+# --- sentiment: the order-sensitive subset ----------------------------------------------------------
+
+def test_order_sensitive_sentences_keep_their_words_and_flip_their_label_when_swapped():
+    task = make_task("sentiment")
+    batch = task.batch(400, np.random.default_rng(1))
+    sensitive = task.order_sensitive(batch)
+    sentences = task.sentences(batch)
+    assert 0 < sensitive.sum() < len(sentences)
+    for sentence, is_sensitive, label in zip(sentences, sensitive, batch.targets):
+        assert sentence_label(sentence.split()) == label
+        assert is_sensitive == ("but" in sentence.split())  # the generator's "but" halves always disagree
+        if is_sensitive:
+            swapped = swapped_sentence(sentence)
+            assert sorted(swapped.split()) == sorted(sentence.split()) and swapped != sentence
+            assert sentence_label(swapped.split()) == 1 - label
+
+
+def test_the_examples_of_the_lesson():
+    assert swapped_sentence("the movie was good but not great") == "the movie was not great but good"
+    assert sentence_label("the movie was not great but good".split()) == 1
+    assert swapped_sentence("the food is not good") is None  # one clause: the counts decide it
+    assert swapped_sentence("the food is good but great") is None  # both halves positive: nothing flips
+
+
+def test_word_counts_decide_the_other_sentences_and_not_the_order_sensitive_ones():
+    """The subset must be unsolvable from word counts: grouped by every count that bears on polarity
+    (positive and negative adjectives, 'not' before/anywhere), the labels of order-sensitive sentences
+    are half positive; the other sentences' labels are a function of their full count vector."""
+    task = make_task("sentiment")
+    batch = task.batch(4000, np.random.default_rng(2))
+    counts = bag_of_words(batch).astype(int)  # (B, V)
+    sensitive = task.order_sensitive(batch)
+    by_counts: dict[tuple, set] = {}
+    for row, label in zip(counts[~sensitive], batch.targets[~sensitive]):
+        by_counts.setdefault(tuple(row), set()).add(int(label))
+    assert all(len(labels) == 1 for labels in by_counts.values())
+    positive = counts[:, [WORD_ID[w] for w in POSITIVE]].sum(axis=1)
+    negative = counts[:, [WORD_ID[w] for w in NEGATIVE]].sum(axis=1)
+    nots = counts[:, WORD_ID["not"]]
+    groups: dict[tuple, list[int]] = {}
+    for p, n, k, label in zip(positive[sensitive], negative[sensitive], nots[sensitive], batch.targets[sensitive]):
+        groups.setdefault((p, n, k), []).append(int(label))
+    big = [labels for labels in groups.values() if len(labels) >= 150]
+    assert len(big) >= 3
+    for labels in big:
+        # a fair coin over n >= 150 labels: 4 standard errors (0.5/sqrt(150) = 0.041) is 0.163
+        assert abs(np.mean(labels) - 0.5) < 0.17

@@ -36,7 +36,11 @@ def ready(qtbot, window):
 def hover(qtbot, panel, scene_point: QPointF) -> str:
     """Move the mouse to ``scene_point`` of ``panel``'s current page; the tooltip's text (rich text)."""
     page = panel.stack.currentWidget()
-    hover_tip().hide()  # the tooltip of the previous hover must not answer for this one
+    tip = hover_tip()
+    tip.hide()  # the tooltip of the previous hover must not answer for this one
+    # offscreen, the mouse goes to the first exposed window under it, and a hidden window stops being
+    # exposed only once its expose event is processed: until then the old tip would take the move
+    qtbot.waitUntil(lambda: tip.windowHandle() is None or not tip.windowHandle().isExposed(), timeout=3000)
     qtbot.mouseMove(page.viewport(), page.mapFromScene(scene_point))
     qtbot.waitUntil(lambda: hover_tip().isVisible(), timeout=3000)
     return hover_tip().text()

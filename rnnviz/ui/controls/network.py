@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QVBoxLayout, QWidg
 
 from rnnviz.engine.cells import CellSpec, carry_gates, cell_spec, cell_specs
 from rnnviz.session.config import SessionConfig
+from rnnviz.session.weight_sharing import WeightSharing
 from rnnviz.ui.controls.fields import combo, real_spin, select, set_quietly, spin
 
 INIT_TITLES = {
@@ -64,6 +65,9 @@ class NetworkControls(QWidget):
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setObjectName("summary")
+        self.weight_sharing = QLabel()  # the parameter count against a feed-forward net's (weight sharing)
+        self.weight_sharing.setWordWrap(True)
+        self.weight_sharing.setObjectName("weight_sharing")
         self.equations = QLabel()
         self.equations.setWordWrap(True)
         self.equations.setObjectName("equations")
@@ -82,6 +86,7 @@ class NetworkControls(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.summary)
+        layout.addWidget(self.weight_sharing)
         layout.addWidget(self.equations)
         layout.addStretch(1)
 
@@ -114,6 +119,11 @@ class NetworkControls(QWidget):
         self.carry_bias.setEnabled(spec.carry_gate is not None)
         self.scan.setEnabled(spec.scannable)
         self.scan.setToolTip(scan_tooltip(spec))
+
+    def show_weight_sharing(self, table: WeightSharing | None) -> None:
+        """One line: the network's parameters against a feed-forward net's over the padded sequence."""
+        self.weight_sharing.setText("" if table is None else f"Weight sharing: {table.summary()}")
+        self.weight_sharing.setToolTip("" if table is None else table.tooltip())
 
     def show_config(self, config: SessionConfig, num_params: int | None) -> None:
         """Reflect ``config`` without emitting (after a reset, an opened session or a refused change);

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from rnnviz.tasks import TASKS, Task
 from rnnviz.tasks.base import Param
+from rnnviz.ui import theme as theming
 from rnnviz.ui.controls.fields import combo, select
 
 TEXT_SUFFIXES = {".txt", ".md", ".text"}
@@ -35,15 +36,16 @@ class TaskControls(QWidget):
     def __init__(self, task: Task | None, parent: QWidget | None = None) -> None:
         """``task`` None: empty until ``show_task`` (the window's task is built off the UI thread)."""
         super().__init__(parent)
-        self.task_box = combo("task", {name: t.title for name, t in TASKS.items()}, task.name if task else "",
-                              "The toy problem the network learns")
+        # encoder–decoder tasks are trained on their own page (a plain RNN has no output of another length)
+        self.task_box = combo("task", {name: t.title for name, t in TASKS.items() if t.io != "seq2seq"},
+                              task.name if task else "", "The toy problem the network learns")
         self.description = QLabel()
         self.description.setWordWrap(True)
         self.description.setObjectName("description")
         self.form = QFormLayout()
         self.open_button = QPushButton("Open data file…")
         self.open_button.setToolTip("Train on your own text (.txt) or numeric time series (.csv)")
-        self.preview = pg.PlotWidget()
+        self.preview = pg.PlotWidget(background=theming.current_theme().background)
         self.preview.setObjectName("preview")
         self.preview.setMinimumHeight(120)
         self.preview.setMaximumHeight(170)
@@ -70,6 +72,22 @@ class TaskControls(QWidget):
             self, "Open data file", "", "Text or CSV (*.txt *.csv *.md);;All files (*)")[0]
         if task is not None:
             self.show_task(task)
+        self.apply_theme(theming.current_theme())
+        theming.register(self)  # the preview follows the theme (it was built before the theme was applied)
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override: a hidden tab missed a theme change)
+        if getattr(self, "_theme", None) is not theming.current_theme():
+            self.apply_theme(theming.current_theme())
+        super().showEvent(event)
+
+    def apply_theme(self, theme: theming.Theme) -> None:
+        """The preview's background and axes in the theme's colours."""
+        self._theme = theme
+        self.preview.setBackground(theme.background)
+        for side in ("left", "bottom"):
+            axis = self.preview.getPlotItem().getAxis(side)
+            axis.setPen(theme.foreground)
+            axis.setTextPen(theme.foreground)
 
     # ------------------------------------------------------------------ showing
 

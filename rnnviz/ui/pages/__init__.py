@@ -48,12 +48,27 @@ def _connectivity(window: Any) -> QWidget:
     return ConnectivityPage(window)
 
 
-PAGES: list[PageSpec] = [
-    # one line per page, e.g. PageSpec("bag_of_words", "Bag of words", "…", lambda w: BagOfWordsPage(w)),
+def _bag_of_words(window: Any) -> QWidget:
+    from rnnviz.ui.pages.bag_of_words import BagOfWordsPage
+
+    return BagOfWordsPage(window)
+
+
+def _seq2seq(window: Any) -> QWidget:
+    from rnnviz.ui.pages.seq2seq import Seq2SeqPage
+
+    return Seq2SeqPage(window)
+
+
+PAGES: list[PageSpec] = [  # in the order a course meets them
+    PageSpec("bag_of_words", "Bag of words", "A bag-of-words model against the RNN, word order, weight sharing, "
+             "and type your own sentence", _bag_of_words),
     PageSpec("window_memory", "Window vs memory", "Fixed-window models against an RNN as the lag grows",
              _window_memory),
     PageSpec("generation", "Generation", "A text network writes: each sampled character is fed back in as the "
              "next input (one-to-many)", _generation),
+    PageSpec("seq2seq", "Encoder–decoder", "An encoder–decoder with attention: train it, watch where each decoder "
+             "step looks", _seq2seq),
     PageSpec("trajectories", "Trajectories", "The hidden state's path on its two principal components", _trajectories),
     PageSpec("connectivity", "Connectivity", "How strongly each output depends on each earlier input", _connectivity),
 ]

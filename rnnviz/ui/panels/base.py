@@ -16,12 +16,15 @@ time axis), ``ColourBars`` (colorbars.py), ``Keys`` (keys.py: keys and legends) 
 """
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable
 from typing import Any, ClassVar
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtGui import QFont, QFontMetricsF
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from rnnviz.session.snapshot import Snapshot
 from rnnviz.ui import theme as theming
@@ -39,6 +42,28 @@ from rnnviz.ui.panels.hover import Hovering
 from rnnviz.ui.panels.keys import KEY_SEPARATOR, KeyEntry, Keys  # noqa: F401 (re-exported)
 from rnnviz.ui.panels.plots import LEFT_AXIS_WIDTH, MARKER_LIMIT, Layout, PlotBuilder  # noqa: F401 (re-exported)
 from rnnviz.ui.theme import Theme
+
+HELP_BUTTON_ROOM = 26  # px: the floating "?" button (22 px) and a gap
+TITLE_SHRINK_BEFORE_WRAP = 2.0  # pt: a title with a layer/direction suffix wraps rather than shrink more
+SMALLEST_TITLE_PT = 9.0  # a title shrinks to fit its panel down to this size, then is cut short with "…"
+
+
+def fitted_title_size(text: str, width: float, largest_pt: float, smallest_pt: float = SMALLEST_TITLE_PT,
+                      bold: bool = True) -> float:
+    """The largest point size <= ``largest_pt`` (and >= ``smallest_pt``) at which ``text`` (plain or
+    simple HTML) fits in ``width`` pixels."""
+    plain = html.unescape(re.sub(r"<[^>]+>", "", text.replace("<br>", "\n")))
+    size = largest_pt
+    font = QFont()
+    font.setBold(bold)
+    while size > smallest_pt:
+        font.setPointSizeF(size)
+        metrics = QFontMetricsF(font)
+        if max((metrics.horizontalAdvance(line) for line in plain.split("\n")), default=0.0) <= width:
+            break
+        size -= 1.0
+    return max(size, smallest_pt)
+
 
 __all__ = ["LEFT_AXIS_WIDTH", "MARKER_LIMIT", "KEY_SEPARATOR", "IndexAxis", "KeyEntry", "Layout", "Panel", "Rows",
            "ask_save_path", "index_ticks", "let_shrink", "nice_ceiling", "nice_stride", "thinned_ticks"]
@@ -61,6 +86,8 @@ class Panel(Hovering, PlotBuilder, ColourBars, Keys, PanelExport, QWidget):
         self.ask_save_path: AskPath = ask_save_path  # replaceable (tests, a remembered folder)
         self._styled: list[tuple[pg.PlotItem, dict[str, str]]] = []  # plots and their axis labels
         self._titles: list[pg.LabelItem] = []
+        self._title_texts: list[str] = []  # each page's own title, before the suffix
+        self._title_suffix = ""  # which layer and direction, when the network has a choice
         self._legends: list[pg.LegendItem] = []
         self._keys: dict[int, tuple[pg.LabelItem, tuple[KeyEntry, ...]]] = {}
         self._key_separators: dict[int, str] = {}
@@ -74,6 +101,13 @@ class Panel(Hovering, PlotBuilder, ColourBars, Keys, PanelExport, QWidget):
         outer.addLayout(self.controls)
         self.stack = QStackedWidget()
         outer.addWidget(self.stack, 1)
+        self.notice = QLabel()  # instead of the plots when there is nothing sensible to draw (a diverged run)
+        self.notice.setObjectName("panel_notice")
+        self.notice.setWordWrap(True)
+        self.notice.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.notice.setMargin(12)
+        self.notice.hide()
+        outer.addWidget(self.notice, 1)
         self.graphics = self.add_page()
         self.menu = self._build_menu()
         self.build()
@@ -125,8 +159,7 @@ class Panel(Hovering, PlotBuilder, ColourBars, Keys, PanelExport, QWidget):
         self.theme = theme
         for index in range(self.stack.count()):
             self.stack.widget(index).setBackground(theme.background)
-        for label in self._titles:
-            label.setText(label.text, color=theme.foreground, size=theme.title_size, bold=True)
+        self._render_titles()
         for plot, axis_labels in self._styled:
             self._style_axes(plot, axis_labels)
         for legend in self._legends:
@@ -146,6 +179,8 @@ class Panel(Hovering, PlotBuilder, ColourBars, Keys, PanelExport, QWidget):
         label = page.addLabel(title or self.title, row=0, col=0, colspan=4)
         let_shrink(label)  # a long title must not make the page wider than the panel
         self._titles.append(label)
+        self._title_texts.append(title or self.title)
+        self._render_title(len(self._titles) - 1)
         self.stack.addWidget(page)
         self.install_hover(page)  # hover-to-explain (hover.py)
         return page
@@ -156,12 +191,51 @@ class Panel(Hovering, PlotBuilder, ColourBars, Keys, PanelExport, QWidget):
         scene = page.scene()
         self._styled = [(plot, labels) for plot, labels in self._styled if plot.scene() is not scene]
         self._titles.pop(index)
+        self._title_texts.pop(index)
         self._keys = {k: v for k, v in self._keys.items() if v[0].scene() is not scene}
         self.stack.removeWidget(page)
         page.deleteLater()
 
     def set_page_title(self, page: pg.GraphicsLayoutWidget, text: str) -> None:
-        label = self._titles[self.stack.indexOf(page)]
-        if label.text != text:
-            label.setText(text, color=self.theme.foreground, size=self.theme.title_size, bold=True)
+        index = self.stack.indexOf(page)
+        if self._title_texts[index] != text:
+            self._title_texts[index] = text
+            self._render_title(index)
+
+    def set_title_suffix(self, suffix: str) -> None:
+        """Text after every page's title, e.g. " · layer 1 · ← backward" (which part of the network)."""
+        if suffix == self._title_suffix:
+            return
+        self._title_suffix = suffix
+        self._render_titles()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._render_titles()
+
+    def _render_titles(self) -> None:
+        for index in range(len(self._titles)):
+            self._render_title(index)
+
+    def _render_title(self, index: int) -> None:
+        """A page's title (and suffix) as large as the theme says, smaller when the panel is narrow."""
+        label, text = self._titles[index], self._title_texts[index] + self._title_suffix
+        largest = float(self.theme.title_size.rstrip("pt"))
+        # a centred title keeps clear of the "?" floating at the right end of its row, on both sides
+        room = self.width() - 16 - (2 * HELP_BUTTON_ROOM if getattr(self, "_help_floats", False) else 0)
+        size = fitted_title_size(text, room, largest) if self.width() > 100 else largest
+        if self._title_suffix and size < largest - TITLE_SHRINK_BEFORE_WRAP:  # the suffix on a line of its own
+            text = f"{self._title_texts[index]}<br>{self._title_suffix.removeprefix(' · ')}"
+            size = fitted_title_size(text, room, largest) if self.width() > 100 else largest
+        wanted = (text, size, self.theme.foreground)
+        if getattr(label, "_rnnviz_title", None) != wanted:
+            label._rnnviz_title = wanted
+            label.setText(text, color=self.theme.foreground, size=f"{size:g}pt", bold=True)
+
+    def show_notice(self, text: str | None) -> None:
+        """Say ``text`` in place of the plots (None: show the plots again)."""
+        self.notice.setText(text or "")
+        self.notice.setVisible(bool(text))
+        self.stack.setVisible(not text)
 

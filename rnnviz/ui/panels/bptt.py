@@ -20,13 +20,21 @@ from PySide6.QtWidgets import QLabel, QSizePolicy
 from rnnviz.session.stepper import ClipInfo
 from rnnviz.session.views.step_through import BpttView
 from rnnviz.ui import colormaps
-from rnnviz.ui.panels.base import Panel, Rows, index_ticks
+from rnnviz.ui.panels.base import Panel, Rows, fitted_title_size, index_ticks, let_shrink
 from rnnviz.ui.panels.gradients import decade_ticks, log_range
 from rnnviz.ui.theme import Theme
 
 MATRICES = ("W_ih", "W_hh")
 HEATMAP_TITLES = {"local": "local factors", "W_ih": "ΔW_ih(t)", "W_hh": "ΔW_hh(t)",
                   "acc_W_ih": "Σ ΔW_ih", "acc_W_hh": "Σ ΔW_hh"}
+HEATMAP_TITLE_PT = (10.0, 7.0)  # largest and smallest size of a small heatmap's two-line title
+NORM_TITLE_PT = (11.0, 8.0)  # the same for the gradient-norm plot's title
+
+
+def short_number(value: float) -> str:
+    """1.2e-3 rather than 1.2e-03: a small heatmap's title has room for few characters."""
+    mantissa, exponent = f"{value:.1e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
 
 
 def clip_text(clip: ClipInfo) -> str:
@@ -45,8 +53,8 @@ class BpttPanel(Panel):
 
     def build(self) -> None:
         page = self.graphics
-        self.norm_plot = self.add_plot(page, 1, 0, {"left": "||dL/dh_t||", "bottom": "timestep",
-                                                   "title": "||dL/dh_t|| per timestep"})
+        self.norm_plot = self.add_plot(page, 1, 0, {"left": "||dL/dh_t||", "bottom": "timestep"})
+        self._fit_title(self.norm_plot, "||dL/dh_t|| per timestep", NORM_TITLE_PT)  # fitted to the plot's width
         self.norm_plot.setLogMode(y=True)
         self.norm_plot.showGrid(x=True, y=True, alpha=0.25)
         self.norm_curve = self.norm_plot.plot(symbol="o", symbolSize=7)
@@ -61,6 +69,7 @@ class BpttPanel(Panel):
         page.ci.layout.setColumnStretchFactor(1, 2)
         self.norm_plot.setPreferredWidth(600)
         self.split_plot.setPreferredWidth(300)
+        self.norm_plot.getViewBox().sigResized.connect(lambda *_args: self._refit_heatmap_title(self.norm_plot))
         sub = page.ci.addLayout(row=2, col=0, colspan=2)  # the small heatmaps span both columns
         sub.setContentsMargins(0, 0, 0, 0)
         sub.layout.setSpacing(4)
@@ -74,6 +83,7 @@ class BpttPanel(Panel):
             plot.getAxis("left").setStyle(showValues=key == "local")
             image = pg.ImageItem(axisOrder="col-major")
             plot.addItem(image)
+            plot.getViewBox().sigResized.connect(lambda *_args, p=plot: self._refit_heatmap_title(p))
             self.heatmaps[key] = (plot, image)
         self.status = QLabel()
         self.status.setObjectName("bptt_status")
@@ -100,8 +110,10 @@ class BpttPanel(Panel):
         self.norm_now.setSymbolBrush(pg.mkBrush(None))
         self.bars_output.setOpts(brush=pg.mkBrush(theme.pen(0)), pen=pg.mkPen(None))
         self.bars_next.setOpts(brush=pg.mkBrush(theme.pen(1)), pen=pg.mkPen(None))
-        for _plot, image in self.heatmaps.values():
-            image.setColorMap(colormaps.diverging(theme.diverging_map))
+        for plot, image in [*self.heatmaps.values(), (self.norm_plot, None)]:
+            if image is not None:
+                image.setColorMap(colormaps.diverging(theme.diverging_map))
+            self._refit_heatmap_title(plot)  # in the theme's colour
         if self.view is not None:
             self.show_view(self.view)
 
@@ -120,7 +132,7 @@ class BpttPanel(Panel):
         if state.t is not None:
             where = f"t = {state.t},  ||dL/d{symbol}_{state.t}|| = {state.grad_norm[state.t]:.2e}"
         self.set_axis_label(self.norm_plot, "left", f"||dL/d{symbol}_t||")
-        self.set_plot_title(self.norm_plot, f"||dL/d{symbol}_t|| per timestep")
+        self._fit_title(self.norm_plot, f"||dL/d{symbol}_t|| per timestep", NORM_TITLE_PT)
         cut = "  — truncated BPTT cuts the recurrence here" if state.cut else ""
         self.set_page_title(self.graphics, f"BPTT: {where}{cut}")
         self.status.setText(clip_text(state.clip))
@@ -177,7 +189,7 @@ class BpttPanel(Panel):
             array = arrays[key]
             if array is None:
                 image.setVisible(False)
-                plot.setTitle(f"{HEATMAP_TITLES[key]}<br>&nbsp;", color=self.theme.foreground, size="10pt")
+                self._fit_title(plot, f"{HEATMAP_TITLES[key]}<br>&nbsp;")
                 continue
             image.setVisible(True)
             matrix = np.asarray(array, dtype=float)  # (rows, cols) as the matrix is written
@@ -185,12 +197,27 @@ class BpttPanel(Panel):
             image.setRect(-0.5, -0.5, matrix.shape[1], matrix.shape[0])
             self.set_ranges(plot, (-0.5, matrix.shape[1] - 0.5), (-0.5, matrix.shape[0] - 0.5))
             largest = float(np.abs(matrix).max(initial=0.0))
-            plot.setTitle(f"{HEATMAP_TITLES[key]}<br>max {largest:.1e}", color=self.theme.foreground,
-                          size="10pt")
+            self._fit_title(plot, f"{HEATMAP_TITLES[key]}<br>max {short_number(largest)}")
         names = tuple(state.local)
         if names != self._local_names:
             self._local_names = names
             self.heatmaps["local"][0].getAxis("left").setTicks([[(float(i), n) for i, n in enumerate(names)], []])
+
+    def _fit_title(self, plot: pg.PlotItem, text: str, sizes: tuple[float, float] = HEATMAP_TITLE_PT) -> None:
+        """A plot's title, small enough to stay within its plot (neighbours never run together)."""
+        grow = float(self.theme.label_size.rstrip("pt")) / 11.0  # presentation mode's text is larger
+        largest, smallest = sizes[0] * grow, sizes[1] * grow
+        size = fitted_title_size(text, plot.width() - 4, largest, smallest, bold=False) if plot.width() > 0 else largest
+        if (getattr(plot, "_rnnviz_title", None) or (None,) * 4)[:3] != (text, size, self.theme.foreground):
+            plot._rnnviz_title = (text, size, self.theme.foreground, sizes)
+            plot.setTitle(text, color=self.theme.foreground, size=f"{size:g}pt")
+            let_shrink(plot.titleLabel, width=8.0)
+
+    def _refit_heatmap_title(self, plot: pg.PlotItem) -> None:
+        shown = getattr(plot, "_rnnviz_title", None)
+        if shown is not None:
+            plot._rnnviz_title = None
+            self._fit_title(plot, shown[0], shown[3])
 
     def csv_rows(self) -> Rows:
         state = self.view

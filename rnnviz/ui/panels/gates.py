@@ -25,6 +25,7 @@ CELL_STATE = "cell_state"  # the key of c_t among a snapshot's gates
 NO_GATES_PAGE = "no gates"  # the page of every cell without gates
 UNIT_AXIS_WIDTH = 30  # px, the same for every strip so that they line up
 NAME_MIN_HEIGHT = 18  # px: a strip's two-line name may overhang into the gaps rather than push the time axis out
+SHORT_NAMES_BELOW = 300  # px of panel width: below it the strips are named by their symbol alone
 GROUP_GAP = 10  # px between two groups of strips: their colour bars' end labels (reaching ~6 px past the ends) stay apart
 
 
@@ -57,10 +58,11 @@ def gate_groups(spec: CellSpec) -> list[tuple[tuple[str, ...], str, str]]:
     return groups
 
 
-def gate_label(spec: CellSpec, name: str) -> str:
-    """Two-line name of a strip: the symbol in bold, then what it is."""
+def gate_label(spec: CellSpec, name: str, short: bool = False) -> str:
+    """Two-line name of a strip: the symbol in bold, then what it is; ``short``: the symbol alone (a
+    narrow panel gives the strips the width, and the time axis keeps its numbers)."""
     symbol, meaning = ("c", spec.state_word) if name == CELL_STATE else (name, spec.gate(name).short_word)
-    return f"<b>{symbol}</b><br><span style='font-size:9pt'>{meaning}</span>"
+    return f"<b>{symbol}</b>" if short else f"<b>{symbol}</b><br><span style='font-size:9pt'>{meaning}</span>"
 
 
 def no_gates_text(spec: CellSpec) -> str:
@@ -87,6 +89,8 @@ class GatesPanel(Panel):
         self.time_axes: dict[str, IndexAxis] = {}
         self.time_holders: dict[str, pg.PlotItem] = {}
         self.name_labels: list[pg.LabelItem] = []
+        self.name_of: dict[int, tuple[CellSpec, str]] = {}  # id(label) -> the strip it names
+        self.short_names = False
         self.shades: dict[str, list[PaddingShade]] = {}
         for spec in cell_specs():
             if spec.gate_names:
@@ -110,6 +114,7 @@ class GatesPanel(Panel):
                 name = sub.addLabel(gate_label(spec, gate), row=row, col=0, justify="right")
                 let_shrink(name, width=None, height=NAME_MIN_HEIGHT)  # two lines must not set the strips' height
                 self.name_labels.append(name)
+                self.name_of[id(name)] = (spec, gate)
                 plot = self.add_plot(sub, row, 1, {}, index_axes=("left",))
                 plot.hideAxis("bottom")
                 plot.getAxis("left").setWidth(UNIT_AXIS_WIDTH)
@@ -138,11 +143,10 @@ class GatesPanel(Panel):
                               colorMapMenu=False)
         bar.setImageItem(images)
         bar.axis.enableAutoSIPrefix(False)
-        self.set_bar_levels(bar, levels, middle=len(images) > 1)
-        bar.axis.setWidth(58)
         sub.addItem(bar, row=row, col=2, rowspan=rows)
         self._styled.append((bar, {"right": label}))
         self._style_axes(bar, {"right": label})
+        self.set_bar_levels(bar, levels, middle=len(images) > 1)  # after the label: the width counts it
         return bar
 
     def _colormap(self, kind: str) -> pg.ColorMap:
@@ -158,11 +162,19 @@ class GatesPanel(Panel):
             for group in groups:
                 group.bar.setColorMap(self._colormap(group.kind))
         for label in self.name_labels:
-            label.setText(label.text, color=theme.foreground, size=theme.label_size)
+            spec, gate = self.name_of[id(label)]
+            label.setText(gate_label(spec, gate, self.short_names), color=theme.foreground, size=theme.label_size)
         self.message.setText(self.message.text, color=theme.foreground, size=theme.label_size)
         for shades in self.shades.values():
             for shade in shades:
                 shade.restyle(theme)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        short = event.size().width() < SHORT_NAMES_BELOW
+        if short != self.short_names:
+            self.short_names = short
+            self.restyle(self.theme)
 
     def page_kind(self, cell: str) -> str:
         """The page that shows ``cell``: its own, built when first needed, or the no-gates page."""

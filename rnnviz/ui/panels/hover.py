@@ -153,12 +153,16 @@ class HoverTip(QLabel):
     """A tooltip window of our own (rich text, wraps, can be grabbed for a screenshot)."""
 
     def __init__(self) -> None:
-        super().__init__(None, Qt.WindowType.ToolTip | Qt.WindowType.FramelessWindowHint)
+        # transparent for input: the mouse moving on under the tip (it sits below right of the pointer) still
+        # reaches the panel, which keeps explaining what is under it
+        super().__init__(None, Qt.WindowType.ToolTip | Qt.WindowType.FramelessWindowHint
+                         | Qt.WindowType.WindowTransparentForInput)
         self.setObjectName("hover_tip")
         self.setTextFormat(Qt.TextFormat.RichText)
         self.setWordWrap(True)
         self.setMargin(8)
         self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
+        self.owner: object | None = None  # the panel whose number it explains
         self.hide_timer = QTimer(self)
         self.hide_timer.setSingleShot(True)
         self.hide_timer.setInterval(HIDE_DELAY_MS)
@@ -265,6 +269,7 @@ class Hovering:
             return
         global_pos = page.mapToGlobal(page.mapFromScene(scene_pos))
         tip.show_text(explanation_html(explanation, self.theme.muted, self.theme.pen(0)), global_pos, self.theme)
+        tip.owner = self
 
     def double_clicked(self, page: pg.GraphicsLayoutWidget, scene_pos: QPointF) -> bool:
         """Ask the window for the what-if edit of the target under ``scene_pos``; True when there was one."""
@@ -284,8 +289,9 @@ class Hovering:
         super().leaveEvent(event)  # type: ignore[misc]
 
     def hideEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        """A panel that goes away (another page, the window closed) takes its tooltip with it."""
-        if _tip is not None:
+        """A panel that goes away (another page, the window closed) takes its tooltip with it, and only
+        its own: panels hidden elsewhere (a page built in the background) leave the tip alone."""
+        if _tip is not None and _tip.owner is self:
             _tip.hide()
         super().hideEvent(event)  # type: ignore[misc]
 

@@ -1,5 +1,10 @@
 """Loss curve: training loss per recorded step and held-out loss, on a linear or log scale, with the
-task's chance, memoryless or noise-floor loss as a labelled dashed line (Task.loss_baseline)."""
+task's chance, memoryless or noise-floor loss as a labelled dashed line (Task.loss_baseline).
+
+A spike (a loss SPIKE_RATIO times the typical one, e.g. 3e24 on the way to diverging) would flatten the
+rest of a linear curve to its floor: the axis turns to log by itself (once; a person who turns log off
+again gets a linear axis cut at a height that shows the typical losses, and the axis label says so).
+"""
 from __future__ import annotations
 
 import math
@@ -15,6 +20,9 @@ from rnnviz.ui.panels.base import Panel, Rows, nice_ceiling
 from rnnviz.ui.theme import Theme
 
 
+SPIKE_RATIO = 1e3  # a loss this many times the median loss is a spike
+# short lines: the panel may be 220 px wide
+EMPTY_TEXT = "The loss (how wrong the\nnetwork is) appears here\nonce it trains.\n\nPress ▶ Play (Space)\nor Step (S)."
 MAX_CURVE_POINTS = 1200  # a longer training curve is decimated (min/max per bucket) before drawing
 
 
@@ -23,6 +31,15 @@ def _positive_or_nan(values: np.ndarray) -> np.ndarray:
     out = np.asarray(values, dtype=float).copy()
     out[~(out > 0)] = np.nan
     return out
+
+
+def spike_peak(values: np.ndarray) -> float | None:
+    """The largest finite loss when it is a spike (over SPIKE_RATIO × the median finite loss), else None."""
+    finite = values[np.isfinite(values)]
+    if finite.size < 2:
+        return None
+    typical, peak = float(np.median(np.abs(finite))), float(finite.max())
+    return peak if peak > SPIKE_RATIO * max(typical, 1e-12) else None
 
 
 def decimate_peaks(x: np.ndarray, y: np.ndarray, most: int = MAX_CURVE_POINTS) -> tuple[np.ndarray, np.ndarray]:
@@ -79,9 +96,15 @@ class LossPanel(Panel):
                                              labelOpts={"position": 0.98, "anchors": [(1, 1), (1, 1)]})
         self.baseline_line.setVisible(False)
         self.plot.addItem(self.baseline_line, ignoreBounds=True)
+        self.empty_text = pg.TextItem(EMPTY_TEXT, anchor=(0.5, 0.5))  # what will appear, what to press
+        self.plot.addItem(self.empty_text, ignoreBounds=True)
+        self.empty_text.setPos(0.5, 0.5)
         self._latest = ""
+        self._auto_log = False  # the axis turned to log by itself (once per panel)
+        self._scale_by_code = False
 
     def restyle(self, theme: Theme) -> None:
+        self.empty_text.setColor(theme.muted)
         self.train_curve.setPen(self.pen(0))
         self.heldout_curve.setPen(self.pen(1))
         self.heldout_curve.setSymbolPen(self.pen(1))
@@ -95,12 +118,11 @@ class LossPanel(Panel):
         self._write_key()
 
     def _write_key(self) -> None:
-        entries = [(0, "━", "train"), (1, "●", "held-out")]
-        if self._latest:
-            entries.append((self.theme.foreground, "", self._latest))
-        self.set_key(self.key, entries)
+        self.set_key(self.key, [(0, "━", "train"), (1, "●", "held-out")])
 
     def _log_toggled(self, on: bool) -> None:
+        if not self._scale_by_code:
+            self._auto_log = True  # the person chose: never switch it for them again
         self.log_action.setChecked(on)
         self.plot.setLogMode(y=on)
         self.set_axis_label(self.plot, "left", "loss (log scale)" if on else "loss")
@@ -108,6 +130,12 @@ class LossPanel(Panel):
             self.draw(self.view)
 
     def draw(self, view: LossView) -> None:
+        peak = spike_peak(np.concatenate([np.asarray(view.train_loss, float), np.asarray(view.heldout_loss, float)]))
+        if peak is not None and not self._auto_log and not self.log_scale.isChecked():
+            self._auto_log, self._scale_by_code = True, True
+            self.log_scale.setChecked(True)  # draws the view on the log axis
+            self._scale_by_code = False
+            return
         log = self.log_scale.isChecked()
         train = _positive_or_nan(view.train_loss) if log else view.train_loss
         heldout = _positive_or_nan(view.heldout_loss) if log else view.heldout_loss
@@ -116,12 +144,17 @@ class LossPanel(Panel):
         self.train_curve.setData(steps, shown, connect="finite", skipFiniteCheck=bool(np.isfinite(shown).all()))
         self.show_markers(self.heldout_curve, heldout.size)  # hundreds of markers cost more than the rest
         self.heldout_curve.setData(view.heldout_steps, heldout, connect="finite")
-        latest = "" if math.isnan(view.latest) else f"latest {view.latest:.4g}"
-        if latest != self._latest:
+        latest = "" if math.isnan(view.latest) else f"  (latest {view.latest:.4g})"
+        if latest != self._latest:  # in the title, not the key: a narrow panel's key fits on one line
             self._latest = latest
-            self._write_key()
+            self.set_page_title(self.graphics, f"{self.title}{latest}")
         self._draw_baseline(view, log)
         self._update_ranges(view.steps, view.heldout_steps, train, heldout, log, self._baseline_shown(view, log))
+        empty = len(view.steps) == 0 and len(view.heldout_steps) == 0
+        self.empty_text.setVisible(empty)
+        if empty:
+            (x_low, x_high), (y_low, y_high) = self.plot.viewRange()
+            self.empty_text.setPos((x_low + x_high) / 2, (y_low + y_high) / 2)
 
     @staticmethod
     def _baseline_shown(view: LossView, log: bool) -> float | None:
@@ -148,7 +181,10 @@ class LossPanel(Panel):
             high = math.ceil(math.log10(values.max())) if values.size else 1
             y = (float(low), float(max(high, low + 1)))
         else:
-            top = nice_ceiling(float(values.max())) if values.size else 1.0
+            peak = spike_peak(values)
+            shown = values if peak is None else values[values <= SPIKE_RATIO * float(np.median(np.abs(values)))]
+            top = nice_ceiling(float(shown.max())) if shown.size else 1.0
+            self.set_axis_label(self.plot, "left", "loss" if peak is None else f"loss (cut: peak {peak:.2g})")
             bottom = min(0.0, -nice_ceiling(-float(values.min()))) if values.size and values.min() < 0 else 0.0
             y = (bottom, top)
         self.set_ranges(self.plot, (0.0, x_max), y)

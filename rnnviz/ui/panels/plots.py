@@ -124,7 +124,7 @@ class PlotBuilder:
             plot.setRange(xRange=x, yRange=y, padding=0)
 
     def pen(self, index: int) -> Any:
-        return pg.mkPen(self.theme.pen(index), width=1)
+        return pg.mkPen(self.theme.pen(index), width=self.theme.line_width)
 
     def _style_axes(self, plot: pg.PlotItem | pg.AxisItem, axis_labels: dict[str, str]) -> None:
         theme = self.theme

@@ -180,7 +180,8 @@ class ScanPanel(Panel):
         if timing is None or not timing.lengths:
             self.loop_curve.setData([], [])
             self.scan_curve.setData([], [])
-            note = "measuring…" if timing is not None else "not measured: Measure on the Parallel scan page"
+            idle = "not measured yet:\npress “Measure loop\nand scan times”"
+            note = "measuring…" if timing is not None else idle
             planned = (16, 4096) if timing is None else (min(timing.planned), max(timing.planned))
             self._time_ranges(planned, (1e-5, 1e-1))
             self.time_note.setText(note)

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QCheckBox
 from rnnviz.engine.cells import cell_spec
 from rnnviz.session.views.training import WeightsView, weights_view
 from rnnviz.ui import colormaps
-from rnnviz.ui.panels.base import Panel, Rows, nice_ceiling
+from rnnviz.ui.panels.base import Panel, Rows, fitted_title_size, nice_ceiling
 from rnnviz.ui.theme import Theme
 
 RECURRENT_ORDER = ("W_ih", "W_hh", "b_ih", "b_hh")
@@ -27,7 +27,11 @@ HEAD_KEYS = ("W_out", "b_out")  # everything else is the recurrent layer's (a ce
 BIAS_KEYS = ("b_ih", "b_hh")
 BIASES = "biases"
 X_LABELS = {"W_ih": "input", "W_hh": "h_(t-1)", BIASES: "bias"}
-MIN_NARROW_WIDTH = 60  # px: a narrow matrix (inputs, biases) still fits its tick labels
+HEAD_TEXT_HEIGHT, HEAD_ROW_HEIGHT = 64, 16  # px: the output head's title and axes, and each of its rows
+GATE_LABEL_LINES = 0.85  # a gate block's label needs this many text lines of height ("i f g o" have no
+# descenders but g: 0.85 of a line keeps their glyphs apart, and names all four in a 720-px-high window)
+AXIS_LABEL_SMALLEST_PT = 7.0
+MIN_NARROW_WIDTH = 44  # px: a narrow matrix (inputs, biases) still fits its tick labels and title
 
 
 @dataclass
@@ -83,6 +87,10 @@ class WeightsPanel(Panel):
         for view in self.views.values():
             for line in view.separators:
                 line.setPen(pg.mkPen(theme.foreground, width=1))
+            shown = getattr(view.plot, "_rnnviz_label", None)
+            if shown is not None:  # the theme re-styled the label at its full size: fit it again
+                view.plot._rnnviz_label = None
+                self._fit_axis_label(view.plot, shown[0])
 
     def _toggled(self, on: bool) -> None:
         self.gradients_action.setChecked(on)
@@ -118,7 +126,6 @@ class WeightsPanel(Panel):
                               view.row_names.get(key), view)
         for row_keys, bar in zip(self._rows, self.bars):
             self.set_bar_levels(bar, row_levels([heatmaps[k][0] for k in row_keys]))
-            self.set_axis_label(bar, "right", "dL/dW" if gradients else "weight")
         self._set_stretch(heatmaps)
 
     def _draw_matrix(self, matrix_view: MatrixView, matrix: np.ndarray, column_labels: tuple[str, ...] | None,
@@ -156,11 +163,20 @@ class WeightsPanel(Panel):
         height = matrix_view.plot.getViewBox().height()
         line = QFontMetricsF(axis.style["tickFont"] or QFont()).height()
         stride = 1
-        while stride < len(ticks) and height > 0 and height * stride / len(ticks) < 1.1 * line:
+        while stride < len(ticks) and height > 0 and height * stride / len(ticks) < GATE_LABEL_LINES * line:
             stride += 1
         shown = [tick for k, tick in enumerate(ticks) if k % stride == 0]
         if axis._tickLevels is None or list(axis._tickLevels[0]) != shown:
             axis.setTicks([shown, []])
+
+    def _fit_axis_label(self, plot: pg.PlotItem, text: str) -> None:
+        """A narrow matrix's column label in a smaller font, so that neighbours' labels never run together."""
+        largest = float(self.theme.label_size.rstrip("pt"))
+        size = fitted_title_size(text, plot.width() + 2, largest, AXIS_LABEL_SMALLEST_PT, bold=False)
+        wanted = (text, size, self.theme.foreground)
+        if getattr(plot, "_rnnviz_label", None) != wanted:
+            plot._rnnviz_label = wanted
+            plot.setLabel("bottom", text, **{"color": self.theme.foreground, "font-size": f"{size:g}pt"})
 
     def _set_stretch(self, heatmaps) -> None:
         """Share each row's width by columns (narrow inputs and biases keep a minimum width) and the
@@ -179,6 +195,8 @@ class WeightsPanel(Panel):
             head_rows = heatmaps[self._rows[1][0]][0].shape[0]
             self.page.ci.layout.setRowStretchFactor(1, 3)
             self.page.ci.layout.setRowStretchFactor(2, 2 if head_rows > 4 else 1)
+            # a head of a few outputs needs little height: the gate blocks above get it (all four named)
+            self._subs[1].setMaximumHeight(HEAD_TEXT_HEIGHT + HEAD_ROW_HEIGHT * head_rows if head_rows <= 4 else 1e6)
 
     def _build_layout(self, layout_keys: tuple[tuple[str, int], ...], cell: str) -> None:
         """Only when the set of matrices changes (another model), never per frame."""
@@ -206,7 +224,7 @@ class WeightsPanel(Panel):
                 images.append(view.image)
                 self.views[key] = view
             bar = self.add_colorbar(sub, 0, len(row_keys), images, colormaps.diverging(self.theme.diverging_map),
-                                    (-1.0, 1.0), "weight")
+                                    (-1.0, 1.0), "")  # untitled: the panel's title says weights or dL/dW
             for key in row_keys:
                 self.views[key].bar = bar
             self.bars.append(bar)
@@ -231,6 +249,7 @@ class WeightsPanel(Panel):
         view = MatrixView(key, plot, image, None, [], recurrent)  # type: ignore[arg-type]
         if recurrent:
             plot.getViewBox().sigResized.connect(lambda *_args, v=view: self._fit_gate_labels(v))
+        plot.getViewBox().sigResized.connect(lambda *_args, p=plot, t=x_label: self._fit_axis_label(p, t))
         return view
 
     def _separator(self, plot: pg.PlotItem) -> pg.InfiniteLine:

@@ -24,6 +24,8 @@ class SessionCommands:
         self.model = controller.model
         self.messages = messages
         self.status_message = status_message
+        self.preset_applied: Callable[[Any], None] = lambda preset: None  # the window shows its card
+        self.architecture_changed: Callable[[], None] = lambda: None
 
     def _refuse(self, exc: Exception) -> None:
         self.model.resync()  # put the controls back
@@ -42,7 +44,7 @@ class SessionCommands:
         self._replace_asking(
             "Reset the weights?", f"This change needs a new network: {progress(self.model.step)} "
             "will be lost (save the session first to keep them).",
-            lambda: self.controller.new_session(config), on_no=self.model.resync)
+            lambda: (self.architecture_changed(), self.controller.new_session(config)), on_no=self.model.resync)
 
     def change_training(self, changes: dict[str, Any]) -> None:
         """Learning rate, clipping, ...: from the next step on, weights kept."""
@@ -63,7 +65,8 @@ class SessionCommands:
 
         def go() -> None:
             self.controller.new_session(preset.config, preset=name)  # the worker sets its gate biases
-            self.status_message(f"Preset: {preset.title} — {preset.description}")
+            self.status_message(f"Preset: {preset.title}")
+            self.preset_applied(preset)  # the explanation stays in a card until closed
 
         self._replace_asking(
             "Open the preset?", f"“{preset.title}” builds a new network: {progress(self.model.step)} "

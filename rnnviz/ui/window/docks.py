@@ -7,11 +7,15 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QWidget
 
 from rnnviz.session.config import SessionConfig
 from rnnviz.session.session import Session
+from rnnviz.session.weight_sharing import weight_sharing
 from rnnviz.ui.controller import SessionController
 from rnnviz.ui.controls.network import NetworkControls
 from rnnviz.ui.controls.task import TaskControls
 from rnnviz.ui.controls.training import TrainingControls
 from rnnviz.ui.window.commands import SessionCommands
+
+
+DOCK_NARROW_WIDTH = 270  # px: the forms still fit; a 1024-px-wide window leaves the panels the rest
 
 
 def dock(window: QMainWindow, title: str, widget: QWidget, name: str) -> QDockWidget:
@@ -20,7 +24,9 @@ def dock(window: QMainWindow, title: str, widget: QWidget, name: str) -> QDockWi
     scroll = QScrollArea()
     scroll.setWidgetResizable(True)
     scroll.setWidget(widget)
-    scroll.setMinimumWidth(300)
+    # never narrower than its content's least width (Play, Step and Reset side by side) and the scroll bar
+    least = widget.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 2 * scroll.frameWidth()
+    scroll.setMinimumWidth(max(DOCK_NARROW_WIDTH, least))
     scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # wrap, never scroll sideways
     result.setWidget(scroll)
     feature = QDockWidget.DockWidgetFeature
@@ -73,6 +79,7 @@ class ControlDocks:
         session = self.controller.session
         built = session is not None and session.config.architecture() == config.architecture()
         self.network.show_config(config, session.model.num_params() if built else None)
+        self.network.show_weight_sharing(weight_sharing(session) if built else None)
         self.training.show_config(config)
         same_task = session is not None and (session.config.task, session.config.task_params) == (
             config.task, config.task_params)
@@ -81,6 +88,7 @@ class ControlDocks:
 
     def show_session(self, session: Session) -> None:
         self.network.show_config(self.controller.config, session.model.num_params())
+        self.network.show_weight_sharing(weight_sharing(session))
         self._show_task(session)
 
     def _show_task(self, session: Session, force: bool = False) -> None:

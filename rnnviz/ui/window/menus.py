@@ -38,6 +38,12 @@ class WindowMenus:
         }
         self.shortcuts_action = action(window, "Keyboard shortcuts", window.show_shortcuts,
                                        QKeySequence.StandardKey.HelpContents)
+        self.lessons_action = action(window, "&Lessons", window.show_lessons, "Ctrl+L",
+                                     "Guided lessons: each sets the app up and walks you through one idea")
+        self.open_lesson_action = action(window, "Open lesson &file…", window.open_lesson_dialog,
+                                         tip="A lesson you or a teacher wrote (.lesson, see docs/LESSONS.md)")
+        self.welcome_action = action(window, "&Welcome", window.show_welcome,
+                                     tip="The first-start card: start the first lesson or explore freely")
         self.log_folder_action = action(window, "Open &log folder", open_log_folder,
                                         tip="The log file (rnnviz.log) and crash log, for reporting a problem")
         self._menus(window.menuBar())
@@ -71,6 +77,12 @@ class WindowMenus:
             name: action(w, f"{name.title()} theme", lambda n=name: w.set_theme(n)) for name in theming.THEMES
         }
         self.reset_layout_action = action(w, "Reset window layout", w.reset_layout)
+        self.presentation_action = action(w, "&Presentation mode", w.toggle_presentation, Qt.Key.Key_F5,
+                                          "Large text and fewer panels for a projector (F5 or Esc leaves it)")
+        self.presentation_action.setCheckable(True)
+        self.leave_presentation_action = action(w, "Leave presentation mode", lambda: w.set_presentation(False),
+                                                Qt.Key.Key_Escape)
+        self.leave_presentation_action.setEnabled(False)
         self.training_tab_action = action(w, "&Training page", lambda: w.show_page(0), "Ctrl+1", "The live panels")
         self.scan_tab_action = action(w, "&Parallel scan page", lambda: w.show_page(2), "Ctrl+3",
                                      "The parallel scan beside the sequential loop")
@@ -100,9 +112,11 @@ class WindowMenus:
         view_menu = bar.addMenu("&View")
         self._add(view_menu, self.training_tab_action, self.step_tab_action, self.scan_tab_action,
                   *self.page_actions.values(), None, *self.theme_actions.values(), None,
-                  *(dock.toggleViewAction() for dock in w.docks.docks), self.reset_layout_action)
+                  *(dock.toggleViewAction() for dock in w.docks.docks), self.reset_layout_action, None,
+                  self.presentation_action)
         self.help_menu = bar.addMenu("&Help")
-        self._add(self.help_menu, self.shortcuts_action, self.log_folder_action)
+        self._add(self.help_menu, self.lessons_action, self.open_lesson_action, self.welcome_action, None,
+                  self.shortcuts_action, self.log_folder_action)
 
     def _edit_menu(self, menu: QMenu, w: Any) -> None:
         """Undo/Redo of the what-if edits (rnnviz.ui.whatif), named after the edit."""

@@ -1,12 +1,14 @@
 """The view bar: which sample, layer and direction the panels follow, bound to the explorer model."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QSpinBox, QToolBar
+from PySide6.QtWidgets import QComboBox, QLabel, QSpinBox, QToolBar
 
 from rnnviz.session.config import SessionConfig
 from rnnviz.session.explorer import ExplorerModel
 from rnnviz.session.session import VIEW_BATCH, Selection
 from rnnviz.ui.controls.fields import set_quietly
+
+DIRECTIONS = ("→ forward", "← backward")  # index = the direction's number (PyTorch's "_reverse" is 1)
 
 
 class ViewBar(QToolBar):
@@ -15,8 +17,13 @@ class ViewBar(QToolBar):
         self.setObjectName("view_bar")
         self.model = model
         self.sample_box = self._spin("sample", VIEW_BATCH - 1, "Which held-out sample the panels show")
-        self.layer_box = self._spin("layer", 0, "Which layer the panels show")
-        self.direction_box = self._spin("direction", 1, "0 = forward, 1 = reverse (bidirectional)")
+        self.layer_box = self._spin("layer", 0, "Which layer the panels show (0 = the one next to the input)")
+        self.direction_box = QComboBox()
+        self.direction_box.setObjectName("view_direction")
+        self.direction_box.addItems(list(DIRECTIONS))
+        self.direction_box.setToolTip("Which direction of a bidirectional network the panels show: forward "
+                                      "reads the sequence from the start, backward from the end")
+        self.direction_box.currentIndexChanged.connect(lambda index: self.model.select(direction=int(index)))
         for label, box in (("Sample", self.sample_box), ("Layer", self.layer_box), ("Direction", self.direction_box)):
             self.addWidget(QLabel(f"  {label} "))
             self.addWidget(box)
@@ -35,13 +42,16 @@ class ViewBar(QToolBar):
 
     def show_config(self, config: SessionConfig) -> None:
         """Only the layers and directions the network has can be picked."""
-        for box, maximum in ((self.layer_box, config.num_layers - 1), (self.direction_box, int(config.bidirectional))):
-            box.blockSignals(True)
-            box.setMaximum(maximum)
-            box.blockSignals(False)
-            box.setEnabled(maximum > 0)
+        self.layer_box.blockSignals(True)
+        self.layer_box.setMaximum(config.num_layers - 1)
+        self.layer_box.blockSignals(False)
+        self.layer_box.setEnabled(config.num_layers > 1)
+        self.direction_box.setEnabled(config.bidirectional)
 
     def show_selection(self, selection: Selection) -> None:
-        for box, value in ((self.sample_box, selection.sample), (self.layer_box, selection.layer),
-                           (self.direction_box, selection.direction)):
+        for box, value in ((self.sample_box, selection.sample), (self.layer_box, selection.layer)):
             set_quietly(box, value)
+        if self.direction_box.currentIndex() != selection.direction:
+            self.direction_box.blockSignals(True)
+            self.direction_box.setCurrentIndex(selection.direction)
+            self.direction_box.blockSignals(False)
