@@ -164,6 +164,10 @@ def run(argv: Sequence[str] | None = None, errors_in_dialog: bool = False) -> in
             code = cli.run_command(args)
         else:
             code = run_window(args)
+        if sys.stdout is not None:
+            sys.stdout.flush()  # here, not at interpreter exit, so that a closed pipe is handled below
+    except BrokenPipeError:
+        code = cli.output_closed()
     except cli.UserError as exc:
         code = _user_error(str(exc), errors_in_dialog)
     except (*cli.user_errors(), OSError) as exc:

@@ -24,6 +24,7 @@ import argparse
 import contextlib
 import errno
 import math
+import os
 import signal
 import sys
 import threading
@@ -41,6 +42,7 @@ from rnnviz.session.config import DTYPES, INITS, LIMITS, OPTIMIZERS, ConfigError
 from rnnviz.session.views.common import plural
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
+EXIT_OUTPUT_CLOSED = 141  # 128 + SIGPIPE: what a shell reports for a program stopped by a closed pipe
 MAX_BATCH_SIZE = int(LIMITS["batch_size"][1])
 MAX_STEPS = 10_000_000
 HISTORY_FILE, PLOTS_DIR, METRICS_FILE = "history.csv", "plots", "metrics.json"
@@ -281,6 +283,8 @@ def run_command(args: argparse.Namespace) -> int:
         return error_exit(str(exc))
     except user_errors() as exc:
         return error_exit(_one_line(_cli_words(exc)))
+    except BrokenPipeError:
+        return output_closed()
     except OSError as exc:
         from rnnviz.session.storage import describe_os_error
 
@@ -319,6 +323,20 @@ def user_errors() -> tuple[type[BaseException], ...]:
 
 
 _user_errors = user_errors  # the name app.main uses
+
+
+def output_closed() -> int:
+    """Whoever read stdout has gone (``rnnviz tasks | head -1``): stop quietly, as a program stopped by
+    SIGPIPE would. stdout now writes to the null device, so the flush at interpreter exit cannot fail
+    again with the same error (the remedy the Python docs give in their note on SIGPIPE)."""
+    logs.logger.info("stdout was closed by its reader; stopping")
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (AttributeError, OSError, ValueError):  # no stdout, or one without a file descriptor
+        pass
+    return EXIT_OUTPUT_CLOSED
 
 
 def error_exit(message: str, code: int = EXIT_USER_ERROR) -> int:
