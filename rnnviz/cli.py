@@ -372,11 +372,16 @@ def describe_task(task: type, full: bool = False) -> str:
         lines.append("  parameters: none")
         return "\n".join(lines)
     lines.append("  parameters:")
-    width = max(len(p.name) for p in task.params)
-    for param in task.params:
-        default = repr(param.default) if param.kind in ("text", "path") else str(param.default)
-        lines.append(f"    {param.name:<{width}}  default {default:<10} {_allowed(param):<22} {param.help}")
+    columns = [(param.name, f"default {_default(param)}", _allowed(param)) for param in task.params]
+    widths = [max(len(row[i]) for row in columns) for i in range(3)]  # each column as wide as its longest entry
+    for row, param in zip(columns, task.params):
+        cells = "  ".join(f"{cell:<{width}}" for cell, width in zip(row, widths))
+        lines.append(f"    {cells}  {param.help}")
     return "\n".join(lines)
+
+
+def _default(param: Any) -> str:
+    return repr(param.default) if param.kind in ("text", "path") else str(param.default)
 
 
 def _first_sentence(text: str) -> str:

@@ -5,6 +5,7 @@ import csv
 import io
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -17,7 +18,7 @@ import numpy as np
 import pytest
 
 from rnnviz.app import main
-from rnnviz.cli import Progress, parse
+from rnnviz.cli import Progress, describe_task, parse
 from rnnviz.session.files import load_session
 from rnnviz.tasks import TASKS
 from rnnviz.ui.panels import PANELS
@@ -96,6 +97,23 @@ def test_tasks_lists_every_task_with_its_parameters(capsys):
             assert param.name in out and param.help in out
     assert "io: many-to-one, loss: mse" in out  # adding
     assert "int 2..1000" in out and "one of balanced|depth" in out
+
+
+@pytest.mark.parametrize("task", TASKS.values(), ids=list(TASKS))
+def test_task_parameter_columns_line_up_whatever_their_lengths(task):
+    """name, default, allowed values and help: four columns, each starting in the same place on every row
+    (a long default or list of choices widens its column instead of pushing its row's help out of line)."""
+    rows = describe_task(task).splitlines()[4:]  # after name, summary, io and "parameters:"
+    if not task.params:
+        return
+    assert len(rows) == len(task.params)
+    starts = []
+    for row, param in zip(rows, task.params):
+        cells = list(re.finditer(r"\S+(?: \S+)*", row))  # runs of words, cells apart by two or more spaces
+        assert [cell.group() for cell in cells][::3] == [param.name, param.help], row
+        assert cells[1].group().startswith("default ")
+        starts.append([cell.start() for cell in cells])
+    assert all(row_starts == starts[0] for row_starts in starts), "\n".join(rows)
 
 
 def test_tasks_with_a_name_prints_the_whole_description(capsys):
