@@ -3,10 +3,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rnnviz.tasks.base import PAD_LABEL
+
+if TYPE_CHECKING:
+    from rnnviz.session.session import Session
 
 
 @dataclass(frozen=True)
@@ -42,10 +46,17 @@ def time_axis(labels: Sequence[str], mask: np.ndarray, token_inputs: bool) -> Ti
                     mask=np.asarray(mask, dtype=np.float64), padding_start=padding_start(mask))
 
 
+def sample_time_axis(session: Session, sample: int) -> TimeAxis:
+    """The time axis of one sample of the session's view batch: its tokens (or numbers), "<pad>" at padding."""
+    inputs = session.view_batch.inputs[:, sample]
+    mask = session.view_batch.mask[:, sample]
+    return time_axis(session.task.timestep_labels(inputs, mask), mask, session.task.info().token_inputs)
+
+
 def plural(count: int, noun: str, plural_form: str | None = None) -> str:
     """"1 step", "2 steps", "1,000 steps": a count and its noun, agreeing."""
     word = noun if count == 1 else (plural_form or noun + "s")
     return f"{count:,} {word}"
 
 
-__all__ = ["PAD_LABEL", "TimeAxis", "labels_are_numbers", "padding_start", "plural", "time_axis"]
+__all__ = ["PAD_LABEL", "TimeAxis", "labels_are_numbers", "padding_start", "plural", "sample_time_axis", "time_axis"]

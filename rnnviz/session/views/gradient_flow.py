@@ -24,7 +24,7 @@ from rnnviz.engine.model import StepResult
 from rnnviz.engine.stepping import layer_weights
 from rnnviz.engine.trace import grad_norm_per_step
 from rnnviz.session.session import Selection, Session
-from rnnviz.session.views.common import TimeAxis, time_axis
+from rnnviz.session.views.common import TimeAxis, sample_time_axis
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,9 @@ class GradientFlowView:
     state_symbol: str = "h"  # the state that carries memory (CellSpec.memory_state): "h" or "c"
     eigen_title: str = "eigenvalues of W_hh"  # what the eigenvalues are
     decay: StepDecayView | None = None  # cells whose decay depends on the input
+    # (T,) what the timestep at each lag is called (tokens, "<pad>"; lag order); None: the lags are numbered
+    lag_labels: tuple[str, ...] | None = None
+    lag_title: str = "lag T − t (steps back)"  # the lag axis's title
 
 
 def first_last_ratio(grad_norm_per_step: np.ndarray, reverse: bool = False) -> float:
@@ -85,13 +88,16 @@ def gradient_flow_view(session: Session, selection: Selection = Selection(),
     spectrum = cell_eigenvalues(forward.mode, weights)
     spec = cell_spec(forward.mode)
     norms = grad_norm_per_step(spec.memory_gradient(backward)[:, s])  # (T,)
+    time = sample_time_axis(session, s)
     return GradientFlowView(
         lags=lag.lags, lag_norms=lag.norms, eigenvalues=dict(spectrum.eigenvalues),
         spectral_radius=dict(spectrum.spectral_radius), grad_norm_per_step=norms,
         ratio_first_last=first_last_ratio(norms, forward.reverse),
         step=session.step if step is None else step, layer=sel.layer, direction=sel.direction,
         state_symbol=spec.memory_state, eigen_title=eigen_title(spec),
-        decay=step_decay_view(session, spec, forward, weights, s),
+        decay=step_decay_view(session, spec, forward, weights, s, time),
+        lag_labels=tuple(time.labels[t] for t in lag.timesteps) if time.named else None,
+        lag_title=f"{time.title}, steps back from the last" if time.named else GradientFlowView.lag_title,
     )
 
 
@@ -102,12 +108,10 @@ def eigen_title(spec: CellSpec) -> str:
     return "eigenvalues of W_hh"
 
 
-def step_decay_view(session: Session, spec: CellSpec, forward, weights, sample: int) -> StepDecayView | None:
+def step_decay_view(session: Session, spec: CellSpec, forward, weights, sample: int,
+                    time: TimeAxis) -> StepDecayView | None:
     """The cell's input-dependent decay (``CellSpec.decay``) for one sample, (T, R); None without one."""
     if spec.decay is None:
         return None
     values = np.asarray(spec.decay.values(forward, weights), dtype=np.float64)[:, sample]  # (T, R)
-    inputs = session.view_batch.inputs[:, sample]
-    mask = session.view_batch.mask[:, sample]
-    time = time_axis(session.task.timestep_labels(inputs, mask), mask, session.task.info().token_inputs)
     return StepDecayView(spec.decay.label, spec.decay.equation, values, spec.decay.rows, time)

@@ -17,6 +17,7 @@ import numpy as np
 from rnnviz.engine.cells import cell_spec
 from rnnviz.engine.stepping import Weights, gate_names
 from rnnviz.session.stepper import CellStep, ClipInfo, StepThrough
+from rnnviz.session.views.common import TimeAxis, sample_time_axis
 
 # Largest difference between the summed per-step contributions (float64 textbook steps) and the full
 # backward pass, relative to the largest full-gradient entry, that still reads "matches". The reference
@@ -75,6 +76,7 @@ class BpttView:
     match: tuple[bool, float] | None = None  # (sum of contributions == full BPTT, largest relative difference)
     message: str = ""
     state_symbol: str = "h"  # the state whose gradient grad_norm is (CellSpec.memory_state)
+    time: TimeAxis | None = None  # the sample's timestep labels (tokens, "<pad>"); None: numbered
 
 
 @dataclass(frozen=True)
@@ -199,11 +201,12 @@ def bptt_view(stepper: StepThrough, t: int, grad_norm: np.ndarray, steps_taken: 
     if steps_taken == stepper.seq_len:
         tolerance = MATCH_TOLERANCE.get(stepper.session.config.dtype, MATCH_TOLERANCE["float32"])
         match = matches_full(stepper.grad_step(stepper.order[0]).accumulated, stepper.full_grads, tolerance)
+    time = sample_time_axis(stepper.session, stepper.sample)
     if not np.isfinite(grad_norm[t]):
         message = (f"not at t = {t} yet (→ steps back)" if stepper.forward_done == stepper.seq_len
                    else "starts after the forward pass")
         return BpttView(grad_norm=grad_norm, t=None, clip=stepper.clip, steps_taken=steps_taken, match=match,
-                        message=message, state_symbol=stepper.memory_state)
+                        message=message, state_symbol=stepper.memory_state, time=time)
     step = stepper.grad_step(t)
     return BpttView(
         grad_norm=grad_norm, t=t, clip=stepper.clip, steps_taken=steps_taken,
@@ -211,8 +214,9 @@ def bptt_view(stepper: StepThrough, t: int, grad_norm: np.ndarray, steps_taken: 
         local=dict(step.local),
         contribution={k: step.contribution[k] for k in ("W_ih", "W_hh") if k in step.contribution},
         accumulated={k: step.accumulated[k] for k in ("W_ih", "W_hh") if k in step.accumulated}, cut=step.cut,
-        match=match, state_symbol=stepper.memory_state,
+        match=match, state_symbol=stepper.memory_state, time=time,
     )
+
 
 
 # ---------------------------------------------------------------------- the unrolled diagram

@@ -53,7 +53,8 @@ class BpttPanel(Panel):
 
     def build(self) -> None:
         page = self.graphics
-        self.norm_plot = self.add_plot(page, 1, 0, {"left": "||dL/dh_t||", "bottom": "timestep"})
+        self.norm_plot = self.add_plot(page, 1, 0, {"left": "||dL/dh_t||", "bottom": "timestep"},
+                                       index_axes=("bottom",))
         self._fit_title(self.norm_plot, "||dL/dh_t|| per timestep", NORM_TITLE_PT)  # fitted to the plot's width
         self.norm_plot.setLogMode(y=True)
         self.norm_plot.showGrid(x=True, y=True, alpha=0.25)
@@ -133,6 +134,8 @@ class BpttPanel(Panel):
             where = f"t = {state.t},  ||dL/d{symbol}_{state.t}|| = {state.grad_norm[state.t]:.2e}"
         self.set_axis_label(self.norm_plot, "left", f"||dL/d{symbol}_t||")
         self._fit_title(self.norm_plot, f"||dL/d{symbol}_t|| per timestep", NORM_TITLE_PT)
+        if state.time is not None:
+            self.set_time_axis(self.norm_plot, state.time)
         cut = "  — truncated BPTT cuts the recurrence here" if state.cut else ""
         self.set_page_title(self.graphics, f"BPTT: {where}{cut}")
         self.status.setText(clip_text(state.clip))

@@ -39,7 +39,8 @@ class LagPlot:
     """The lag curve of one page."""
 
     def __init__(self, panel: "VanishingPanel", page) -> None:
-        self.plot = panel.add_plot(page, 1, 0, {"left": "||∂h_T/∂h_t||", "bottom": "lag T − t (steps back)"})
+        self.plot = panel.add_plot(page, 1, 0, {"left": "||∂h_T/∂h_t||", "bottom": "lag T − t (steps back)"},
+                                   index_axes=("bottom",))
         self.plot.setLogMode(y=True)
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.curve = self.plot.plot(symbol="o", symbolSize=5)
@@ -121,6 +122,8 @@ class VanishingPanel(Panel):
     def _draw_lags(self, lag: LagPlot, data: GradientFlowView) -> None:
         symbol = data.state_symbol
         self.set_axis_label(lag.plot, "left", f"||∂{symbol}_T/∂{symbol}_t||")
+        lag.plot.getAxis("bottom").set_labels(data.lag_labels, upright=True)  # the timestep at each lag
+        self.set_axis_label(lag.plot, "bottom", data.lag_title)
         norms = np.asarray(data.lag_norms, dtype=float)
         lags = np.asarray(data.lags, dtype=float)
         shown = np.where(np.isfinite(norms) & (norms > 0), norms, np.nan)
