@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QGraphicsTextItem
 
 from rnnviz.ui import theme
 from rnnviz.ui.panels import PANELS
@@ -135,9 +135,27 @@ def test_gradient_panel_log_scale_survives_zero_norms(qtbot, make_snapshot):
     low, high = panel.plot.viewRange()[1]
     positive = snapshot.grad_norm_per_step[snapshot.grad_norm_per_step > 0]
     assert low <= np.log10(positive.min()) and high >= np.log10(positive.max())
-    assert "4 timestep(s) with zero gradient" in panel.note.toPlainText()
+    assert "4 timesteps with zero gradient" in panel.note
     panel.set_snapshot(make_snapshot(T=5, zero_grads=5))  # all zero: still a valid log range
     assert np.isfinite(panel.plot.viewRange()[1]).all()
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (1280, 720), (1920, 1080), (520, 320)])
+def test_gradient_panel_zero_note_stays_off_the_plot(qtbot, make_snapshot, size):
+    """The note about zero gradients is written where it covers neither the curve area nor another
+    label: wherever it is drawn, its text lies outside the plot's view box and the axes."""
+    panel: GradientsPanel = make_panel(qtbot, "gradients")
+    panel.resize(*size)
+    panel.set_snapshot(make_snapshot(T=20, zero_grads=4))
+    qtbot.wait(50)  # the layout settles on the next event-loop turn
+    texts = [item for item in panel.current_page().scene().items()
+             if isinstance(item, QGraphicsTextItem) and "zero gradient" in item.toPlainText()]
+    assert len(texts) == 1 and texts[0].isVisible()
+    note = texts[0].sceneBoundingRect()
+    occupied = [panel.plot.getViewBox()] + [panel.plot.getAxis(side) for side in ("left", "bottom")]
+    for item in occupied:
+        assert not note.intersects(item.sceneBoundingRect()), (item, note, item.sceneBoundingRect())
+    assert 0 <= note.left() and note.right() <= panel.current_page().width()  # not cut off at a side
 
 
 def test_hidden_panel_token_labels_and_padding(qtbot, make_snapshot):

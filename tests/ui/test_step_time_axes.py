@@ -47,11 +47,15 @@ def test_bptt_norms_are_plotted_over_the_samples_tokens(qtbot, padded_session):
 def test_lag_curve_names_the_timestep_of_each_lag(qtbot, padded_session):
     session, selection, labels = padded_session
     view = step_through_views(session, selection)["vanishing"]
-    # the forward direction: lag 0 is the last timestep, lag T-1 the first
-    assert view.lag_labels == labels[::-1]
+    # the forward direction: lag 0 is the last timestep, lag T-1 the first; padding (first in lag order)
+    # is called "pad", as "<pad>" on an axis hides every label after it
+    expected = tuple("pad" if label == PAD_LABEL else label for label in labels[::-1])
+    assert view.lag_labels == expected
     panel = shown(qtbot, "vanishing", view)
     axis = panel.eigen_lags.plot.getAxis("bottom")
-    assert axis.labels == labels[::-1] and axis.allow_upright
+    assert axis.labels == expected and axis.allow_upright
+    values = axis.tickValues(-0.5, len(labels) - 0.5, 4000)[0][1]  # a wide axis: room for every label
+    assert axis.tickStrings(values, 1, 1) == list(expected)  # the tokens are shown, not hidden as padding
     assert "input token" in axis.labelText and "steps back" in axis.labelText
 
 

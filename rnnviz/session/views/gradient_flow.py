@@ -24,7 +24,9 @@ from rnnviz.engine.model import StepResult
 from rnnviz.engine.stepping import layer_weights
 from rnnviz.engine.trace import grad_norm_per_step
 from rnnviz.session.session import Selection, Session
-from rnnviz.session.views.common import TimeAxis, sample_time_axis
+from rnnviz.session.views.common import PAD_LABEL, TimeAxis, sample_time_axis
+
+LAG_PAD_LABEL = "pad"  # a padded timestep on the lag axis (see lag_labels)
 
 
 @dataclass(frozen=True)
@@ -96,9 +98,19 @@ def gradient_flow_view(session: Session, selection: Selection = Selection(),
         step=session.step if step is None else step, layer=sel.layer, direction=sel.direction,
         state_symbol=spec.memory_state, eigen_title=eigen_title(spec),
         decay=step_decay_view(session, spec, forward, weights, s, time),
-        lag_labels=tuple(time.labels[t] for t in lag.timesteps) if time.named else None,
+        lag_labels=lag_labels(time, lag.timesteps),
         lag_title=f"{time.title}, steps back from the last" if time.named else GradientFlowView.lag_title,
     )
+
+
+def lag_labels(time: TimeAxis, timesteps: np.ndarray) -> tuple[str, ...] | None:
+    """The name of the timestep at each lag (``timesteps``: (T,) the timestep of lag 0, 1, ...); None
+    when the timesteps are just numbered (the lags are numbers then). A padded step is called "pad":
+    in lag order padding comes first (lag 0 is the last step), and "<pad>" on an axis marks where
+    trailing padding starts, hiding every label after it."""
+    if not time.named:
+        return None
+    return tuple(LAG_PAD_LABEL if time.labels[t] == PAD_LABEL else time.labels[t] for t in timesteps)
 
 
 def eigen_title(spec: CellSpec) -> str:

@@ -14,6 +14,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 
+from rnnviz.session.views.common import plural
 from rnnviz.session.views.training import GradientsView, gradients_view
 from rnnviz.ui.panels.base import Panel, Rows
 from rnnviz.ui.panels.hidden import PaddingShade
@@ -55,11 +56,9 @@ class GradientsPanel(Panel):
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.curve = self.plot.plot(symbol="o", symbolSize=6)
         self.zeros = self.plot.plot(pen=None, symbol="o", symbolSize=8)
-        self.note = pg.TextItem(anchor=(1, 0))
-        self.plot.addItem(self.note, ignoreBounds=True)
+        self.note = ""  # "4 timesteps with zero gradient", on the title line (never over the curve)
         self.shade = PaddingShade(self.plot)
         self._decades: tuple[float, float] | None = None
-        self._note_at: tuple[float, float] | None = None
 
     def time_plots(self) -> list[pg.PlotItem]:
         return [self.plot]
@@ -70,7 +69,7 @@ class GradientsPanel(Panel):
         self.curve.setSymbolBrush(theme.pen(3))
         self.zeros.setSymbolPen(pg.mkPen(theme.muted, width=1))
         self.zeros.setSymbolBrush(pg.mkBrush(None))
-        self.note.setColor(theme.foreground)
+        self._label(self.view.norm_label if self.view is not None else "||dL/dh_t||")
         self.shade.restyle(theme)
 
     def draw(self, view: GradientsView) -> None:
@@ -90,12 +89,8 @@ class GradientsPanel(Panel):
         zero_steps = np.flatnonzero(norms == 0)
         if zero_steps.size or self.zeros.xData is None or self.zeros.xData.size:
             self.zeros.setData(zero_steps.astype(float), np.full(zero_steps.size, floor))
-        note = f"{zero_steps.size} timestep(s) with zero gradient" if zero_steps.size else ""
-        if note != self.note.toPlainText():
-            self.note.setText(note)
-        if self._note_at != (steps - 0.5, high):
-            self._note_at = (steps - 0.5, high)
-            self.note.setPos(steps - 0.5, high)
+        self.note = (f"{plural(int(zero_steps.size), 'timestep')} with zero gradient (○ at the bottom)"
+                     if zero_steps.size else "")
         self.shade.show(view.time.padding_start, steps)
         self.set_time_axis(self.plot, view.time)
         if self._decades != (low, high):
@@ -105,8 +100,11 @@ class GradientsPanel(Panel):
         self._label(view.norm_label)
 
     def _label(self, norm: str) -> None:
-        """Title and axis name the state whose gradient this is (changes only with the cell kind)."""
-        self.set_page_title(self.graphics, f"Gradient norm  {norm}")
+        """Title and axis name the state whose gradient this is; the title line also says how many
+        timesteps have no gradient (the hollow markers) on a second line, in the plain weight of a note."""
+        note = "" if not self.note else (f"<br><span style='font-weight:normal; font-size:"
+                                         f"{self.theme.label_size}'>{self.note}</span>")
+        self.set_page_title(self.graphics, f"Gradient norm  {norm}{note}")
         self.set_axis_label(self.plot, "left", f"{norm} (log scale)")
 
     def csv_rows(self) -> Rows:
