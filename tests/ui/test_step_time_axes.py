@@ -2,8 +2,12 @@
 panels: by the sample's tokens, "<pad>" where it has ended."""
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 import pytest
+from PySide6.QtCore import QEvent
+from PySide6.QtWidgets import QApplication
 
 from rnnviz.session.config import SessionConfig
 from rnnviz.session.session import Selection, Session
@@ -26,32 +30,45 @@ def padded_session() -> tuple[Session, Selection, tuple[str, ...]]:
     return session, Selection(sample=sample), labels
 
 
-def shown(qtbot, name: str, view):
+@pytest.fixture
+def panels(qapp):
+    """Panels made by a test, closed and deleted at its end (later tests count the top-level widgets)."""
+    made: list = []
+    yield made
+    for panel in made:
+        panel.close()
+        panel.deleteLater()
+    made.clear()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
+
+
+def shown(panels: list, name: str, view):
     panel = PANELS[name]()
-    qtbot.addWidget(panel)
+    panels.append(panel)
     panel.resize(900, 600)
     panel.show()
     panel.show_view(view)
     return panel
 
 
-def test_bptt_norms_are_plotted_over_the_samples_tokens(qtbot, padded_session):
+def test_bptt_norms_are_plotted_over_the_samples_tokens(panels, padded_session):
     session, selection, labels = padded_session
-    panel = shown(qtbot, "bptt", step_through_views(session, selection)["bptt"])
+    panel = shown(panels, "bptt", step_through_views(session, selection)["bptt"])
     axis = panel.norm_plot.getAxis("bottom")
     assert axis.labels == labels
     assert axis.allow_upright  # long labels turn upright as on the other time axes
     assert axis.labelText == "input token"
 
 
-def test_lag_curve_names_the_timestep_of_each_lag(qtbot, padded_session):
+def test_lag_curve_names_the_timestep_of_each_lag(panels, padded_session):
     session, selection, labels = padded_session
     view = step_through_views(session, selection)["vanishing"]
     # the forward direction: lag 0 is the last timestep, lag T-1 the first; padding (first in lag order)
     # is called "pad", as "<pad>" on an axis hides every label after it
     expected = tuple("pad" if label == PAD_LABEL else label for label in labels[::-1])
     assert view.lag_labels == expected
-    panel = shown(qtbot, "vanishing", view)
+    panel = shown(panels, "vanishing", view)
     axis = panel.eigen_lags.plot.getAxis("bottom")
     assert axis.labels == expected and axis.allow_upright
     values = axis.tickValues(-0.5, len(labels) - 0.5, 4000)[0][1]  # a wide axis: room for every label
@@ -59,12 +76,12 @@ def test_lag_curve_names_the_timestep_of_each_lag(qtbot, padded_session):
     assert "input token" in axis.labelText and "steps back" in axis.labelText
 
 
-def test_numbered_timesteps_keep_their_numbers(qtbot):
+def test_numbered_timesteps_keep_their_numbers(panels):
     session = Session(SessionConfig(task="adding", task_params={"seq_len": 8}, hidden_size=4, batch_size=2))
     views = step_through_views(session, Selection())
     assert views["vanishing"].lag_labels is None
-    bptt = shown(qtbot, "bptt", views["bptt"]).norm_plot.getAxis("bottom")
+    bptt = shown(panels, "bptt", views["bptt"]).norm_plot.getAxis("bottom")
     assert bptt.labels is None and bptt.labelText == "timestep"
-    lags = shown(qtbot, "vanishing", views["vanishing"]).eigen_lags.plot.getAxis("bottom")
+    lags = shown(panels, "vanishing", views["vanishing"]).eigen_lags.plot.getAxis("bottom")
     assert lags.labels is None and lags.labelText == "lag T − t (steps back)"
     assert np.array_equal(views["vanishing"].lags, np.arange(8))
