@@ -16,6 +16,16 @@ The maths, with PyTorch's ``nn.Sequential(nn.Linear(F, H), nn.Tanh(), nn.Linear(
     dL/dh = dy W2;  dL/da = dL/dh (1 - h^2);     dL/dW1 = da^T x,  dL/db1 = sum da
 
 Both layers are ``LinearHead``s (nn.Linear's initialisation U(-1/sqrt(fan_in), 1/sqrt(fan_in))).
+
+With ``hidden_size=0`` there is no hidden layer: the network is linear in its features, PyTorch's
+``nn.Linear(F, O)`` (logistic regression for cross_entropy), parameters ``output.weight`` (O, F) and
+``output.bias`` only:
+
+    y = x W^T + b        dL/dW = dy^T x,  dL/db = sum dy
+
+On word counts each word then adds its own fixed amount to each class's score, whatever else the
+sentence says: a linear bag of words cannot represent negation ("not" would have to lower "good"'s
+score and raise "bad"'s with one weight).
 """
 from __future__ import annotations
 
@@ -40,17 +50,17 @@ class FeedForwardError(ValueError):
 @dataclass(frozen=True)
 class FeedForwardConfig:
     input_size: int  # F: features per sample (the vocabulary size for a bag of words)
-    hidden_size: int = 16  # H: tanh units in the one hidden layer
+    hidden_size: int = 16  # H: tanh units in the one hidden layer; 0: no hidden layer (linear in x)
     output_size: int = 2  # O: classes (cross_entropy) or outputs (mse, bce)
     loss: str = "cross_entropy"
     dtype: str = "float64"
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("input_size", "hidden_size", "output_size"):
+        for name, least in (("input_size", 1), ("hidden_size", 0), ("output_size", 1)):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise FeedForwardError(f"{name} must be a whole number of at least 1, got {value!r}")
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+                raise FeedForwardError(f"{name} must be a whole number of at least {least}, got {value!r}")
         if self.dtype not in DTYPES:
             raise FeedForwardError(f"dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
         get_loss(self.loss)  # raises LossError naming the known losses
@@ -58,7 +68,7 @@ class FeedForwardConfig:
 
 @dataclass(frozen=True)
 class FeedForwardOutput:
-    hidden: np.ndarray  # (N, H) h = tanh(a)
+    hidden: np.ndarray  # (N, H) h = tanh(a); (N, 0) without a hidden layer
     logits: np.ndarray  # (N, O)
     predictions: np.ndarray  # (N, O) probabilities (cross_entropy, bce) or values (mse)
 
@@ -71,20 +81,29 @@ class FeedForwardResult:
 
 
 class FeedForward:
-    """One hidden tanh layer between a feature vector and a linear output, with a loss."""
+    """One hidden tanh layer between a feature vector and a linear output, with a loss; with
+    ``hidden_size=0`` only the linear output layer (a linear model of the features)."""
 
     def __init__(self, config: FeedForwardConfig) -> None:
         self.config = config
         self.dtype = np.dtype(config.dtype)
         rng = np.random.default_rng([config.seed, 2])  # not the recurrent model's streams
-        self.hidden_layer = LinearHead(config.input_size, config.hidden_size, self.dtype, rng)
-        self.output_layer = LinearHead(config.hidden_size, config.output_size, self.dtype, rng)
+        self.hidden_layer: LinearHead | None = None
+        if config.hidden_size > 0:
+            self.hidden_layer = LinearHead(config.input_size, config.hidden_size, self.dtype, rng)
+        self.output_layer = LinearHead(config.hidden_size or config.input_size, config.output_size, self.dtype, rng)
         self.loss_fn = get_loss(config.loss)
+
+    @property
+    def linear(self) -> bool:
+        """No hidden layer: the logits are a linear function of the features."""
+        return self.hidden_layer is None
 
     def parameters(self) -> dict[str, np.ndarray]:
         """The live arrays (an optimizer updates them in place)."""
-        return {"hidden.weight": self.hidden_layer.weight, "hidden.bias": self.hidden_layer.bias,
-                "output.weight": self.output_layer.weight, "output.bias": self.output_layer.bias}
+        hidden = {} if self.hidden_layer is None else {
+            "hidden.weight": self.hidden_layer.weight, "hidden.bias": self.hidden_layer.bias}
+        return {**hidden, "output.weight": self.output_layer.weight, "output.bias": self.output_layer.bias}
 
     def state_dict(self) -> dict[str, np.ndarray]:
         return {name: array.copy() for name, array in self.parameters().items()}
@@ -110,10 +129,15 @@ class FeedForward:
         return features.astype(self.dtype, copy=False)
 
     def forward(self, features: np.ndarray) -> FeedForwardOutput:
-        """``h = tanh(x W1^T + b1)``, ``y = h W2^T + b2`` for features x (N, F)."""
+        """``h = tanh(x W1^T + b1)``, ``y = h W2^T + b2`` for features x (N, F); without a hidden
+        layer ``y = x W^T + b``."""
         features = self._check(features)
-        hidden = np.tanh(self.hidden_layer.forward(features))  # (N, H)
-        logits = self.output_layer.forward(hidden)  # (N, O)
+        if self.hidden_layer is None:
+            logits = self.output_layer.forward(features)  # (N, O)
+            hidden = np.zeros((features.shape[0], 0), dtype=self.dtype)  # (N, 0)
+        else:
+            hidden = np.tanh(self.hidden_layer.forward(features))  # (N, H)
+            logits = self.output_layer.forward(hidden)  # (N, O)
         return FeedForwardOutput(hidden, logits, self.loss_fn.predict(logits))
 
     def loss(self, features: np.ndarray, targets: np.ndarray) -> float:
@@ -124,6 +148,10 @@ class FeedForward:
         features = self._check(features)
         output = self.forward(features)
         loss, d_logits = self.loss_fn(output.logits, targets)  # (N, O)
+        if self.hidden_layer is None:
+            out_grads = self.output_layer.backward(features, d_logits)
+            grads = {"output.weight": out_grads.weight, "output.bias": out_grads.bias}
+            return FeedForwardResult(float(loss), grads, output)
         out_grads = self.output_layer.backward(output.hidden, d_logits)
         d_pre = out_grads.d_hidden * (1.0 - output.hidden * output.hidden)  # (N, H) dL/da
         hidden_grads = self.hidden_layer.backward(features, d_pre)

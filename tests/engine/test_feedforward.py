@@ -22,9 +22,10 @@ def _data(loss: str, samples: int = 7, features: int = 5, outputs: int = 3, seed
     return x, rng.standard_normal((samples, outputs))
 
 
+@pytest.mark.parametrize("hidden", [4, 0])
 @pytest.mark.parametrize("loss", ["cross_entropy", "bce", "mse"])
-def test_gradients_match_finite_differences(loss):
-    mlp = FeedForward(FeedForwardConfig(input_size=5, hidden_size=4, output_size=3, loss=loss, seed=1))
+def test_gradients_match_finite_differences(loss, hidden):
+    mlp = FeedForward(FeedForwardConfig(input_size=5, hidden_size=hidden, output_size=3, loss=loss, seed=1))
     x, targets = _data(loss)
     result = mlp.loss_and_grads(x, targets)
     check = compare_gradients(mlp.parameters(), lambda: mlp.loss(x, targets), result.grads)
@@ -32,14 +33,20 @@ def test_gradients_match_finite_differences(loss):
     assert check.passed, str(check)
 
 
-def test_matches_pytorch_sequential():
+@pytest.mark.parametrize("hidden", [4, 0])
+def test_matches_pytorch_sequential(hidden):
+    """hidden 4: Linear, Tanh, Linear; hidden 0: one Linear (logistic regression), named "2" alike."""
     torch = pytest.importorskip("torch")
     torch.manual_seed(0)
-    net = torch.nn.Sequential(torch.nn.Linear(5, 4), torch.nn.Tanh(), torch.nn.Linear(4, 3)).double()
-    mlp = FeedForward(FeedForwardConfig(input_size=5, hidden_size=4, output_size=3))
+    layers = [torch.nn.Linear(5, 4), torch.nn.Tanh(), torch.nn.Linear(4, 3)] if hidden else \
+        [torch.nn.Identity(), torch.nn.Identity(), torch.nn.Linear(5, 3)]
+    net = torch.nn.Sequential(*layers).double()
+    mlp = FeedForward(FeedForwardConfig(input_size=5, hidden_size=hidden, output_size=3))
     state = {k: v.detach().numpy() for k, v in net.state_dict().items()}
-    mlp.load_state_dict({"hidden.weight": state["0.weight"], "hidden.bias": state["0.bias"],
+    mlp.load_state_dict({"hidden.weight": state.get("0.weight"), "hidden.bias": state.get("0.bias"),
                          "output.weight": state["2.weight"], "output.bias": state["2.bias"]})
+    assert sorted(mlp.parameters()) == sorted(k for k in ("hidden.weight", "hidden.bias", "output.weight",
+                                                           "output.bias") if hidden or k.startswith("output"))
     x, targets = _data("cross_entropy")
     result = mlp.loss_and_grads(x, targets)
     logits = net(torch.tensor(x))
@@ -51,6 +58,8 @@ def test_matches_pytorch_sequential():
     assert_same_maths(result.loss, loss.item(), roundings=64)
     for ours, theirs in (("hidden.weight", "0"), ("hidden.bias", "0"), ("output.weight", "2"),
                          ("output.bias", "2")):
+        if ours not in result.grads:
+            continue  # hidden 0 has no hidden layer (checked above)
         kind = ours.split(".")[1]
         assert_same_maths(result.grads[ours], getattr(net[int(theirs)], kind).grad.numpy(), roundings=64,
                           err_msg=ours)
@@ -92,9 +101,41 @@ def test_learns_xor_which_a_linear_model_cannot():
     np.testing.assert_array_equal(mlp.forward(x).predictions.argmax(axis=1), targets)
 
 
+def test_without_a_hidden_layer_the_logits_are_linear_in_the_features():
+    """hidden 0: f(x + z) - f(x) = f(z) - f(0) for the logits, for any x, z (a linear map plus a bias)."""
+    mlp = FeedForward(FeedForwardConfig(input_size=5, hidden_size=0, output_size=3, seed=2))
+    assert mlp.linear and mlp.num_params() == 5 * 3 + 3
+    rng = np.random.default_rng(4)
+    x, z = rng.standard_normal((6, 5)), rng.standard_normal((6, 5))
+
+    def logits(a):
+        return mlp.forward(a).logits
+
+    # float64 sums of 5 products of O(1) numbers: a few 1e-16 each; 1e-12 leaves orders of room
+    np.testing.assert_allclose(logits(x + z) - logits(x), logits(z) - logits(np.zeros_like(z)), atol=1e-12)
+    assert mlp.forward(x).hidden.shape == (6, 0)
+    tanh_net = FeedForward(FeedForwardConfig(input_size=5, hidden_size=4, output_size=3, seed=2))
+    assert not tanh_net.linear
+    assert not np.allclose(tanh_net.forward(x + z).logits - tanh_net.forward(x).logits,
+                           tanh_net.forward(z).logits - tanh_net.forward(np.zeros_like(z)).logits, atol=1e-6)
+
+
+def test_linear_model_cannot_learn_xor():
+    x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
+    targets = np.array([0, 1, 1, 0])
+    linear = FeedForward(FeedForwardConfig(input_size=2, hidden_size=0, output_size=2, seed=0))
+    trainer = FeedForwardTrainer(linear, TrainConfig(optimizer="adam", lr=0.05))
+    for _ in range(400):
+        trainer.step(x, targets)
+    # no line separates XOR's classes: at most 3 of the 4 points can be right
+    assert np.count_nonzero(linear.forward(x).predictions.argmax(axis=1) == targets) <= 3
+
+
 def test_bad_sizes_and_inputs():
     with pytest.raises(FeedForwardError, match="hidden_size"):
-        FeedForwardConfig(input_size=3, hidden_size=0)
+        FeedForwardConfig(input_size=3, hidden_size=-1)
+    with pytest.raises(FeedForwardError, match="input_size"):
+        FeedForwardConfig(input_size=0)
     with pytest.raises(FeedForwardError, match="dtype"):
         FeedForwardConfig(input_size=3, dtype="int8")
     mlp = FeedForward(FeedForwardConfig(input_size=3))
