@@ -150,6 +150,9 @@ def _add_session_options(train: argparse.ArgumentParser) -> None:
                      help="seq2seq: the decoder's cell kind (default: --cell's)")
     net.add_argument("--window", type=_whole(1, 1000), default=None, metavar="K",
                      help="window-mlp and ngram: how many past inputs the model sees")
+    net.add_argument("--bow-hidden", type=_whole(0, int(LIMITS["hidden_size"][1])), default=None, metavar="N",
+                     help="bow-mlp: tanh units of the bag-of-words model; 0 = linear in the word counts, which "
+                          "cannot represent negation (default 16, as on the window's page)")
     net.add_argument("--cell", choices=cell_names(), default=defaults.cell, help=f"cell kind (default {defaults.cell})")
     net.add_argument("--hidden", type=int, default=defaults.hidden_size, metavar="N",
                      help=f"hidden units per layer (default {defaults.hidden_size})")
@@ -428,6 +431,9 @@ def check_window_option(args: argparse.Namespace) -> None:
 
 def _check_architecture_options(args: argparse.Namespace) -> None:
     """Options that belong to another architecture are refused, not silently ignored."""
+    if args.arch != "bow-mlp" and args.bow_hidden is not None:
+        raise UserError("--bow-hidden is for the bag-of-words model: add --arch bow-mlp (with --task sentiment), "
+                        "or leave --bow-hidden out")
     if args.arch != "seq2seq":
         for option, value in (("--attention", args.attention), ("--decoder-cell", args.decoder_cell)):
             if value is not None:

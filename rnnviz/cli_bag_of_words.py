@@ -3,8 +3,9 @@ options describe (the same batches, the same optimizer settings; rnnviz.session.
 
 Writes DIR/metrics.json (the bag of words' final training loss, held-out accuracy overall and on the
 task's order-sensitive sentences, and the RNN's figures under "rnn") and DIR/plots/: the accuracy
-over training of both models and the same-words pair, as PNG, SVG and CSV. The MLP has --hidden
-tanh units like the RNN. A task without a bag of words (not a classification of words) is refused.
+over training of both models and the same-words pair, as PNG, SVG and CSV. The bag-of-words model has
+--bow-hidden tanh units (default 16, as on the window's page; 0: linear in the word counts). A task
+without a bag of words (not a classification of words) is refused.
 """
 from __future__ import annotations
 
@@ -16,7 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from rnnviz.cli import EXIT_DIVERGED, EXIT_OK, METRICS_FILE, PLOTS_DIR, Progress, session_config
-from rnnviz.session.bag_of_words import SAME_WORDS_PAIR, BagOfWordsComparison, check_bag_of_words, verdict_rows
+from rnnviz.session.bag_of_words import (
+    BOW_HIDDEN,
+    NEGATION_EXAMPLE,
+    SAME_WORDS_PAIR,
+    BagOfWordsComparison,
+    bow_model_name,
+    check_bag_of_words,
+    verdict_rows,
+)
 from rnnviz.tasks import make_task
 
 
@@ -30,9 +39,10 @@ def train_bow_mlp(args: argparse.Namespace, out: Path) -> int:
     config = session_config(args)
     task = make_task(config.task, **config.task_params)
     check_bag_of_words(task)  # BagOfWordsError (a TaskError): one error line, exit 2
-    comparison = BagOfWordsComparison(config, bow_hidden=config.hidden_size, task=task)
+    bow_hidden = BOW_HIDDEN if args.bow_hidden is None else args.bow_hidden
+    comparison = BagOfWordsComparison(config, bow_hidden=bow_hidden, task=task)
     pin_blas_threads()
-    print(f"training a bag-of-words MLP (hidden {config.hidden_size}) beside {config.cell} (hidden "
+    print(f"training a {bow_model_name(bow_hidden)} beside {config.cell} (hidden "
           f"{config.hidden_size}) on {config.task} for {args.steps} steps, {config.optimizer} lr {config.lr:g}")
     progress = Progress(args.steps, sys.stderr)
     comparison.train(args.steps, on_step=lambda step: progress.update(step, comparison.bow_loss, comparison.bow_grad_norm))
@@ -59,17 +69,19 @@ def _metrics(comparison: BagOfWordsComparison, seed: int) -> dict[str, Any]:
     curves = comparison.curves()
     last = curves.last()
     pair = verdict_rows(comparison.verdicts(SAME_WORDS_PAIR))
+    negation = verdict_rows(comparison.verdicts([NEGATION_EXAMPLE]))
     config = comparison.session.config
     return {
         "arch": "bow-mlp", "final_loss": _figure(comparison.bow_loss),
         "heldout_accuracy": _figure(last["bow_overall"]), "order_sensitive_accuracy": _figure(last["bow_order_sensitive"]),
         "heldout_samples": curves.samples, "order_sensitive_samples": curves.order_sensitive_samples,
-        "steps": comparison.step, "seed": seed, "task": config.task, "hidden": comparison.bow.config.hidden_size,
+        "steps": comparison.step, "seed": seed, "task": config.task, "bow_hidden": comparison.bow.config.hidden_size,
         "parameters": comparison.bow.num_params(), "optimizer": config.optimizer, "lr": config.lr,
         "rnn": {"cell": config.cell, "hidden": config.hidden_size, "parameters": comparison.session.model.num_params(),
                 "final_loss": _figure(comparison.rnn_loss), "heldout_accuracy": _figure(last["rnn_overall"]),
                 "order_sensitive_accuracy": _figure(last["rnn_order_sensitive"])},
         "same_words_pair": [dict(zip(pair[0], row)) for row in pair[1:]],
+        "negation_example": dict(zip(negation[0], negation[1])),
     }
 
 
@@ -85,3 +97,6 @@ def _print_summary(metrics: dict[str, Any]) -> None:
     for row in metrics["same_words_pair"]:
         print(f"  “{row['sentence']}” ({row['label']}): {rnn['cell']} says {row['rnn_class']}, "
               f"bag of words says {row['bow_class']}")
+    row = metrics["negation_example"]
+    print(f"  “{row['sentence']}” ({row['label']}): {rnn['cell']} says {row['rnn_class']}, "
+          f"bag of words says {row['bow_class']}")

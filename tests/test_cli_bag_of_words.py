@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from rnnviz.app import main
-from rnnviz.session.bag_of_words import BagOfWordsComparison
+from rnnviz.session.bag_of_words import BOW_HIDDEN, BagOfWordsComparison
 from rnnviz.session.config import SessionConfig
 
 TRAIN = ["train", "--task", "sentiment", "--cell", "gru", "--hidden", "8", "--batch", "16", "--steps", "30",
@@ -27,10 +27,13 @@ def test_bow_mlp_writes_its_metrics_and_the_accuracy_plot(tmp_path, capsys):
     assert code == 0, err
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     same = BagOfWordsComparison(SessionConfig(task="sentiment", cell="gru", hidden_size=8, batch_size=16, seed=3),
-                                bow_hidden=8)
+                                bow_hidden=BOW_HIDDEN)  # the default, as on the page
     same.train(30)  # the same run in this process: the CLI reports exactly its figures
     last = same.curves().last()
     assert metrics["arch"] == "bow-mlp" and metrics["steps"] == 30 and metrics["seed"] == 3
+    assert metrics["bow_hidden"] == BOW_HIDDEN
+    negation = same.verdicts(["the food is not good"])[0]
+    assert metrics["negation_example"]["bow_p_positive"] == float(negation.bow_probabilities[1])
     assert metrics["final_loss"] == same.bow_loss
     assert metrics["heldout_accuracy"] == last["bow_overall"]
     assert metrics["order_sensitive_accuracy"] == last["bow_order_sensitive"]
@@ -62,3 +65,34 @@ def test_the_rnn_arch_reports_its_order_sensitive_accuracy(tmp_path, capsys):
     assert "heldout_sequence_accuracy" not in metrics  # many-to-one
     assert "order-sensitive" in out
     assert np.isfinite(metrics["final_loss"])
+
+
+def test_bow_hidden_0_trains_a_linear_bag_of_words(tmp_path, capsys):
+    code, out, err = run([*TRAIN, "--arch", "bow-mlp", "--bow-hidden", "0", "--no-plots", "--out",
+                          str(tmp_path / "run")], capsys)
+    assert code == 0, err
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    same = BagOfWordsComparison(SessionConfig(task="sentiment", cell="gru", hidden_size=8, batch_size=16, seed=3),
+                                bow_hidden=0)
+    same.train(30)
+    assert metrics["bow_hidden"] == 0 and metrics["parameters"] == same.bow.num_params()
+    assert metrics["heldout_accuracy"] == same.curves().last()["bow_overall"]
+    assert "bag of words → linear" in out
+
+
+@pytest.mark.parametrize(("extra", "words"), [
+    (["--arch", "bow-mlp", "--bow-hidden", "-1"], "--bow-hidden"),
+    (["--arch", "bow-mlp", "--bow-hidden", "many"], "--bow-hidden"),
+    (["--arch", "bow-mlp", "--bow-hidden", "100000"], "--bow-hidden"),
+    (["--bow-hidden", "4"], "--arch bow-mlp"),
+])
+def test_bad_bow_hidden_is_one_error_line(tmp_path, capsys, extra, words):
+    code, out, err = run([*TRAIN, *extra, "--out", str(tmp_path / "run")], capsys)
+    assert code == 2 and err.count("\n") == 1 and err.startswith("error: ") and words in err, err
+    assert not (tmp_path / "run").exists()
+
+
+def test_the_help_names_the_default_bow_hidden(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    assert f"(default {BOW_HIDDEN}," in " ".join(capsys.readouterr().out.split())

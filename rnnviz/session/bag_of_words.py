@@ -5,9 +5,13 @@
     curves = comparison.curves()          # held-out accuracy, overall and order-sensitive, both models
     comparison.verdicts(SAME_WORDS_PAIR)  # what each model says about two sentences of the same words
 
-The bag-of-words model is a one-hidden-layer MLP (rnnviz.engine.feedforward) on the word counts of a
-sentence: every order of the same words gives it the same input, so it cannot do better than chance
-on the task's order-sensitive sentences (sentiment: the "but" sentences), whatever it learns. The RNN
+The bag-of-words model (rnnviz.engine.feedforward) reads the word counts of a sentence: every order of
+the same words gives it the same input, so it cannot do better than chance on the task's
+order-sensitive sentences (sentiment: the "but" sentences), whatever it learns. With ``bow_hidden=0``
+it is linear in the counts, softmax(W x + b): each word adds a fixed amount to each
+class's score, so it cannot represent negation either ("not good" and "not bad" differ from "good"
+and "bad" by the same amount, w_not). With tanh hidden units (an MLP) it can learn single-clause
+negation, an XOR of counts, but still not the "but" sentences. The RNN
 trains exactly as in a Session with the same settings (the same batches from the same seed), so its
 figures equal ``rnnviz train --arch rnn``'s; the MLP is given each of those batches too and is updated
 by the same optimizer code with the same optimizer, learning rate and clipping.
@@ -21,18 +25,25 @@ import numpy as np
 
 from rnnviz.engine.feedforward import FeedForward, FeedForwardConfig, FeedForwardTrainer
 from rnnviz.engine.training import TrainConfig
-from rnnviz.session.config import SessionConfig
+from rnnviz.session.config import LIMITS, SessionConfig
 from rnnviz.session.evaluation import EVAL_SAMPLES, heldout_batch, order_sensitive_subset, subset_accuracy
 from rnnviz.session.session import Session
 from rnnviz.tasks import Task
 from rnnviz.tasks.base import Batch, TaskError
 from rnnviz.tasks.sentiment import bag_of_words  # token counts (B, V), padding left out
 
-BOW_HIDDEN = 16  # tanh units of the bag-of-words MLP
+# tanh units of the bag-of-words model; 0: linear in the word counts. 16, not 0, by default: on this
+# task every word is as common in positive as in negative sentences, so a linear model stays at chance on
+# everything (measured, README) and its flat curves cannot show what the MLP's do: counts learn the
+# single clauses ("not" anywhere flips the adjective) but never the order-sensitive "but" sentences
+BOW_HIDDEN = 16
+MAX_BOW_HIDDEN = int(LIMITS["hidden_size"][1])  # the recurrent network's limit
 EVAL_EVERY = 25  # steps between two held-out measurements
 # two sentences of the same words and opposite labels (sentiment's grammar): a bag of words sees one input
 SAME_WORDS_PAIR = ("the movie was good but not great", "the movie was not great but good")
 CHANCE = 0.5  # two balanced classes
+# negation in one clause: an MLP on word counts can learn it, a linear bag of words cannot
+NEGATION_EXAMPLE = "the food is not good"
 
 
 class BagOfWordsError(TaskError):
@@ -61,7 +72,7 @@ class AccuracyCurves:
     bow_overall: np.ndarray  # (K,)
     bow_order_sensitive: np.ndarray  # (K,)
     rnn_name: str  # e.g. "GRU (hidden 16)"
-    bow_name: str  # e.g. "bag of words → MLP (hidden 16)"
+    bow_name: str  # e.g. "bag of words → MLP (hidden 16)", "bag of words → linear"
     samples: int  # held-out sentences
     order_sensitive_samples: int
 
@@ -95,12 +106,25 @@ class Verdict:
         return self.class_names[int(np.argmax(self.bow_probabilities))]
 
 
+def check_bow_hidden(value: object) -> int:
+    """The bag-of-words model's hidden units, a whole number 0..MAX_BOW_HIDDEN (BagOfWordsError otherwise)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value <= MAX_BOW_HIDDEN:
+        raise BagOfWordsError(f"the bag-of-words model's hidden units must be a whole number from 0 (linear: word "
+                              f"counts only) to {MAX_BOW_HIDDEN}, got {value!r}")
+    return int(value)
+
+
+def bow_model_name(hidden: int) -> str:
+    """How the bag-of-words model is named on plots and in messages."""
+    return "bag of words → linear" if hidden == 0 else f"bag of words → MLP (hidden {hidden})"
+
+
 def _rnn_name(config: SessionConfig) -> str:
     return f"{config.cell.upper() if len(config.cell) <= 4 else config.cell} (hidden {config.hidden_size})"
 
 
 class BagOfWordsComparison:
-    """A Session's recurrent network and a bag-of-words MLP, trained on the same batches."""
+    """A Session's recurrent network and a bag-of-words model (linear or an MLP), trained on the same batches."""
 
     def __init__(self, config: SessionConfig, bow_hidden: int = BOW_HIDDEN, eval_every: int = EVAL_EVERY,
                  samples: int = EVAL_SAMPLES, task: Task | None = None) -> None:
@@ -108,6 +132,7 @@ class BagOfWordsComparison:
         self.task = self.session.task
         check_bag_of_words(self.task)
         self.eval_every = max(1, int(eval_every))
+        bow_hidden = check_bow_hidden(bow_hidden)
         self.bow = FeedForward(FeedForwardConfig(input_size=self.task.input_size, hidden_size=bow_hidden,
                                                  output_size=self.task.output_size, seed=config.seed))
         # the recurrent trainer's settings, copied: optimizer, learning rate, clipping
@@ -184,7 +209,7 @@ class BagOfWordsComparison:
         return AccuracyCurves(
             steps=table[:, 0].astype(np.int64), rnn_overall=table[:, 1], rnn_order_sensitive=table[:, 2],
             bow_overall=table[:, 3], bow_order_sensitive=table[:, 4], rnn_name=_rnn_name(self.session.config),
-            bow_name=f"bag of words → MLP (hidden {self.bow.config.hidden_size})",
+            bow_name=bow_model_name(self.bow.config.hidden_size),
             samples=self.heldout.batch_size,
             order_sensitive_samples=0 if self.subset is None else int(np.count_nonzero(self.subset)))
 
@@ -196,7 +221,7 @@ class BagOfWordsComparison:
 
 
 def bag_of_words_verdicts(session: Session, bow: FeedForward | None, sentences: Sequence[str]) -> list[Verdict]:
-    """The session's RNN's and (when given) the bag-of-words MLP's probabilities for each sentence."""
+    """The session's RNN's and (when given) the bag-of-words model's probabilities for each sentence."""
     task = session.task
     encode = getattr(task, "encode_sentences", None)
     if encode is None:
@@ -253,7 +278,7 @@ def comparison_state(comparison: BagOfWordsComparison, total: int) -> Comparison
 
 
 def trained_models(state: ComparisonState) -> tuple[Session, FeedForward]:
-    """The RNN (as a Session) and the bag-of-words MLP with the weights ``state`` carries."""
+    """The RNN (as a Session) and the bag-of-words model with the weights ``state`` carries."""
     session = Session(state.config)
     session.model.load_state_dict(state.rnn_state)
     session.trainer.steps = state.step
