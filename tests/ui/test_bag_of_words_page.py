@@ -125,3 +125,24 @@ def test_text_typed_for_the_character_model(qtbot, qapp, tmp_path_factory):
         reading = page.reading.view
         assert reading.kind == "next" and len(reading.tokens) == 7
         assert len(page.reading.bar_labels) == 7 and reading.predicted()[-1] in page.reading.bar_labels[-1].textItem.toPlainText()
+
+
+def test_a_linear_bag_of_words_is_chosen_and_trained_from_the_page(qtbot, shared):
+    from rnnviz.session.bag_of_words import BOW_HIDDEN
+
+    window = shared["window"]
+    page = shown_page(qtbot, window)
+    box = page.bow_hidden
+    assert box.value() == BOW_HIDDEN and "not" in box.toolTip() and "linear" in box.toolTip().lower()
+    box.setFocus()
+    box.selectAll()
+    qtbot.keyClicks(box, "0")
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert box.value() == 0 and box.text() == "linear (word counts only)"
+    page.steps.setValue(25)
+    qtbot.mouseClick(page.train_button, Qt.MouseButton.LeftButton)
+    assert "bag of words → linear" in page.status.text()
+    qtbot.waitUntil(lambda: not page.training, timeout=60000)
+    assert page.state.bow_config.hidden_size == 0 and page.page_models[1].linear
+    assert "bag of words → linear: all" in page.accuracy.key.text
+    box.setValue(BOW_HIDDEN)  # the module's window is shared with the other tests

@@ -1,4 +1,5 @@
-"""The "Bag of words" page: a bag-of-words MLP and the RNN trained side by side on the sentiment task
+"""The "Bag of words" page: a bag-of-words model (linear, or an MLP with the hidden units chosen) and the
+RNN trained side by side on the sentiment task
 (held-out accuracy over training, overall and on the order-sensitive sentences), the same words in
 two orders, weight sharing in numbers, and **Type your own**: a sentence (sentiment) or text (the text
 task) read by the RNN word by word, with the bag of words' verdict beside the RNN's.
@@ -29,7 +30,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rnnviz.session.bag_of_words import BOW_HIDDEN, EVAL_EVERY, ComparisonState, run_comparison, trained_models
+from rnnviz.session.bag_of_words import (
+    BOW_HIDDEN,
+    EVAL_EVERY,
+    MAX_BOW_HIDDEN,
+    ComparisonState,
+    bow_model_name,
+    run_comparison,
+    trained_models,
+)
 from rnnviz.session.config import SessionConfig
 from rnnviz.session.reading import can_read, read_text
 from rnnviz.session.session import Session
@@ -40,7 +49,15 @@ from rnnviz.ui.jobs import Job
 from rnnviz.ui.panels.bag_of_words import AccuracyPanel, ReadingPanel, SameWordsPanel, WeightSharingPanel
 
 TRAIN = "bag of words"  # the page's job tag
-DEFAULT_STEPS = 1500  # the bag of words needs ~1000 steps to learn "not" in single clauses (measured)
+DEFAULT_STEPS = 1500  # a bag-of-words MLP needs ~1000 steps to learn "not" in single clauses (measured)
+LINEAR_TEXT = "linear (word counts only)"  # the hidden-units box at 0
+BOW_HIDDEN_TIP = (
+    "Hidden units of the bag-of-words model, which sees only how often each word occurs.\n"
+    "Linear (0): softmax of a weighted sum of the word counts. Each word adds a fixed amount to each class, so "
+    "\"not\" shifts \"good\" and \"bad\" by the same amount and cannot flip both: it cannot call \"the food "
+    "is not good\" negative and \"the food is not bad\" positive at once, and stays at chance on this task.\n"
+    "With tanh units (an MLP) it can learn that \"not\" anywhere flips the adjective, but the same words in "
+    "any order are still one input to it, so it stays at chance on the \"but\" sentences.")
 PAGE_RNN, MAIN_RNN = "page", "main"
 EXAMPLE = "the food is not good"
 
@@ -61,7 +78,7 @@ class BagOfWordsPage(QWidget):
         self.jobs = window.jobs
         self.job: Job | None = None
         self.state: ComparisonState | None = None
-        self.page_models: tuple[Session, object] | None = None  # (RNN session, bag-of-words MLP)
+        self.page_models: tuple[Session, object] | None = None  # (RNN session, bag-of-words model)
         self.main_session: Session | None = None
         self.accuracy, self.pair = AccuracyPanel(), SameWordsPanel()
         self.reading, self.sharing = ReadingPanel(), WeightSharingPanel()
@@ -98,7 +115,7 @@ class BagOfWordsPage(QWidget):
         self.splitters = (columns, left)
         layout.addWidget(columns, 1)
 
-    def _training_bar(self) -> QHBoxLayout:
+    def _training_bar(self) -> QVBoxLayout:
         self.steps = QSpinBox()
         self.steps.setObjectName("bow_steps")
         self.steps.setRange(EVAL_EVERY, 100_000)
@@ -106,9 +123,19 @@ class BagOfWordsPage(QWidget):
         self.steps.setValue(DEFAULT_STEPS)
         self.steps.setSuffix(" steps")
         self.steps.setToolTip("Optimizer steps for both models (one batch each, the same batch)")
+        self.bow_hidden = QSpinBox()
+        self.bow_hidden.setObjectName("bow_hidden")
+        self.bow_hidden.setRange(0, MAX_BOW_HIDDEN)
+        self.bow_hidden.setValue(BOW_HIDDEN)
+        self.bow_hidden.setSpecialValueText(LINEAR_TEXT)
+        self.bow_hidden.setSuffix(" hidden")
+        self.bow_hidden.setToolTip(BOW_HIDDEN_TIP)
+        bow_label = QLabel("Bag of words:")
+        bow_label.setToolTip(BOW_HIDDEN_TIP)
+        bow_label.setBuddy(self.bow_hidden)
         self.train_button = QPushButton("Train both")
         self.train_button.setObjectName("bow_train")
-        self.train_button.setToolTip("Train a bag-of-words MLP and the main window's kind of RNN side by side on "
+        self.train_button.setToolTip("Train a bag-of-words model and the main window's kind of RNN side by side on "
                                      "the sentiment task, with the same batches and the same optimizer settings")
         self.train_button.clicked.connect(self.train)
         self.stop_button = QPushButton("Stop")
@@ -123,11 +150,18 @@ class BagOfWordsPage(QWidget):
         self.status = QLabel("Train both models to compare them.")
         self.status.setObjectName("bow_status")
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        bar = QHBoxLayout()
-        bar.setContentsMargins(6, 4, 6, 2)
-        for widget in (self.steps, self.train_button, self.stop_button, self.progress):
-            bar.addWidget(widget)
-        bar.addWidget(self.status, 1)
+        controls = QHBoxLayout()
+        controls.setContentsMargins(6, 4, 6, 0)
+        for widget in (self.steps, bow_label, self.bow_hidden, self.train_button, self.stop_button, self.progress):
+            controls.addWidget(widget)
+        controls.addStretch(1)
+        status_row = QHBoxLayout()  # a line of its own: the controls fill a 1024-pixel window's page
+        status_row.setContentsMargins(8, 0, 6, 2)
+        status_row.addWidget(self.status, 1)
+        bar = QVBoxLayout()
+        bar.setSpacing(2)
+        bar.addLayout(controls)
+        bar.addLayout(status_row)
         return bar
 
     def _typing_box(self) -> QWidget:
@@ -187,7 +221,8 @@ class BagOfWordsPage(QWidget):
             return
         config = comparison_config(self.controller.config)
         self.state = None
-        job = self.jobs.start(TRAIN, run_comparison, config, int(self.steps.value()), BOW_HIDDEN, EVAL_EVERY,
+        bow_hidden = int(self.bow_hidden.value())
+        job = self.jobs.start(TRAIN, run_comparison, config, int(self.steps.value()), bow_hidden, EVAL_EVERY,
                               process=True)
         job.progress.connect(self._show_state)
         job.done.connect(self._done)
@@ -198,8 +233,8 @@ class BagOfWordsPage(QWidget):
         self.progress.setValue(0)
         self.train_button.setEnabled(False)
         self.stop_button.setEnabled(True)
-        self.status.setText(f"Training {config.cell} (hidden {config.hidden_size}) and a bag of words "
-                            f"(hidden {BOW_HIDDEN}) on sentiment: {config.optimizer}, lr {config.lr:g}, "
+        self.status.setText(f"Training {config.cell} (hidden {config.hidden_size}) and a {bow_model_name(bow_hidden)} "
+                            f"on sentiment: {config.optimizer}, lr {config.lr:g}, "
                             f"batch {config.batch_size}, seed {config.seed}…")
 
     def stop(self) -> None:

@@ -98,7 +98,7 @@ class AccuracyPanel(Panel):
         lines = [
             f"{entry(RNN_PEN, SOLID, curves.rnn_name + ': all', 'rnn_overall')}&nbsp;&nbsp; "
             f"{entry(RNN_PEN, DASHED, subset, 'rnn_order_sensitive')}",
-            f"{entry(BOW_PEN, SOLID, 'bag of words: all', 'bow_overall')}&nbsp;&nbsp; "
+            f"{entry(BOW_PEN, SOLID, curves.bow_name + ': all', 'bow_overall')}&nbsp;&nbsp; "
             f"{entry(BOW_PEN, DASHED, subset, 'bow_order_sensitive')}",
             f"<span style='color:{theme.muted}'>┄</span>&nbsp;chance {CHANCE:g}",
         ]
