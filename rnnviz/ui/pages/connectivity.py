@@ -9,7 +9,6 @@ is kept until the session is replaced. The GUI thread only draws.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -31,13 +30,14 @@ from rnnviz.session.connectivity import (
 )
 from rnnviz.session.session import Session
 from rnnviz.ui.jobs import Job
+from rnnviz.ui.pages.live import LiveRebuild
 from rnnviz.ui.panels.connectivity import ConnectivityPanel
 
 LIVE_JOB, COMPARE_JOB = "connectivity", "connectivity comparison"
 REFRESH_MS = 4000  # while training: the live map at most this often (it costs T x r backward passes)
 
 
-class ConnectivityPage(QWidget):
+class ConnectivityPage(LiveRebuild, QWidget):
     def __init__(self, window) -> None:
         super().__init__()
         self.setObjectName("connectivity_page")
@@ -49,11 +49,7 @@ class ConnectivityPage(QWidget):
         self.live: ConnectivityView | None = None
         self.compared: tuple[ConnectivityMap, ...] = ()
         self.compare_job: Job | None = None
-        self.built_step: int | None = None
-        self._stale = True
-        self.timer = QTimer(self)
-        self.timer.setInterval(REFRESH_MS)
-        self.timer.timeout.connect(self._tick)
+        self.start_live(REFRESH_MS, LIVE_JOB)
         self.controller.session_replaced.connect(self._session_replaced)
         self.model.events.selection.connect(lambda _new, _old: self._mark_stale())
         self.model.events.timestep.connect(lambda timestep, _old=None: self.panel.set_output(timestep))
@@ -96,29 +92,13 @@ class ConnectivityPage(QWidget):
 
     # ------------------------------------------------------------------ the live network
 
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        super().showEvent(event)
-        self.timer.start()
-        if self._stale or self.live is None:
-            self.rebuild()
-
-    def hideEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        self.timer.stop()
-        super().hideEvent(event)
+    def has_view(self) -> bool:
+        return self.live is not None
 
     def _session_replaced(self, _session: Session) -> None:
         self.cancel()
         self.compared = ()  # another task or network: the comparison no longer applies
         self._mark_stale()
-
-    def _mark_stale(self) -> None:
-        self._stale = True
-        if self.isVisible():
-            self.rebuild()
-
-    def _tick(self) -> None:
-        if self.model.step != self.built_step and not self.jobs.busy(LIVE_JOB):
-            self.controller.request_state(LIVE_JOB, self.rebuild)
 
     def rebuild(self, session: Session | None = None) -> None:
         session = session or self.controller.session

@@ -9,18 +9,18 @@ only draws. The timestep cursor rings the state at that timestep without any rec
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from rnnviz.session.session import Session
 from rnnviz.session.views.trajectory import TrajectoryView, build_trajectory_view
+from rnnviz.ui.pages.live import LiveRebuild
 from rnnviz.ui.panels.trajectory import TrajectoryPanel
 
 JOB = "trajectories"
 REFRESH_MS = 1500  # while training: a new picture at most this often (a forward pass of 256 samples + an SVD)
 
 
-class TrajectoriesPage(QWidget):
+class TrajectoriesPage(LiveRebuild, QWidget):
     def __init__(self, window) -> None:
         super().__init__()
         self.setObjectName("trajectories_page")
@@ -42,11 +42,7 @@ class TrajectoriesPage(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.panel, 1)
         self.view: TrajectoryView | None = None
-        self.built_step: int | None = None
-        self._stale = True
-        self.timer = QTimer(self)
-        self.timer.setInterval(REFRESH_MS)
-        self.timer.timeout.connect(self._tick)
+        self.start_live(REFRESH_MS, JOB)
         self.controller.session_replaced.connect(self._session_replaced)
         self.model.events.selection.connect(self._selection_changed)
         self.model.events.timestep.connect(self._timestep_changed)
@@ -54,15 +50,8 @@ class TrajectoriesPage(QWidget):
 
     # ------------------------------------------------------------------ when to rebuild
 
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        super().showEvent(event)
-        self.timer.start()
-        if self._stale or self.view is None:
-            self.rebuild()
-
-    def hideEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        self.timer.stop()
-        super().hideEvent(event)
+    def has_view(self) -> bool:
+        return self.view is not None
 
     def _session_replaced(self, _session: Session) -> None:
         self.view = None  # another network: the previous orientation means nothing
@@ -70,16 +59,6 @@ class TrajectoriesPage(QWidget):
 
     def _selection_changed(self, _new, _old) -> None:
         self._mark_stale()
-
-    def _mark_stale(self) -> None:
-        self._stale = True
-        if self.isVisible():
-            self.rebuild()
-
-    def _tick(self) -> None:
-        """While shown: a new picture when training has moved on and none is being built."""
-        if self.model.step != self.built_step and not self.jobs.busy(JOB):
-            self.controller.request_state(JOB, self.rebuild)
 
     def _timestep_changed(self, timestep, _old=None) -> None:
         self.panel.set_cursor(timestep)
