@@ -264,7 +264,31 @@ def _close_message_boxes(g: Gallery) -> None:
 
 # ---------------------------------------------------------------------------------------- running
 
-ORDER_LAST = ("bidirectional", "diverged")  # they change the session: after every kind that wants the LSTM
+ORDER_LAST = ("bidirectional", "diverged", "lessons")  # they change the session: after every kind that wants the LSTM
+
+
+@shot("lessons", "Every step of every bundled lesson, as the learner sees it (resources/lessons)")
+def _lessons(g: Gallery) -> None:
+    from rnnviz.session.lessons import bundled_lessons
+    from rnnviz.ui.lessons.names import lesson_names
+
+    for lesson in bundled_lessons(lesson_names()):
+        g.window.start_lesson(lesson)
+        for index in range(len(lesson.steps)):
+            g.window.lessons.go_to(index)
+            _settle_lesson(g)
+            g.save(f"{lesson.name}-{index + 1}")
+    g.window.show_page(0)
+
+
+def _settle_lesson(g: Gallery, seconds: float = 1.0, limit: float = 60.0) -> None:
+    """Until the step's actions (training, stepping, pages) are done, at least ``seconds``."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < limit:
+        g.settle(0.05)
+        if time.perf_counter() - start > seconds and not g.window.lessons.runner.busy \
+                and not g.window.controller.busy:
+            break
 
 
 BUILT_IN_KINDS = frozenset(SHOTS)  # the kinds above (others, e.g. lessons', run in presentation mode too)
