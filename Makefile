@@ -33,7 +33,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/lint-imports
 
 test: $(VENV)/.installed-test lint
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q --durations=15
 	RNNVIZ_NO_NUMBA=1 QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q tests/engine
 
 bench: $(VENV)/.installed-test
