@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMenu,
-    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -42,7 +41,7 @@ from rnnviz.session.work import ComparePlay, run_comparison
 from rnnviz.ui import export
 from rnnviz.ui import theme as theming
 from rnnviz.ui.jobs import Job, JobRunner
-from rnnviz.ui.panels.exporting import AskPath, Rows, ask_save_path
+from rnnviz.ui.panels.exporting import AskPath, Rows, ask_save_path, export_with_dialog
 from rnnviz.ui.panels.gradients import decade_ticks, log_range
 
 REDRAW_MS = 150
@@ -355,17 +354,8 @@ class CompareWindow(QWidget):
 
     def export_with_dialog(self, kind: str) -> Any:
         """Ask for a file name and export as ``kind`` ("PNG", "SVG" or "CSV"); None if cancelled."""
-        suffix = kind.lower()
-        path = self.ask_save_path(self, f"Export the comparison as {kind}", f"compare.{suffix}",
-                                  f"{kind} files (*.{suffix})")
-        if not path:
-            return None
-        writer = {"PNG": self.export_png, "SVG": self.export_svg, "CSV": self.to_csv}[kind]
-        try:
-            return writer(path)
-        except export.ExportError as exc:
-            QMessageBox.warning(self, "Export failed", str(exc))
-            return None
+        return export_with_dialog(self, self.ask_save_path, "the comparison", "compare", kind,
+                                  {"PNG": self.export_png, "SVG": self.export_svg, "CSV": self.to_csv})
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         """Stop the comparison's process (cancelled now; terminated if it has not stopped in a second)."""

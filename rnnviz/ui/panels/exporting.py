@@ -22,6 +22,21 @@ def ask_save_path(parent: QWidget, caption: str, suggested: str, file_filter: st
     return path
 
 
+def export_with_dialog(parent: QWidget, ask: AskPath, what: str, stem: str, kind: str,
+                       writers: dict[str, Callable[[Any], Any]]) -> Any:
+    """Ask for a file name and write ``what`` as ``kind`` ("PNG", "SVG" or "CSV") with ``writers[kind]``;
+    None if cancelled, or after saying in a dialog why the file could not be written."""
+    suffix = kind.lower()
+    path = ask(parent, f"Export {what} as {kind}", f"{stem}.{suffix}", f"{kind} files (*.{suffix})")
+    if not path:
+        return None
+    try:
+        return writers[kind](path)
+    except export.ExportError as exc:
+        QMessageBox.warning(parent, "Export failed", str(exc))
+        return None
+
+
 class PanelExport:
     """The export half of a Panel (mixed into it): writers for each format, the menu, the file dialog."""
 
@@ -66,14 +81,5 @@ class PanelExport:
 
     def export_with_dialog(self, kind: str) -> Path | None:
         """Ask for a file name and export as ``kind`` ("PNG", "SVG" or "CSV"); None if cancelled."""
-        suffix = kind.lower()
-        path = self.ask_save_path(self, f"Export {self.title} as {kind}", f"{self.name}.{suffix}",
-                                  f"{kind} files (*.{suffix})")
-        if not path:
-            return None
-        writer = {"PNG": self.export_png, "SVG": self.export_svg, "CSV": self.to_csv}[kind]
-        try:
-            return writer(path)
-        except export.ExportError as exc:
-            QMessageBox.warning(self, "Export failed", str(exc))
-            return None
+        return export_with_dialog(self, self.ask_save_path, self.title, self.name, kind,
+                                  {"PNG": self.export_png, "SVG": self.export_svg, "CSV": self.to_csv})
