@@ -132,6 +132,26 @@ def _init_names() -> tuple[str, ...]:
     return tuple(INITS)
 
 
+def load_arrays(live: dict[str, np.ndarray], state: dict[str, np.ndarray], what: str, rebuild: str) -> None:
+    """Copy ``state`` into the ``live`` parameter arrays in place (cast to their dtype). Every name and
+    shape must match, else ModelInputError saying what differs (``what``: "this model"; ``rebuild``: what
+    to do, e.g. "build the model"), and nothing is changed."""
+    missing, unknown = sorted(set(live) - set(state)), sorted(set(state) - set(live))
+    if missing or unknown:
+        raise ModelInputError(
+            f"the saved weights do not fit {what}"
+            + (f"; missing {', '.join(missing)}" if missing else "")
+            + (f"; unexpected {', '.join(unknown)}" if unknown else "")
+            + f": {rebuild} with the settings the weights were saved with"
+        )
+    for name, array in live.items():
+        value = np.asarray(state[name])
+        if value.shape != array.shape:
+            raise ModelInputError(f"saved {name} has shape {value.shape}, this model needs {array.shape}")
+    for name, array in live.items():
+        array[...] = np.asarray(state[name])
+
+
 @dataclass
 class ModelOutput:
     trace: Any  # the core's forward trace
@@ -188,21 +208,7 @@ class SequenceModel:
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         """Copy saved arrays into the live parameters (cast to this model's dtype); names and shapes must match."""
-        live = self.parameters()
-        missing, unknown = sorted(set(live) - set(state)), sorted(set(state) - set(live))
-        if missing or unknown:
-            raise ModelInputError(
-                "the saved weights do not fit this model"
-                + (f"; missing {', '.join(missing)}" if missing else "")
-                + (f"; unexpected {', '.join(unknown)}" if unknown else "")
-                + ": build the model with the settings the weights were saved with"
-            )
-        for name, array in live.items():
-            value = np.asarray(state[name])
-            if value.shape != array.shape:
-                raise ModelInputError(f"saved {name} has shape {value.shape}, this model needs {array.shape}")
-        for name, array in live.items():
-            array[...] = np.asarray(state[name])
+        load_arrays(self.parameters(), state, "this model", "build the model")
 
     def num_params(self) -> int:
         return int(sum(p.size for p in self.parameters().values()))

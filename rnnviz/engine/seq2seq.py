@@ -40,7 +40,7 @@ from rnnviz.engine.attention import Attention, AttentionGrads, AttentionTrace
 from rnnviz.engine.cells import cell_names, cell_spec
 from rnnviz.engine.head import LinearHead
 from rnnviz.engine.losses import cross_entropy_loss, softmax
-from rnnviz.engine.model import DTYPES, MAX_HIDDEN, ModelConfigError, ModelInputError, from_known_fields
+from rnnviz.engine.model import DTYPES, MAX_HIDDEN, ModelConfigError, ModelInputError, from_known_fields, load_arrays
 from rnnviz.engine.recurrent import Recurrent
 from rnnviz.engine.trace import RecurrentGrads, RecurrentTrace
 
@@ -191,18 +191,7 @@ class Seq2Seq:
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         """Copy saved arrays into the live parameters (cast to this model's dtype); names and shapes must match."""
-        live = self.parameters()
-        missing, unknown = sorted(set(live) - set(state)), sorted(set(state) - set(live))
-        if missing or unknown:
-            raise ModelInputError("the saved weights do not fit this encoder-decoder"
-                                  + (f"; missing {', '.join(missing)}" if missing else "")
-                                  + (f"; unexpected {', '.join(unknown)}" if unknown else "")
-                                  + ": build it with the settings the weights were saved with")
-        for name, array in live.items():
-            if np.shape(state[name]) != array.shape:
-                raise ModelInputError(f"saved {name} has shape {np.shape(state[name])}, this model needs {array.shape}")
-        for name, array in live.items():
-            array[...] = np.asarray(state[name])
+        load_arrays(self.parameters(), state, "this encoder-decoder", "build it")
 
     def num_params(self) -> int:
         return int(sum(p.size for p in self.parameters().values()))
