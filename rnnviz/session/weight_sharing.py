@@ -50,8 +50,10 @@ class WeightSharing:
     def summary(self) -> str:
         """One readable line for the network summary."""
         rnn, ff = self.at_task_length()
-        return (f"{rnn:,} parameters, shared by every timestep; a feed-forward net on the padded one-hot sequence "
-                f"(T = {self.seq_len}) would need {ff:,}")
+        span = int(self.lengths[-1] - self.lengths[0])
+        per_step = int(self.feedforward[-1] - self.feedforward[0]) // span if span else 0
+        return (f"{rnn:,} parameters at any length (shared by every timestep); a feed-forward net on the whole "
+                f"padded sequence needs {ff:,} at T = {self.seq_len}, and {per_step:,} more for every extra step")
 
     def tooltip(self) -> str:
         return (f"Weight sharing: the {self.cell} applies the same weights at every timestep, so its "
